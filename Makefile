@@ -1,0 +1,61 @@
+# Monev KIM. `make run` and `make test` work from a fresh clone with Python 3.11+ alone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app monev
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint format install install-dev translations compile-translations bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate, load the demo into an empty database, serve on http://127.0.0.1:5000
+run: install compile-translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	@echo
+	@$(FLASK) demo-logins
+	@echo
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+## test: lint and the whole test suite (browser tests need Chromium; CI=true requires them)
+test: install-dev compile-translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## translations: extract msgids and update the catalogs (then translate translations/id)
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+compile-translations: install
+	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v '^$$' || true
+
+bench: install-dev
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

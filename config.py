@@ -1,0 +1,113 @@
+"""Settings, read from environment variables.
+
+Every setting is documented in README.md ("Configuration"). ``create_app`` picks the class by
+``MONEV_ENV`` (``development`` by default, ``production`` or ``testing``); anything passed to
+``create_app(overrides)`` wins over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value is not None else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+
+    # Filled in by create_app from MONEV_SECRET_KEY, or generated into the instance folder.
+    SECRET_KEY = env("MONEV_SECRET_KEY") or env("SECRET_KEY")
+
+    # Database: SQLite in the instance folder unless DATABASE_URL is given.
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = env_int("MONEV_SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    REDIS_URL = env("REDIS_URL")
+
+    # Sessions and cookies.
+    SESSION_COOKIE_NAME = "monev_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("MONEV_SECURE_COOKIES", False)
+    SESSION_LIFETIME_DAYS = env_int("MONEV_SESSION_DAYS", 14)
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session; judges keep sheets open for hours
+
+    # Language: Bahasa Indonesia by default, English selectable.
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = env("MONEV_TIMEZONE", "Asia/Makassar")  # WITA
+    LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    # Login throttling: failures counted in the database, shared by all workers.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("MONEV_LOGIN_MAX_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MONEV_LOGIN_MAX_PER_ADDRESS", 20)
+    LOGIN_WINDOW_MINUTES = env_int("MONEV_LOGIN_WINDOW_MINUTES", 15)
+
+    # Token lifetimes.
+    PASSWORD_RESET_HOURS = env_int("MONEV_RESET_HOURS", 2)
+    INVITATION_DAYS = env_int("MONEV_INVITATION_DAYS", 14)
+
+    # Outgoing mail: SMTP when MONEV_SMTP_HOST is set, otherwise files in the outbox folder.
+    SMTP_HOST = env("MONEV_SMTP_HOST")
+    SMTP_PORT = env_int("MONEV_SMTP_PORT", 587)
+    SMTP_USER = env("MONEV_SMTP_USER")
+    SMTP_PASSWORD = env("MONEV_SMTP_PASSWORD")
+    SMTP_STARTTLS = env_bool("MONEV_SMTP_STARTTLS", True)
+    MAIL_FROM = env("MONEV_MAIL_FROM", "Monev KIM <noreply@monev.local>")
+    OUTBOX_DIR = env("MONEV_OUTBOX_DIR")  # default: <instance>/outbox
+
+    # Absolute base URL used in e-mails and QR codes (e.g. https://monev.kaltimprov.go.id).
+    PUBLIC_BASE_URL = env("MONEV_PUBLIC_URL")
+
+    STORAGE_DIR = env("MONEV_STORAGE_DIR")  # default: <instance>/files
+    DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")
+
+    # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
+    PROXY_COUNT = env_int("MONEV_PROXY_COUNT", 0)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = env_bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = env("MONEV_TEST_DATABASE_URL")
+    WTF_CSRF_ENABLED = True
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("MONEV_SECURE_COOKIES", True)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

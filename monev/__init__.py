@@ -1,0 +1,210 @@
+"""Monev: Monitoring dan Evaluasi of Komunitas Informasi Masyarakat (KIM)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, CONFIGS
+from monev.core import access
+from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
+from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=os.environ.get("MONEV_INSTANCE_PATH") or str(BASE_DIR / "instance"),
+    )
+    env_name = (overrides or {}).get("ENV_NAME") or os.environ.get("MONEV_ENV", "development")
+    if env_name not in CONFIGS:
+        raise RuntimeError(f"MONEV_ENV must be one of {sorted(CONFIGS)}, not {env_name!r}")
+    app.config.from_object(CONFIGS[env_name])
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _fill_defaults(app)
+    _check_production(app)
+
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    _init_login(app)
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+
+    from monev.core import errors_views
+
+    errors_views.register(app)
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    cfg = app.config
+    instance = Path(app.instance_path)
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'monev.db'}"
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("postgresql"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            **cfg["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+    cfg.setdefault("OUTBOX_DIR", None)
+    cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
+    cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or str(instance / "files")
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(days=cfg["SESSION_LIFETIME_DAYS"])
+    if not cfg.get("SECRET_KEY") and cfg["ENV_NAME"] != "production":
+        cfg["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in ``instance/secret_key`` so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _check_production(app: Flask) -> None:
+    if app.config["ENV_NAME"] != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if app.debug or app.config.get("DEBUG"):
+        raise RuntimeError("Refusing to start: debug mode is on in production (unset FLASK_DEBUG).")
+    if len(key) < 32 or key in {"dev", "changeme", "secret"}:
+        raise RuntimeError(
+            "Refusing to start: set MONEV_SECRET_KEY to a random value of at least 32 "
+            "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+        )
+
+
+def _select_locale() -> str:
+    languages = app_languages()
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def app_languages() -> dict:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from monev.auth.services import load_session_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _write_intent():
+        # Unsafe requests take SQLite's write lock when their transaction begins.
+        g._write_token = set_write_intent(request.method not in SAFE_METHODS)
+
+    app.before_request(access.enforce)
+
+    @app.after_request
+    def _finish(response):
+        # One commit per request. Error answers roll back, except where a view asked to keep
+        # what it recorded (a failed sign-in is counted even though the answer is an error).
+        if response.status_code < 400 or g.get("commit_on_error"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.vary.add("HX-Request")
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.teardown_request
+    def _end(exc):
+        if exc is not None:
+            db.session.rollback()
+        g.pop("commit_on_error", None)
+        token = g.pop("_write_token", None)
+        if token is not None:
+            reset_write_intent(token)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from monev.admin.views import bp as admin_bp
+    from monev.audit.views import bp as audit_bp
+    from monev.auth.views import bp as auth_bp
+    from monev.directory.views import bp as directory_bp
+    from monev.public.views import bp as public_bp
+    from monev.regions.views import bp as regions_bp
+
+    for bp in (public_bp, auth_bp, admin_bp, audit_bp, directory_bp, regions_bp):
+        app.register_blueprint(bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from monev.core import templating
+
+    templating.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from monev import cli
+
+    cli.register(app)

@@ -1,0 +1,140 @@
+"""The organiser's dashboard, user accounts and the mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from monev.admin import queries
+from monev.admin.forms import EditUserForm, EmptyForm, InviteForm
+from monev.auth import services as auth_services
+from monev.auth.models import ROLES, User
+from monev.core import access
+from monev.core.errors import ServiceError
+from monev.core.forms import attach_error, choices
+from monev.core.templating import ROLE_LABELS
+from monev.directory import queries as directory_queries
+from monev.extensions import db, htmx
+from monev.mail import services as mail
+from monev.regions import queries as region_queries
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+access.blueprint_roles(bp, access.ADMIN)
+
+
+@bp.route("/")
+def index():
+    return render_template("admin/index.html", stats=queries.dashboard_stats())
+
+
+def _fill_choices(form) -> None:
+    form.role.choices = choices((role, str(ROLE_LABELS[role])) for role in ROLES)
+    form.district_id.choices = choices(
+        [("", "—")] + [(d.id, f"{d.short_label} ({d.code})") for d in region_queries.districts()]
+    )
+    form.kim_id.choices = choices(
+        [("", "—")]
+        + [(k.id, f"{k.name} — {k.district.short_label}") for k in directory_queries.all_kims()]
+    )
+
+
+@bp.route("/users")
+def users():
+    q = request.args.get("q", "").strip()[:100]
+    role = request.args.get("role", "")
+    rows = queries.users(q, role if role in ROLES else "")
+    template = "admin/_users_rows.html" if htmx else "admin/users.html"
+    return render_template(template, users=rows, q=q, role=role, roles=ROLES)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def invite_user():
+    form = InviteForm()
+    _fill_choices(form)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = auth_services.invite_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                district_id=form.district_id.data,
+                kim_id=form.kim_id.data,
+                institution=form.institution.data,
+            )
+        except ServiceError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("admin/user_new.html", form=form), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = EditUserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.active.data = user.active
+    _fill_choices(form)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            auth_services.update_user(
+                user,
+                current_user,
+                name=form.name.data,
+                role=form.role.data,
+                district_id=form.district_id.data,
+                kim_id=form.kim_id.data,
+                institution=form.institution.data,
+                active=form.active.data,
+            )
+        except ServiceError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(_("The account has been saved."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "admin/user_edit.html",
+            form=form,
+            user=user,
+            resend_form=EmptyForm(formdata=None),
+            sessions=auth_services.active_sessions(user),
+        ),
+        status,
+    )
+
+
+@bp.route("/users/<int:user_id>/resend-invitation", methods=["POST"])
+def resend_invitation(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        auth_services.send_invitation(user)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/outbox")
+def outbox():
+    q = request.args.get("q", "").strip()[:100]
+    messages = mail.list_outbox(q)
+    template = "admin/_outbox_rows.html" if htmx else "admin/outbox.html"
+    return render_template(template, messages=messages, q=q)
+
+
+@bp.route("/outbox/<name>")
+def outbox_message(name: str):
+    message = mail.read_outbox(name) or abort(404)
+    return render_template("admin/outbox_message.html", message=message)

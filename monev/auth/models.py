@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monev.core.access import ADMIN, JUDGE, KIM, OPERATOR
+from monev.core.timeutil import utcnow
+from monev.directory.models import Kim
+from monev.extensions import db
+from monev.regions.models import District
+
+ROLES = (ADMIN, OPERATOR, KIM, JUDGE)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'operator', 'kim', 'judge')", name="role"),
+        CheckConstraint("role <> 'operator' OR district_id IS NOT NULL", name="operator_district"),
+        CheckConstraint("role <> 'kim' OR kim_id IS NOT NULL", name="kim_bound"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(10))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    kim_id: Mapped[int | None] = mapped_column(ForeignKey("kims.id"), index=True)
+    institution: Mapped[str | None] = mapped_column(String(160))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    district: Mapped[District | None] = relationship()
+    kim: Mapped[Kim | None] = relationship()
+
+    # Set by the session loader: the server-side session this request runs under.
+    session_token = None  # str | None
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str | None:  # Flask-Login stores this in the signed cookie
+        return self.session_token
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Revoking the row ends it, whatever cookie the browser replays."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful logins, counted per account and per address by every worker."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "created_at"),
+        Index("ix_login_attempts_ip_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

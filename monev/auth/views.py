@@ -1,0 +1,207 @@
+"""Sign in and out, forgotten password, invitations, the account page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from monev.audit.services import client_ip
+from monev.auth import services, tokens
+from monev.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    SetPasswordForm,
+)
+from monev.core import access
+from monev.core.errors import ServiceError
+from monev.core.forms import attach_error, choices, keep_changes_on_error
+
+bp = Blueprint("auth", __name__)
+access.blueprint_roles(bp)  # public by default; the account pages say otherwise
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        keep_changes_on_error()  # failed attempts must be counted
+        try:
+            user = services.authenticate(form.email.data, form.password.data, client_ip() or "-")
+        except ServiceError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            session.clear()
+            session.permanent = True
+            services.start_session(user, client_ip(), request.user_agent.string)
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@access.signed_in
+def logout():
+    services.end_session(current_user, "logout")
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(
+            _(
+                "If an account exists for %(email)s, we have sent it a link to set a new "
+                "password. The link is valid for %(hours)d hours.",
+                email=form.email.data.strip(),
+                hours=current_app.config["PASSWORD_RESET_HOURS"],
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+def _token_page(token: str, purpose: str, template: str, apply):
+    try:
+        user = services.user_from_token(token, purpose)
+        if purpose == tokens.INVITE and user.has_password:
+            raise ServiceError(_("This link is not valid or has already been used."), status=404)
+    except ServiceError as error:
+        return render_template("auth/token_invalid.html", message=error.message), error.status
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = apply(token, form.password.data, form.confirm.data)
+        except ServiceError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(_("Your password has been set. You can sign in now."), "success")
+            return redirect(url_for("auth.login"))
+    elif form.is_submitted():
+        status = 422
+    return render_template(template, form=form, user=user), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _token_page(token, tokens.RESET, "auth/reset.html", services.reset_password)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _token_page(token, tokens.INVITE, "auth/invitation.html", services.accept_invitation)
+
+
+def _profile_form() -> ProfileForm:
+    form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    form.locale.choices = choices(
+        [("", _("Follow the site default"))] + list(current_app.config["LANGUAGES"].items())
+    )
+    if request.method == "GET":
+        form.locale.data = current_user.locale or ""
+    return form
+
+
+def _account_page(profile_form=None, password_form=None, status=200):
+    return (
+        render_template(
+            "auth/account.html",
+            profile_form=profile_form or _profile_form(),
+            password_form=password_form or ChangePasswordForm(formdata=None),
+            sessions=services.active_sessions(current_user),
+            current=services.current_session(current_user),
+        ),
+        status,
+    )
+
+
+@bp.route("/account", methods=["GET"])
+@access.signed_in
+def account():
+    return _account_page()
+
+
+@bp.route("/account/profile", methods=["POST"])
+@access.signed_in
+def update_profile():
+    form = _profile_form()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form, status=422)
+    services.update_own_profile(current_user, form.name.data, form.locale.data)
+    flash(_("Your profile has been saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/password", methods=["POST"])
+@access.signed_in
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current.data, form.password.data, form.confirm.data
+            )
+        except ServiceError as error:
+            attach_error(form, error)
+        else:
+            flash(
+                _("Your password has been changed. Your other sessions have been signed out."),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return _account_page(password_form=form, status=422)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@access.signed_in
+def end_other_sessions():
+    ended = services.end_sessions(current_user, "signed-out-elsewhere", keep_current=True)
+    flash(_("%(n)d other sessions have been signed out.", n=ended), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            services.update_own_profile(current_user, current_user.name, code)
+    return redirect(_safe_next(request.form.get("next")) or url_for("public.home"))

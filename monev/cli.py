@@ -1,0 +1,95 @@
+"""Command-line interface: ``flask --app monev <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from monev.core.database import write_intent
+from monev.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
+    def demo_command(if_empty: bool):
+        """Load the demo competition (Monev KIM se-Kalimantan Timur)."""
+        from monev.auth.models import User
+        from monev.demo import loader
+
+        with write_intent():
+            if db.session.scalar(select(func.count(User.id))):
+                if if_empty:
+                    click.echo("Database already has accounts; demo not loaded again.")
+                    return
+                raise click.ClickException(
+                    "The database already has accounts. The demo only loads into an empty "
+                    "database (use a new DATABASE_URL or delete instance/monev.db)."
+                )
+            summary = loader.load(current_app.config["DEMO_PASSWORD"])
+            db.session.commit()
+        click.echo(summary)
+
+    @app.cli.command("demo-logins")
+    def demo_logins_command():
+        """Print the demo accounts."""
+        from monev.demo import loader
+
+        click.echo(loader.logins_text(current_app.config["DEMO_PASSWORD"]))
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.password_option()
+    def create_admin_command(email: str, name: str, password: str):
+        """Create an organiser (admin) account."""
+        from monev.audit import services as audit
+        from monev.auth import services
+        from monev.auth.models import User
+        from monev.auth.passwords import password_problems
+
+        with write_intent():
+            email = services.normalise_email(email)
+            if services.user_by_email(email):
+                raise click.ClickException(f"An account for {email} already exists.")
+            problems = password_problems(password, [email, name])
+            if problems:
+                raise click.ClickException(problems[0])
+            user = User(email=email, name=name.strip(), role="admin", active=True)
+            services.set_password(user, password)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("user.created", "user", user.id, services.user_snapshot(user))
+            db.session.commit()
+        click.echo(f"Admin account {email} created.")
+
+    audit_group = click.Group("audit", help="The audit log.")
+    app.cli.add_command(audit_group)
+
+    @audit_group.command("verify")
+    def audit_verify_command():
+        """Check the hash chain of the audit log; exit 1 when it is broken."""
+        from monev.audit.services import verify
+
+        result = verify()
+        for problem in result.problems:
+            click.echo(f"row {problem.seq}: {problem.message}", err=True)
+        if result.ok:
+            click.echo(f"OK: {result.rows} rows, chain intact. Head hash: {result.head_hash}")
+        else:
+            click.echo(f"BROKEN: {len(result.problems)} problems in {result.rows} rows.", err=True)
+            sys.exit(1)
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--threads", default=8, show_default=True)
+    def serve_command(host: str, port: int, threads: int):
+        """Serve the app with waitress (production-grade WSGI server)."""
+        from waitress import serve
+
+        click.echo(f"Monev is running on http://{host}:{port}/  (Ctrl+C to stop)")
+        serve(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True)

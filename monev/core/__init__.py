@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain uses: database set-up, access rules, errors, time."""

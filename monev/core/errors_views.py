@@ -1,0 +1,65 @@
+"""Friendly error pages (full page, or a small fragment for htmx requests)."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from monev.extensions import db, htmx
+
+
+def _titles() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please try again.")),
+        403: (
+            _("Access denied"),
+            _("Your account does not have access to this page."),
+        ),
+        404: (
+            _("Page not found"),
+            _("The page you are looking for does not exist or has been moved."),
+        ),
+        405: (_("Not allowed"), _("This action is not available here.")),
+        410: (_("Link expired"), _("This link is no longer valid.")),
+        413: (
+            _("File too large"),
+            _("The data you sent is larger than allowed. Choose a smaller file."),
+        ),
+        429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
+        500: (
+            _("Something went wrong"),
+            _("An unexpected error occurred. Nothing was saved. Please try again."),
+        ),
+    }
+
+
+def render_error(status: int, message: str | None = None):
+    title, text = _titles().get(status, _titles()[400 if status < 500 else 500])
+    template = "errors/_error.html" if htmx else "errors/error.html"
+    return render_template(template, status=status, title=title, text=message or text), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return render_error(
+            400,
+            _(
+                "Your form has expired or was sent without its security token. Reload the "
+                "page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,96 @@
+"""Helpers shared by forms and the views that use them."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from monev.core.errors import ServiceError
+
+
+def attach_error(form, error: ServiceError) -> None:
+    """Show a service's refusal beside its field, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def keep_changes_on_error() -> None:
+    """Commit what this request recorded even though it answers with an error status."""
+    g.commit_on_error = True
+
+
+TOO_LONG = _l("Use at most %(max)d characters.")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from ``(value, label)`` pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def optional_int(value):
+    """Coerce for select fields whose empty choice means 'none'."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class _BabelTranslations:
+    """WTForms' built-in messages through our own catalog (WTForms ships no Indonesian)."""
+
+    def gettext(self, string):
+        from flask_babel import get_translations
+
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        from flask_babel import get_translations
+
+        return get_translations().ungettext(singular, plural, n)
+
+
+_translations = _BabelTranslations()
+
+
+class MonevForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            return _translations
+
+
+# WTForms' own messages that our forms can show, marked so they are in the catalog.
+_WTFORMS_MESSAGES = (
+    _l("This field is required."),
+    _l("Not a valid choice."),
+    _l("Not a valid date value."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+    _l("Invalid email address."),
+    _l("Invalid input."),
+    lazy_ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    ),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    ),
+    _l("The CSRF token is missing."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF token has expired."),
+    _l("The CSRF tokens do not match."),
+    _l("CSRF token missing."),
+)

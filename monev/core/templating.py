@@ -1,0 +1,75 @@
+"""Template globals: navigation by role, language switch, date formatting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+    @property
+    def active(self) -> bool:
+        return request.endpoint == self.endpoint or (
+            request.endpoint is not None
+            and self.endpoint.endswith(".index")
+            and request.endpoint.split(".")[0] == self.endpoint.split(".")[0]
+        )
+
+
+NAV = {
+    "admin": [
+        NavItem(_l("Dashboard"), "admin.index"),
+        NavItem(_l("KIM directory"), "directory.index"),
+        NavItem(_l("Regions"), "regions.index"),
+        NavItem(_l("Users"), "admin.users"),
+        NavItem(_l("Outbox"), "admin.outbox"),
+        NavItem(_l("Audit log"), "audit.index"),
+    ],
+    "operator": [
+        NavItem(_l("Home"), "public.home"),
+        NavItem(_l("KIMs of my district"), "directory.index"),
+    ],
+    "kim": [NavItem(_l("Home"), "public.home")],
+    "judge": [NavItem(_l("Home"), "public.home")],
+}
+
+
+def nav_items() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return NAV.get(current_user.role, [])
+
+
+ROLE_LABELS = {
+    "admin": _l("Organiser (admin)"),
+    "operator": _l("District operator"),
+    "kim": _l("KIM"),
+    "judge": _l("Judge"),
+}
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        nav_items=nav_items,
+        role_labels=ROLE_LABELS,
+        current_locale=lambda: str(get_locale()),
+        languages=lambda: app.config["LANGUAGES"],
+    )
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
+        format_datetime(v, fmt) if v else "—"
+    )
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,1 @@
+"""The demo competition: Monev KIM se-Kalimantan Timur, from the seed news articles."""

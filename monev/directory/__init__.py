@@ -1,0 +1,1 @@
+"""The KIM directory: every Komunitas Informasi Masyarakat with its profile."""

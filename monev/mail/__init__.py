@@ -1,0 +1,1 @@
+"""Outgoing mail: SMTP when configured, otherwise an outbox folder the admin can read."""

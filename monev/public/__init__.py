@@ -1,0 +1,1 @@
+"""Pages anyone can see, and each role's home page."""

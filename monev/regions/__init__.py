@@ -1,0 +1,1 @@
+"""Provinces and kabupaten/kota with their Kemendagri codes; kecamatan and desa/kelurahan."""

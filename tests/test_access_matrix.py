@@ -1,0 +1,155 @@
+"""Every route, every role: who may use it is enforced on the server.
+
+EXPECTED lists every endpoint of the app with the roles that may use it. A new route that
+is not listed here fails ``test_every_route_is_listed``; a route whose server-side rule
+differs from this table fails ``test_role_access``. "public" means anyone, signed in or not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monev.core import access
+from tests.conftest import csrf_token, login
+
+ANON, ADMIN, OPERATOR, KIM, JUDGE = "anonymous", "admin", "operator", "kim", "judge"
+SIGNED_IN = {ADMIN, OPERATOR, KIM, JUDGE}
+PUBLIC = {ANON} | SIGNED_IN
+
+EXPECTED: dict[str, set[str]] = {
+    "static": PUBLIC,
+    "public.home": PUBLIC,
+    "public.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.accept_invitation": PUBLIC,
+    "auth.set_language": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.account": SIGNED_IN,
+    "auth.update_profile": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "auth.end_other_sessions": SIGNED_IN,
+    "admin.index": {ADMIN},
+    "admin.users": {ADMIN},
+    "admin.invite_user": {ADMIN},
+    "admin.edit_user": {ADMIN},
+    "admin.resend_invitation": {ADMIN},
+    "admin.outbox": {ADMIN},
+    "admin.outbox_message": {ADMIN},
+    "audit.index": {ADMIN},
+    "audit.check": {ADMIN},
+    "regions.index": {ADMIN},
+    "regions.district": {ADMIN},
+    "directory.index": {ADMIN, OPERATOR},
+    "directory.create": {ADMIN, OPERATOR},
+    "directory.detail": {ADMIN, OPERATOR, KIM},
+    "directory.edit": {ADMIN, OPERATOR, KIM},
+}
+
+ROLES = [ANON, ADMIN, OPERATOR, KIM, JUDGE]
+
+
+def test_every_route_is_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), (
+        "Routes without an entry in EXPECTED (add them with the roles that may use them): "
+        f"{sorted(endpoints - set(EXPECTED))}; listed but gone: {sorted(set(EXPECTED) - endpoints)}"
+    )
+
+
+def test_every_route_has_a_server_side_rule(app):
+    with app.test_request_context():
+        missing = [e for e in EXPECTED if access.rule_for(e) is None]
+    assert missing == []
+
+
+@pytest.fixture
+def people(make_user, make_kim):
+    kim = make_kim(name="KIM Matriks", district_code="64.04")
+    return {
+        ADMIN: make_user("admin"),
+        OPERATOR: make_user("operator", district_code="64.04"),
+        KIM: make_user("kim", kim=kim),
+        JUDGE: make_user("judge"),
+        "kim_record": kim,
+    }
+
+
+def _url(app, rule, people, role):
+    values = {}
+    for arg in rule.arguments:
+        values[arg] = {
+            "user_id": (people.get(role) or people[ADMIN]).id,
+            "kim_id": people["kim_record"].id,
+            "code": "en" if rule.endpoint == "auth.set_language" else "64.04",
+            "token": "bukan-token",
+            "name": "tidak-ada.eml",
+            "filename": "css/app.css",
+        }[arg]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _denied(response) -> bool:
+    if response.status_code == 403:
+        return True
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_access(app, people, role):
+    client = app.test_client()
+    if role != ANON:
+        login(client, people[role].email)
+    token = csrf_token(client, "/login" if role == ANON else "/account")
+    problems = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in {"auth.logout"}:
+            continue  # would end the session used by the rest of this loop; tested below
+        url = _url(app, rule, people, role)
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        allowed = role in EXPECTED[rule.endpoint]
+        if allowed and _denied(response):
+            problems.append(f"{role} refused at {rule.endpoint} ({response.status_code})")
+        if not allowed and not _denied(response):
+            problems.append(f"{role} reached {rule.endpoint} ({response.status_code})")
+        if response.status_code >= 500:
+            problems.append(f"{role} got {response.status_code} at {rule.endpoint}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_logout_access(app, people, role):
+    client = app.test_client()
+    if role != ANON:
+        login(client, people[role].email)
+    token = csrf_token(client, "/login" if role == ANON else "/account")
+    response = client.post("/logout", data={"csrf_token": token})
+    if role in EXPECTED["auth.logout"]:
+        assert response.headers["Location"] == "/login"  # signed out
+        assert client.get("/account").headers["Location"].startswith("/login?next=")
+    else:
+        assert response.headers["Location"].startswith("/login?next=")  # asked to sign in
+
+
+def test_unlisted_route_is_refused_by_default(app, make_user):
+    """Deny by default: a view registered without any rule answers 403 even to an admin."""
+    from flask import Blueprint
+
+    bp = Blueprint("forgotten", __name__)
+
+    @bp.route("/forgotten")
+    def forgotten():
+        return "should never be served"
+
+    app.register_blueprint(bp)
+    admin = make_user("admin")
+    client = app.test_client()
+    login(client, admin.email)
+    assert client.get("/forgotten").status_code == 403
