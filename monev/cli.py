@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from monev.core.database import write_intent
@@ -66,7 +67,7 @@ def register(app: Flask) -> None:
             db.session.commit()
         click.echo(f"Admin account {email} created.")
 
-    audit_group = click.Group("audit", help="The audit log.")
+    audit_group = AppGroup("audit", help="The audit log.")
     app.cli.add_command(audit_group)
 
     @audit_group.command("verify")

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -89,7 +89,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        changes=changes or {},
+        changes=_jsonable(changes or {}),
         prev_hash=head.hash if head else GENESIS,
     )
     entry.hash = compute_hash(entry)
@@ -109,13 +109,16 @@ def diff(before: dict, after: dict) -> dict:
 
 
 def _jsonable(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    """Dates as ISO text, tuples as lists, recursively: what JSON can store and hash."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
-    return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True)

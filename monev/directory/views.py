@@ -51,9 +51,9 @@ def index():
 
 
 def _form_choices(form: KimForm) -> None:
-    if current_user.role == access.OPERATOR:
-        district = current_user.district
-        form.district_id.choices = choices([(district.id, district.label)])
+    """Admins choose the district; everyone else works in their own (shown, not editable)."""
+    if current_user.role != access.ADMIN:
+        del form.district_id
     else:
         form.district_id.choices = choices(
             [("", _("— choose —"))]
@@ -72,8 +72,6 @@ def _form_data(form: KimForm) -> dict:
 def create():
     form = KimForm()
     _form_choices(form)
-    if request.method == "GET" and current_user.role == access.OPERATOR:
-        form.district_id.data = current_user.district_id
     status = 200
     if form.validate_on_submit():
         try:
@@ -86,7 +84,10 @@ def create():
             return redirect(url_for("directory.detail", kim_id=kim.id))
     elif form.is_submitted():
         status = 422
-    return render_template("directory/form.html", form=form, kim=None), status
+    return (
+        render_template("directory/form.html", form=form, kim=None, district=current_user.district),
+        status,
+    )
 
 
 @bp.route("/<int:kim_id>")
@@ -106,9 +107,6 @@ def edit(kim_id: int):
         form.village.data = kim.village.name if kim.village else ""
         form.village_kind.data = kim.village.kind if kim.village else "desa"
         form.social_links.data = "\n".join(kim.social_links or [])
-    if current_user.role != access.ADMIN:
-        form.district_id.choices = choices([(kim.district_id, kim.district.label)])
-        form.district_id.data = kim.district_id
     status = 200
     if form.validate_on_submit():
         try:
@@ -121,4 +119,4 @@ def edit(kim_id: int):
             return redirect(url_for("directory.detail", kim_id=kim.id))
     elif form.is_submitted():
         status = 422
-    return render_template("directory/form.html", form=form, kim=kim), status
+    return render_template("directory/form.html", form=form, kim=kim, district=kim.district), status

@@ -1,0 +1,144 @@
+"""SQLite settings and write locking; configuration safety."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select, text, update
+
+from monev import create_app
+from monev.auth.models import User
+from monev.core.database import write_intent
+from monev.extensions import db
+from tests.conftest import PG_URL, count_queries, login, post
+
+sqlite_only = pytest.mark.skipif(bool(PG_URL), reason="SQLite settings")
+
+
+@sqlite_only
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@sqlite_only
+def test_unsafe_requests_begin_immediate_and_reads_do_not(app, client, make_user):
+    user = make_user("judge")
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as _ignored:
+        pass
+    seen: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        client.get("/login")
+        reads = list(seen)
+        seen.clear()
+        login(client, user.email)
+        writes = list(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert set(reads) <= {"BEGIN"}
+    assert "BEGIN IMMEDIATE" in writes and "BEGIN" not in writes
+
+
+def test_concurrent_read_modify_write_transactions_all_succeed(app, make_user):
+    """30 writers each read a row then update it: none fails with 'database is locked'."""
+    user = make_user("judge")
+    writers = 30
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers)
+
+    def work(i: int):
+        try:
+            barrier.wait()
+            with app.app_context(), write_intent():
+                # FOR UPDATE locks the row on PostgreSQL; SQLite holds its write lock already.
+                current = db.session.scalar(
+                    select(User.institution).where(User.id == user.id).with_for_update()
+                )
+                db.session.execute(
+                    update(User)
+                    .where(User.id == user.id)
+                    .values(institution=f"{current or ''}|{i}"[-150:])
+                )
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with app.app_context():
+        value = db.session.scalar(select(User.institution).where(User.id == user.id))
+    # Every writer saw the previous one's value: no lost update.
+    assert sorted(int(x) for x in value.strip("|").split("|")) == list(range(writers))
+
+
+def test_production_refuses_debug_and_missing_or_weak_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONEV_INSTANCE_PATH", str(tmp_path))
+    base = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"}
+    with pytest.raises(RuntimeError, match="MONEV_SECRET_KEY"):
+        create_app({**base, "SECRET_KEY": None})
+    with pytest.raises(RuntimeError, match="MONEV_SECRET_KEY"):
+        create_app({**base, "SECRET_KEY": "changeme"})
+    with pytest.raises(RuntimeError, match="debug"):
+        create_app({**base, "SECRET_KEY": "x" * 40, "DEBUG": True})
+    app = create_app({**base, "SECRET_KEY": "x" * 40})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONEV_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("MONEV_SECRET_KEY", raising=False)
+    cfg = {"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/d.db"}
+    first = create_app(cfg).config["SECRET_KEY"]
+    second = create_app(cfg).config["SECRET_KEY"]
+    assert len(first) == 64 and first == second
+    assert (tmp_path / "secret_key").read_text() == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("MONEV_ENV", "staging")
+    with pytest.raises(RuntimeError, match="MONEV_ENV"):
+        create_app()
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_failed_request_rolls_back(app, client, login_as):
+    """A refused form leaves the database as it was (one commit per successful request)."""
+    login_as("admin")
+    with app.app_context():
+        before = db.session.execute(text("SELECT count(*) FROM kecamatan")).scalar()
+    post(
+        client,
+        "/kim/new",
+        {"name": "", "kecamatan": "Kecamatan Baru", "village_kind": "desa", "village": "Desa"},
+        token_from="/kim/new",
+    )
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM kecamatan")).scalar() == before
