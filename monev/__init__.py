@@ -38,6 +38,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
+    from monev import models  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
@@ -111,14 +113,16 @@ def _check_production(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
     languages = app_languages()
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    from flask import current_app
-
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -191,10 +195,25 @@ def _register_blueprints(app: Flask) -> None:
     from monev.audit.views import bp as audit_bp
     from monev.auth.views import bp as auth_bp
     from monev.directory.views import bp as directory_bp
+    from monev.entries.views import bp as nominations_bp
+    from monev.events.transfer_views import bp as transfer_bp
+    from monev.events.views import bp as events_bp
     from monev.public.views import bp as public_bp
     from monev.regions.views import bp as regions_bp
+    from monev.rubrics.views import bp as rubrics_bp
 
-    for bp in (public_bp, auth_bp, admin_bp, audit_bp, directory_bp, regions_bp):
+    for bp in (
+        public_bp,
+        auth_bp,
+        admin_bp,
+        audit_bp,
+        directory_bp,
+        regions_bp,
+        events_bp,
+        rubrics_bp,
+        nominations_bp,
+        transfer_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -84,6 +84,50 @@ def register(app: Flask) -> None:
             click.echo(f"BROKEN: {len(result.problems)} problems in {result.rows} rows.", err=True)
             sys.exit(1)
 
+    event_group = AppGroup("event", help="Event packages (monev-event/1 JSON).")
+    app.cli.add_command(event_group)
+
+    @event_group.command("export")
+    @click.argument("slug")
+    @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
+    def event_export_command(slug: str, out: str | None):
+        """Write the whole event SLUG as one JSON document."""
+        from monev.core.documents import dumps
+        from monev.events import package
+        from monev.events import queries as event_queries
+
+        event = event_queries.get_by_slug(slug)
+        if event is None:
+            raise click.ClickException(f"No event has the slug {slug!r}.")
+        text = dumps(package.export_event(event))
+        if out:
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            click.echo(f"Event {slug} written to {out}.")
+        else:
+            click.echo(text, nl=False)
+
+    @event_group.command("import")
+    @click.argument("file", type=click.File("rb"))
+    def event_import_command(file):
+        """Create an event from a package; on any problem nothing is written (exit 1)."""
+        from flask_babel import force_locale
+
+        from monev.core.documents import DocumentError
+        from monev.events import package
+
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
+            try:
+                event = package.import_package(package.parse(file.read()))
+            except DocumentError as error:
+                db.session.rollback()
+                for problem in error.problems:
+                    click.echo(str(problem), err=True)
+                click.echo(error.message, err=True)
+                sys.exit(1)
+            db.session.commit()
+            click.echo(f"Event {event.slug} imported: {event.title}.")
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)

@@ -3,7 +3,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from monev.auth.forms import EMAIL_INVALID, EMAIL_REQUIRED
-from monev.core.forms import TOO_LONG, MonevForm, optional_int, strip
+from monev.core.forms import TOO_LONG, EmptyForm, MonevForm, optional_int, strip  # noqa: F401
 
 
 class UserForm(MonevForm):
@@ -39,7 +39,3 @@ class InviteForm(UserForm):
 
 class EditUserForm(UserForm):
     active = BooleanField(_l("Account active"))
-
-
-class EmptyForm(MonevForm):
-    """A form with only the CSRF token, for buttons that post."""

@@ -67,6 +67,10 @@ class MonevForm(FlaskForm):
             return _translations
 
 
+class EmptyForm(MonevForm):
+    """A form with only the CSRF token, for buttons that post."""
+
+
 # WTForms' own messages that our forms can show, marked so they are in the catalog.
 _WTFORMS_MESSAGES = (
     _l("This field is required."),

@@ -31,6 +31,7 @@ class NavItem:
 NAV = {
     "admin": [
         NavItem(_l("Dashboard"), "admin.index"),
+        NavItem(_l("Events"), "events.index"),
         NavItem(_l("KIM directory"), "directory.index"),
         NavItem(_l("Regions"), "regions.index"),
         NavItem(_l("Users"), "admin.users"),
@@ -60,10 +61,43 @@ ROLE_LABELS = {
 }
 
 
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "nomination": _l("Nomination"),
+    "submission": _l("Submission"),
+    "verification": _l("Verification"),
+    "judging": _l("Judging"),
+    "results": _l("Results"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+}
+
+EVIDENCE_LABELS = {
+    "none": _l("No evidence"),
+    "file": _l("File"),
+    "link": _l("Link"),
+    "either": _l("File or link"),
+}
+
+
+def number(value) -> str:
+    """Decimal for display in Indonesian style: 2.50 -> '2,5'."""
+    if value is None:
+        return "—"
+    from decimal import Decimal
+
+    text = format(Decimal(str(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=nav_items,
         role_labels=ROLE_LABELS,
+        status_labels=STATUS_LABELS,
+        evidence_labels=EVIDENCE_LABELS,
         current_locale=lambda: str(get_locale()),
         languages=lambda: app.config["LANGUAGES"],
     )
@@ -71,5 +105,6 @@ def register(app: Flask) -> None:
         format_datetime(v, fmt) if v else "—"
     )
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
+    app.jinja_env.filters["number"] = number
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -37,7 +37,7 @@ def load(password: str) -> str:
         db.session.add(user)
         return user
 
-    account(*data.ADMIN, role="admin")
+    admin = account(*data.ADMIN, role="admin")
     for email, name, code in data.OPERATORS:
         account(email, name, "operator", district_id=districts[code].id)
     for email, name, institution, _home in data.JUDGES:
@@ -66,11 +66,19 @@ def load(password: str) -> str:
         account(f"kim.{slug}@demo.monev.id", name, "kim", kim_id=kim.id)
 
     db.session.flush()
+    from monev.demo import competition
+
+    figures = competition.load(admin)
     audit.record(
         "demo.loaded",
         "system",
         None,
-        {"kims": len(data.KIMS), "judges": len(data.JUDGES), "operators": len(data.OPERATORS)},
+        {
+            "kims": len(data.KIMS),
+            "judges": len(data.JUDGES),
+            "operators": len(data.OPERATORS),
+            **figures,
+        },
     )
     return logins_text(password)
 

@@ -15,18 +15,47 @@ access.blueprint_roles(bp)  # public
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
-        return render_template("public/landing.html")
+        from monev.events import queries as event_queries
+
+        events = [e for e in event_queries.all_events() if e.status != "draft"]
+        return render_template("public/landing.html", events=events)
     if current_user.role == access.ADMIN:
         return redirect(url_for("admin.index"))
     if current_user.role == access.OPERATOR:
+        from monev.entries import queries as entry_queries
+
         summary = directory_queries.district_summary(current_user.district_id)
-        return render_template("home/operator.html", summary=summary)
+        nominations = entry_queries.open_for_district(current_user.district_id)
+        return render_template("home/operator.html", summary=summary, nominations=nominations)
     if current_user.role == access.KIM:
         return render_template("home/kim.html", kim=current_user.kim)
-    return render_template("home/judge.html")
+    from monev.judging.queries import judge_progress
+
+    return render_template("home/judge.html", progress=judge_progress(current_user.id))
 
 
 @bp.route("/healthz")
 def healthz():
     db.session.execute(select(func.count()).select_from(select(1).subquery()))
     return {"status": "ok"}
+
+
+@bp.route("/events/<slug>")
+def event(slug: str):
+    """Public page of an event: timeline, finalists once nominations close."""
+    from flask import abort
+
+    from monev.core.timezones import label, to_local
+    from monev.events import queries as event_queries
+
+    ev = event_queries.get_by_slug(slug)
+    if ev is None or ev.status == "draft":
+        abort(404)
+    finalists = event_queries.finalists_by_district(ev.id) if ev.at_least("submission") else []
+    return render_template(
+        "public/event.html",
+        event=ev,
+        finalists=finalists,
+        to_local=to_local,
+        tz_label=label(ev.timezone),
+    )

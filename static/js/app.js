@@ -1,9 +1,11 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
   "use strict";
-  // Move focus to new content that htmx swapped in after a full-form submit, for screen readers.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var alert = event.detail.target.querySelector("[role=alert]");
-    if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
+  // After htmx swaps in a form that came back with errors, put the keyboard focus on the
+  // first field to correct (the error summary is announced by its role="alert").
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.detail.elt && event.detail.elt.isConnected ? event.detail.elt : document;
+    var invalid = root.querySelector("[aria-invalid=true]");
+    if (invalid) { invalid.focus(); }
   });
 })();

@@ -1,0 +1,380 @@
+"""The demo events: Monev KIM se-Kalimantan Timur 2024 (judged, with scores) and 2025 (in
+its nomination phase, rubric copied from 2024). Built through the same services the admin
+pages use, so the demo obeys every rule."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+
+from monev.auth.models import User
+from monev.core.timezones import to_utc
+from monev.demo import data
+from monev.directory.models import Kim
+from monev.entries.models import Entry
+from monev.events import services as events
+from monev.events.models import Event
+from monev.extensions import db
+from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet
+from monev.regions.models import District
+from monev.rubrics import services as rubrics
+
+TZ = "Asia/Makassar"
+
+LEVELS = [
+    ("1-3", "Belum ada / tidak sesuai"),
+    ("4-6", "Ada, tetapi belum lengkap atau belum rutin"),
+    ("7-8", "Lengkap dan berjalan rutin"),
+    ("9-10", "Sangat baik, berdampak dan terdokumentasi"),
+]
+
+# (aspect, [(key, name, weight, evidence, hint, guidance)])
+ADMINISTRASI = [
+    (
+        "Kelembagaan",
+        [
+            (
+                "a1",
+                "SK pembentukan KIM",
+                "25",
+                "file",
+                "Unggah SK kepala desa/lurah (PDF atau foto).",
+                "SK masih berlaku dan ditandatangani kepala desa/lurah.",
+            ),
+            (
+                "a2",
+                "Struktur pengurus dan keanggotaan",
+                "15",
+                "file",
+                "Daftar pengurus dan anggota aktif.",
+                "Struktur jelas, anggota aktif bukan ASN sesuai ketentuan.",
+            ),
+            (
+                "a3",
+                "Program kerja tahunan",
+                "20",
+                "file",
+                "Dokumen program kerja tahun berjalan.",
+                "Program kerja memuat kegiatan diseminasi dan jadwal.",
+            ),
+        ],
+    ),
+    (
+        "Pelaporan dan kanal",
+        [
+            (
+                "a4",
+                "Laporan kegiatan",
+                "20",
+                "either",
+                "Laporan atau tautan dokumentasi kegiatan.",
+                "Laporan kegiatan 12 bulan terakhir dengan bukti foto.",
+            ),
+            (
+                "a5",
+                "Kanal informasi (website/media sosial)",
+                "20",
+                "link",
+                "Tautan website desa, kim.id atau media sosial KIM.",
+                "Kanal aktif diperbarui minimal sebulan sekali.",
+            ),
+        ],
+    ),
+]
+
+# ADINDA-P: Akses, Diskusi, Informasi, Networking, Diseminasi, Aspirasi, Prestasi.
+PRESENTASI = [
+    (
+        "Akses",
+        [
+            (
+                "p1",
+                "Akses masyarakat terhadap informasi",
+                "15",
+                "Bagaimana warga mendapatkan informasi dari KIM (papan, grup WA, radio, web).",
+            )
+        ],
+    ),
+    (
+        "Diskusi",
+        [
+            (
+                "p2",
+                "Forum diskusi warga",
+                "15",
+                "Forum tatap muka atau daring yang rutin dan melibatkan warga.",
+            )
+        ],
+    ),
+    (
+        "Informasi",
+        [
+            (
+                "p3",
+                "Pengelolaan dan produksi informasi",
+                "15",
+                "Konten orisinal, akurat, dan menangkal hoaks.",
+            )
+        ],
+    ),
+    (
+        "Networking",
+        [
+            (
+                "p4",
+                "Jejaring dan kemitraan",
+                "10",
+                "Kerja sama dengan pemerintah desa, OPD, media, dan komunitas lain.",
+            )
+        ],
+    ),
+    (
+        "Diseminasi",
+        [
+            (
+                "p5",
+                "Diseminasi informasi kebijakan pemerintah",
+                "20",
+                "Penyebarluasan program pemerintah secara teratur dan terukur.",
+            )
+        ],
+    ),
+    (
+        "Aspirasi",
+        [
+            (
+                "p6",
+                "Penyaluran aspirasi masyarakat",
+                "15",
+                "Aspirasi warga dihimpun dan diteruskan ke OPD terkait.",
+            )
+        ],
+    ),
+    (
+        "Prestasi",
+        [
+            (
+                "p7",
+                "Prestasi dan dampak",
+                "10",
+                "Penghargaan, liputan, atau dampak nyata bagi desa/kelurahan.",
+            )
+        ],
+    ),
+]
+
+
+def _local(text: str):
+    return to_utc(datetime.fromisoformat(text), TZ)
+
+
+def _build_event(slug: str, title: str, year: int, description: str) -> Event:
+    event = events.create_event(
+        {
+            "slug": slug,
+            "title": title,
+            "year": year,
+            "organiser": "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+            "description": description,
+            "timezone": TZ,
+            "aggregation": "mean",
+        }
+    )
+    for key, name, weight, opens, closes, judges in [
+        ("administrasi", "Administrasi", 40, f"{year}-06-10T08:00", f"{year}-06-28T23:59", 3),
+        ("presentasi", "Presentasi", 60, f"{year}-07-08T08:00", f"{year}-07-10T17:00", 3),
+    ]:
+        events.save_stage(
+            event,
+            None,
+            {
+                "key": key,
+                "name": name,
+                "weight": Decimal(weight),
+                "opens_at": _local(opens),
+                "closes_at": _local(closes),
+                "judges_per_entry": judges,
+            },
+        )
+    for key, name in [("desa", "KIM Desa"), ("kelurahan", "KIM Kelurahan")]:
+        events.save_category(
+            event, None, {"key": key, "name": name, "score_bands": "85 Unggul\n70 Baik\n0 Cukup"}
+        )
+    db.session.flush()
+    return event
+
+
+def _build_rubric(event: Event) -> None:
+    stages = {s.key: s for s in event.stages}
+    levels = "\n".join(f"{r}: {t}" for r, t in LEVELS)
+    for aspect_name, criteria in ADMINISTRASI:
+        aspect = rubrics.save_aspect(stages["administrasi"], None, aspect_name)
+        for key, name, weight, evidence, hint, guidance in criteria:
+            rubrics.save_criterion(
+                aspect,
+                None,
+                {
+                    "key": key,
+                    "name": name,
+                    "weight": weight,
+                    "min_score": "1",
+                    "max_score": "10",
+                    "step": "1",
+                    "descriptors": levels,
+                    "evidence": evidence,
+                    "evidence_hint": hint,
+                    "guidance": guidance,
+                },
+            )
+    for aspect_name, criteria in PRESENTASI:
+        aspect = rubrics.save_aspect(stages["presentasi"], None, aspect_name)
+        for key, name, weight, guidance in criteria:
+            rubrics.save_criterion(
+                aspect,
+                None,
+                {
+                    "key": key,
+                    "name": name,
+                    "weight": weight,
+                    "min_score": "1",
+                    "max_score": "10",
+                    "step": "0.5",
+                    "descriptors": levels,
+                    "evidence": "none",
+                    "guidance": guidance,
+                },
+            )
+
+
+def _round_to_step(value: float, step: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    steps = (Decimal(str(value)) - low) / step
+    snapped = low + steps.quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+    return min(high, max(low, snapped))
+
+
+def load(admin: User) -> dict:
+    rng = random.Random(2024)  # noqa: S311 - demo data, not security
+    judges = list(db.session.scalars(select(User).where(User.role == "judge").order_by(User.email)))
+    homes = {email: code for email, _n, _i, code in data.JUDGES}
+    districts = {d.code: d for d in db.session.scalars(select(District))}
+    kims = list(db.session.scalars(select(Kim).order_by(Kim.id)))
+
+    # 2024: judged; the ranking can be computed from final sheets.
+    past = _build_event(
+        "monev-kim-kaltim-2024",
+        "Monev KIM se-Kalimantan Timur 2024",
+        2024,
+        "Monitoring dan evaluasi Komunitas Informasi Masyarakat tingkat Provinsi Kalimantan "
+        "Timur. Penilaian administrasi (desk evaluation) dan presentasi di Samarinda.",
+    )
+    _build_rubric(past)
+    past.tie_breaks = ["stage:presentasi", "criterion:p5"]
+    categories = {c.key: c for c in past.categories}
+    entries = []
+    for number, kim in enumerate(kims, 1):
+        entry = Entry(
+            event_id=past.id,
+            kim_id=kim.id,
+            category_id=categories["desa" if kim.village.kind == "desa" else "kelurahan"].id,
+            code=f"K-{number:03d}",
+            nomination_status="accepted",
+            nominated_by_id=admin.id,
+        )
+        db.session.add(entry)
+        entries.append(entry)
+    for judge in judges:
+        db.session.add(
+            EventJudge(
+                event_id=past.id,
+                user_id=judge.id,
+                home_district_id=districts[homes[judge.email]].id,
+            )
+        )
+    db.session.flush()
+
+    quality = {e.id: rng.uniform(5.0, 9.2) for e in entries}
+    leniency = {j.id: rng.uniform(-0.8, 0.8) for j in judges}
+    criteria_by_stage = {
+        s.id: [c for a in rubrics_by_stage(past, s.id) for c in a.criteria] for s in past.stages
+    }
+    sheets = 0
+    for stage in past.stages:
+        for index, entry in enumerate(entries):
+            kim = kims[index]
+            eligible = [j for j in judges if homes[j.email] != kim.district.code]
+            panel = [eligible[(index + k) % len(eligible)] for k in range(stage.judges_per_entry)]
+            for judge in panel:
+                assignment = Assignment(stage_id=stage.id, entry_id=entry.id, judge_id=judge.id)
+                db.session.add(assignment)
+                db.session.flush()
+                sheet = ScoreSheet(
+                    assignment_id=assignment.id,
+                    status="final",
+                    finalised_at=_local(
+                        f"2024-07-{10 if stage.key == 'presentasi' else 1:02d}T16:00"
+                    ),
+                )
+                db.session.add(sheet)
+                db.session.flush()
+                for criterion in criteria_by_stage[stage.id]:
+                    raw = quality[entry.id] + leniency[judge.id] + rng.gauss(0, 0.7)
+                    value = _round_to_step(
+                        raw, criterion.step, criterion.min_score, criterion.max_score
+                    )
+                    db.session.add(
+                        Score(
+                            sheet_id=sheet.id,
+                            criterion_id=criterion.id,
+                            value=value,
+                            comment=_comment(value, criterion.name),
+                        )
+                    )
+                sheets += 1
+    past.status = "results"
+
+    # 2025: nominations open; rubric copied from 2024.
+    current = _build_event(
+        "monev-kim-kaltim-2025",
+        "Monev KIM se-Kalimantan Timur 2025",
+        2025,
+        "Monev KIM tahun 2025. Kabupaten/kota mengusulkan finalis sesuai kuota.",
+    )
+    rubrics.copy_rubric(past, current)
+    current.tie_breaks = ["stage:presentasi", "criterion:p5"]
+    events.set_quotas(
+        current,
+        {
+            districts[code].id: quota
+            for code, quota in [
+                ("64.04", 4),
+                ("64.03", 3),
+                ("64.05", 2),
+                ("64.74", 2),
+                ("64.72", 2),
+                ("64.71", 2),
+                ("64.01", 1),
+                ("64.02", 1),
+                ("64.09", 1),
+                ("64.11", 1),
+            ]
+        },
+    )
+    events.move_status(current, "nomination")
+    return {"events": 2, "entries": len(entries), "sheets": sheets}
+
+
+def rubrics_by_stage(event: Event, stage_id: int):
+    from monev.rubrics.queries import aspects_by_stage
+
+    return aspects_by_stage(event).get(stage_id, [])
+
+
+def _comment(value: Decimal, criterion: str) -> str | None:
+    if value >= 9:
+        return f"{criterion}: sangat baik, pertahankan."
+    if value <= 5:
+        return f"{criterion}: perlu dilengkapi buktinya."
+    return None

@@ -1,0 +1,1 @@
+"""Entries: a KIM's participation in an event, from nomination to submission."""

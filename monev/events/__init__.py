@@ -1,0 +1,1 @@
+"""Events (one Monev per year), their stages, categories, status and quotas."""

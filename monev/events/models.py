@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monev.core.timeutil import utcnow
+from monev.extensions import db
+
+STATUSES = (
+    "draft",
+    "nomination",
+    "submission",
+    "verification",
+    "judging",
+    "results",
+    "published",
+    "archived",
+)
+AGGREGATIONS = ("mean", "median", "trimmed")
+DEFAULT_LADDER = ["Juara I", "Juara II", "Juara III", "Harapan I", "Harapan II", "Harapan III"]
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'nomination', 'submission', 'verification', 'judging', "
+            "'results', 'published', 'archived')",
+            name="status",
+        ),
+        CheckConstraint("aggregation IN ('mean', 'median', 'trimmed')", name="aggregation"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    organiser: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    logo_path: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Makassar")
+    aggregation: Mapped[str] = mapped_column(String(10), default="mean")
+    normalize_judges: Mapped[bool] = mapped_column(Boolean, default=False)
+    tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="event", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="event", order_by="Category.position", cascade="all, delete-orphan"
+    )
+
+    def status_index(self) -> int:
+        return STATUSES.index(self.status)
+
+    def at_least(self, status: str) -> bool:
+        return self.status_index() >= STATUSES.index(status)
+
+
+class Stage(db.Model):
+    """A judged stage (e.g. Administrasi 40 %, Presentasi 60 %) with its time window."""
+
+    __tablename__ = "stages"
+    __table_args__ = (
+        UniqueConstraint("event_id", "key", name="uq_stages_event_key"),
+        UniqueConstraint("event_id", "name", name="uq_stages_event_name"),
+        CheckConstraint("weight >= 0 AND weight <= 100", name="weight"),
+        CheckConstraint(
+            "closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="window"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    opens_at: Mapped[datetime | None]  # UTC
+    closes_at: Mapped[datetime | None]  # UTC
+    judges_per_entry: Mapped[int] = mapped_column(default=3)
+
+    event: Mapped[Event] = relationship(back_populates="stages")
+
+
+class Category(db.Model):
+    """A ranking category (e.g. KIM Desa, KIM Kelurahan) with its award ladder."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("event_id", "key", name="uq_categories_event_key"),
+        UniqueConstraint("event_id", "name", name="uq_categories_event_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    award_ladder: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_LADDER))
+    # [{"min": 85, "label": "Unggul"}, ...], highest first
+    score_bands: Mapped[list[dict]] = mapped_column(JSON, default=list)
+
+    event: Mapped[Event] = relationship(back_populates="categories")
+
+
+class DistrictQuota(db.Model):
+    """How many finalists a kabupaten/kota may nominate for an event."""
+
+    __tablename__ = "district_quotas"
+    __table_args__ = (
+        UniqueConstraint("event_id", "district_id", name="uq_district_quotas_event_district"),
+        CheckConstraint("quota >= 0 AND quota <= 100", name="quota"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    quota: Mapped[int]

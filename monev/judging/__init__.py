@@ -1,0 +1,1 @@
+"""Judging: event judges, assignments, score sheets and scores."""

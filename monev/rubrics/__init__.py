@@ -1,0 +1,1 @@
+"""Rubrics: aspects and weighted criteria per stage, their validation, import and export."""
