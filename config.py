@@ -81,6 +81,21 @@ class Config:
     PUBLIC_BASE_URL = env("MONEV_PUBLIC_URL")
 
     STORAGE_DIR = env("MONEV_STORAGE_DIR")  # default: <instance>/files
+    # Evidence files: "local" (STORAGE_DIR) or "s3" (an S3-compatible bucket).
+    STORAGE_BACKEND = env("MONEV_STORAGE_BACKEND", "local")
+    S3_ENDPOINT_URL = env("MONEV_S3_ENDPOINT_URL")  # e.g. http://127.0.0.1:8333 (SeaweedFS)
+    S3_BUCKET = env("MONEV_S3_BUCKET")
+    S3_PREFIX = env("MONEV_S3_PREFIX", "")
+    S3_REGION = env("MONEV_S3_REGION", "us-east-1")
+    S3_ACCESS_KEY = env("MONEV_S3_ACCESS_KEY")
+    S3_SECRET_KEY = env("MONEV_S3_SECRET_KEY")
+    STORAGE_SPOOL_DIR = env("MONEV_STORAGE_SPOOL_DIR")  # s3 only; default: the system temp dir
+    # Upload limits per file, enforced while the file arrives (the body cap follows them).
+    MAX_UPLOAD_MB = env_int("MONEV_MAX_UPLOAD_MB", 50)
+    MAX_VIDEO_MB = env_int("MONEV_MAX_VIDEO_MB", 500)
+    MAX_IMAGE_PIXELS = env_int("MONEV_MAX_IMAGE_PIXELS", 40_000_000)
+    # ClamAV daemon: a unix socket path or host:port; unset = no virus scan.
+    CLAMD_ADDRESS = env("MONEV_CLAMD_ADDRESS")
     DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")
 
     # Trust X-Forwarded-For from this many proxies (0 = use the socket address).

@@ -32,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(CONFIGS[env_name])
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from monev.storage.spool import UploadRequest
+
+    app.request_class = UploadRequest  # uploads spooled to disk under their size limit
     _fill_defaults(app)
     _check_production(app)
 
@@ -192,14 +195,23 @@ def _register_request_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from monev.admin.views import bp as admin_bp
+    from monev.api.views import bp as api_bp
     from monev.audit.views import bp as audit_bp
     from monev.auth.views import bp as auth_bp
+    from monev.certificates.views import bp as certificates_bp
     from monev.directory.views import bp as directory_bp
+    from monev.entries.verification_views import bp as verification_bp
     from monev.entries.views import bp as nominations_bp
+    from monev.entries.workspace_views import bp as workspace_bp
     from monev.events.transfer_views import bp as transfer_bp
     from monev.events.views import bp as events_bp
+    from monev.judging.views import bp as judging_bp
+    from monev.judging.views import judge_bp, schedule_bp
     from monev.public.views import bp as public_bp
     from monev.regions.views import bp as regions_bp
+    from monev.results.views import bp as results_bp
+    from monev.results.views import kim_bp as results_kim_bp
+    from monev.results.views import public_bp as results_public_bp
     from monev.rubrics.views import bp as rubrics_bp
 
     for bp in (
@@ -212,7 +224,17 @@ def _register_blueprints(app: Flask) -> None:
         events_bp,
         rubrics_bp,
         nominations_bp,
+        workspace_bp,
+        verification_bp,
         transfer_bp,
+        results_bp,
+        results_public_bp,
+        results_kim_bp,
+        api_bp,
+        judging_bp,
+        judge_bp,
+        schedule_bp,
+        certificates_bp,
     ):
         app.register_blueprint(bp)
 
@@ -225,5 +247,9 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from monev import cli
+    from monev.certificates.cli import register as register_certificates_cli
+    from monev.results.cli import register as register_results_cli
 
     cli.register(app)
+    register_results_cli(app)
+    register_certificates_cli(app)

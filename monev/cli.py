@@ -30,9 +30,11 @@ def register(app: Flask) -> None:
                     "The database already has accounts. The demo only loads into an empty "
                     "database (use a new DATABASE_URL or delete instance/monev.db)."
                 )
-            summary = loader.load(current_app.config["DEMO_PASSWORD"])
+            loader.load(current_app.config["DEMO_PASSWORD"])
             db.session.commit()
-        click.echo(summary)
+        click.echo("Demo competition loaded: Monev KIM se-Kalimantan Timur 2024 and 2025.")
+        if not if_empty:  # `make run` prints the logins itself
+            click.echo(loader.logins_text(current_app.config["DEMO_PASSWORD"]))
 
     @app.cli.command("demo-logins")
     def demo_logins_command():

@@ -2,9 +2,25 @@
 
 from monev.audit.models import AuditEntry  # noqa: F401
 from monev.auth.models import LoginAttempt, User, UserSession  # noqa: F401
+from monev.certificates.models import Certificate, CertificateSettings  # noqa: F401
 from monev.directory.models import Kim  # noqa: F401
-from monev.entries.models import Entry  # noqa: F401
+from monev.entries.models import Entry, Evidence  # noqa: F401
 from monev.events.models import Category, DistrictQuota, Event, Stage  # noqa: F401
-from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet  # noqa: F401
+from monev.judging.models import (  # noqa: F401
+    Assignment,
+    Conflict,
+    EventJudge,
+    PanelMember,
+    ScheduleSlot,
+    Score,
+    ScoreChange,
+    ScoreSheet,
+)
 from monev.regions.models import District, Kecamatan, Province, Village  # noqa: F401
+from monev.results.models import (  # noqa: F401
+    Objection,
+    ProvisionalResult,
+    PublishedResult,
+    SpecialAward,
+)
 from monev.rubrics.models import Aspect, Criterion  # noqa: F401

@@ -470,9 +470,15 @@ def test_demo_events_show_a_judged_and_a_nominating_competition(app, runner, cli
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.app_context():
         events = {e.slug: e.status for e in db.session.scalars(select(Event))}
-        assert events == {"monev-kim-kaltim-2024": "results", "monev-kim-kaltim-2025": "nomination"}
-        from monev.judging.models import Score
+        assert events == {
+            "monev-kim-kaltim-2024": "published",  # its results are published in the demo
+            "monev-kim-kaltim-2025": "nomination",
+        }
+        from monev.judging.models import Score, ScoreSheet
 
-        assert db.session.scalar(select(func.count(Score.id))) == 11 * 3 * 12
+        # The 11 entries × 3 judges × 12 criteria (both stages) are on final sheets; the demo
+        # also has one late draft, so the judging pages show every state.
+        final = select(func.count(Score.id)).join(ScoreSheet).where(ScoreSheet.status == "final")
+        assert db.session.scalar(final) == 11 * 3 * 12
     page = client.get("/events/monev-kim-kaltim-2024").get_data(as_text=True)
     assert "KIM Teluk Pandan" in page and "Presentasi" in page

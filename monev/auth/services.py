@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -290,7 +290,12 @@ def accept_invitation(token: str, password: str, confirm: str) -> User:
 
 
 def external_url(endpoint: str, **values) -> str:
+    """An absolute link for e-mails: MONEV_PUBLIC_URL when set, else the request's host
+    (outside a request, e.g. the CLI, http://127.0.0.1:5000 as `make run` serves it)."""
     base = current_app.config.get("PUBLIC_BASE_URL")
+    if not has_request_context():
+        with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
+            return url_for(endpoint, _external=True, **values)
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

@@ -42,8 +42,15 @@ NAV = {
         NavItem(_l("Home"), "public.home"),
         NavItem(_l("KIMs of my district"), "directory.index"),
     ],
-    "kim": [NavItem(_l("Home"), "public.home")],
-    "judge": [NavItem(_l("Home"), "public.home")],
+    "kim": [
+        NavItem(_l("Home"), "public.home"),
+        NavItem(_l("Presentation schedule"), "schedule.mine"),
+    ],
+    "judge": [
+        NavItem(_l("Home"), "public.home"),
+        NavItem(_l("My assignments"), "judge.index"),
+        NavItem(_l("Presentation schedule"), "schedule.mine"),
+    ],
 }
 
 

@@ -333,7 +333,13 @@ def load(admin: User) -> dict:
                         )
                     )
                 sheets += 1
+    _demo_logo(past)
     past.status = "results"
+    _publish_2024(past, admin)
+    _judging_states_2024(past, judges, homes, entries)
+    from monev.demo import submissions
+
+    files = submissions.load(past, entries, admin)
 
     # 2025: nominations open; rubric copied from 2024.
     current = _build_event(
@@ -363,7 +369,140 @@ def load(admin: User) -> dict:
         },
     )
     events.move_status(current, "nomination")
-    return {"events": 2, "entries": len(entries), "sheets": sheets}
+    _nominate_2025(current, kims)
+    return {"events": 2, "entries": len(entries), "sheets": sheets, "files": files}
+
+
+def _demo_logo(event: Event) -> None:
+    """A simple generated logo (a green roundel with "KIM"), so pages and certificates show
+    one; uploaded through the same checks as a real logo."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from monev.events.logo import set_logo
+
+    img = Image.new("RGB", (240, 240), "white")
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((8, 8, 232, 232), fill=(11, 110, 79))
+    draw.ellipse((40, 40, 200, 200), outline="white", width=10)
+    draw.rectangle((108, 60, 132, 180), fill="white")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    buf.seek(0)
+    set_logo(event, buf)
+
+
+def _nominate_2025(event: Event, kims: list[Kim]) -> None:
+    """Kutai Timur's operator has nominated its four KIMs (seed article, June 2024 → 2025);
+    the organiser accepted two; Kukar nominated one that waits for a decision."""
+    from monev.entries import services as nominations
+
+    operators = {
+        u.district.code: u for u in db.session.scalars(select(User).where(User.role == "operator"))
+    }
+    categories = {c.key: c for c in event.categories}
+    by_name = {k.name: k for k in kims}
+
+    def nominate(code: str, name: str, note: str):
+        kim = by_name[name]
+        category = categories["desa" if kim.village.kind == "desa" else "kelurahan"]
+        return nominations.nominate(operators[code], event, kim.id, category.id, note).entry
+
+    teluk_pandan = nominate("64.04", "KIM Teluk Pandan", "Juara I tingkat kabupaten 2024.")
+    nominate("64.04", "KIM Pinang Raya", "Aktif mengelola grup informasi desa.")
+    teluk_lingga = nominate("64.04", "KIM Teluk Lingga", "Kelurahan dengan siaran radio komunitas.")
+    nominate("64.03", "KIM Panji Informasi", "Pengelola website kelurahan.")
+    nominations.decide(event, teluk_pandan, "accepted", "Memenuhi syarat administrasi.")
+    nominations.decide(event, teluk_lingga, "accepted", None)
+
+
+def _publish_2024(event: Event, admin: User) -> None:
+    """The 2024 results are public: frozen as version 1, so the event is "published"."""
+    from monev.results import services as results
+
+    db.session.flush()
+    results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin)
+
+
+def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries: list) -> None:
+    """What the judging pages show on the demo: the presentation day's schedule, two
+    conflicts of interest (one declared by a judge, one recorded by the organiser), and two
+    late assignments still open (a draft with some scores, one not started), so the progress
+    board shows every state. Drafts do not count in the results, so the published ranking
+    stays as it was."""
+    from monev.judging import services as judging
+    from monev.judging.models import Conflict, ScoreChange
+
+    stage = next(s for s in event.stages if s.key == "presentasi")
+    judging.generate_schedule(
+        stage,
+        start=datetime(2024, 7, 8, 9, 0),
+        minutes=20,
+        gap=5,
+        room="Ruang Rapat Diskominfo Prov. Kaltim",
+    )
+    assigned = {
+        (a.entry_id, a.judge_id)
+        for a in db.session.scalars(
+            select(Assignment).where(Assignment.stage_id.in_([s.id for s in event.stages]))
+        )
+    }
+
+    def free(judge: User, skip=()) -> list:
+        return [
+            e
+            for e in entries
+            if (e.id, judge.id) not in assigned
+            and e.id not in skip
+            and homes[judge.email] != e.kim.district.code
+        ]
+
+    by_email = {j.email: j for j in judges}
+    declared = free(by_email["juri2@demo.monev.id"])[0]
+    recorded = free(by_email["juri5@demo.monev.id"])[0]
+    db.session.add_all(
+        [
+            Conflict(
+                entry_id=declared.id,
+                judge_id=by_email["juri2@demo.monev.id"].id,
+                source="judge",
+                reason="Pernah menjadi mentor pelatihan jurnalistik warga untuk KIM ini.",
+                declared_by_id=by_email["juri2@demo.monev.id"].id,
+            ),
+            Conflict(
+                entry_id=recorded.id,
+                judge_id=by_email["juri5@demo.monev.id"].id,
+                source="admin",
+                reason="Kerabat ketua KIM (dilaporkan panitia).",
+            ),
+        ]
+    )
+    late = by_email["juri1@demo.monev.id"]
+    draft_entry, empty_entry = free(late, skip={declared.id, recorded.id})[:2]
+    criteria = [c for a in rubrics_by_stage(event, stage.id) for c in a.criteria]
+    draft = Assignment(stage_id=stage.id, entry_id=draft_entry.id, judge_id=late.id)
+    db.session.add_all(
+        [draft, Assignment(stage_id=stage.id, entry_id=empty_entry.id, judge_id=late.id)]
+    )
+    db.session.flush()
+    sheet = ScoreSheet(assignment_id=draft.id, status="draft", version=0)
+    db.session.add(sheet)
+    db.session.flush()
+    for criterion, value in zip(criteria[:3], ("8", "7.5", "8.5"), strict=True):
+        sheet.version += 1
+        db.session.add(Score(sheet_id=sheet.id, criterion_id=criterion.id, value=Decimal(value)))
+        db.session.add(
+            ScoreChange(
+                sheet_id=sheet.id,
+                version=sheet.version,
+                kind="score",
+                criterion_id=criterion.id,
+                new_value=Decimal(value),
+                actor_id=late.id,
+            )
+        )
+    db.session.flush()
 
 
 def rubrics_by_stage(event: Event, stage_id: int):

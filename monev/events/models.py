@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +56,8 @@ class Event(db.Model):
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Makassar")
     aggregation: Mapped[str] = mapped_column(String(10), default="mean")
     normalize_judges: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Judges see KIM names on their sheets, or only the entries' coded ids (blind judging).
+    judges_see_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

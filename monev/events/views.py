@@ -254,3 +254,28 @@ def _plain(value) -> str:
 
     text = format(Decimal(str(value)).normalize(), "f")
     return text.replace(".", ",")
+
+
+@bp.route("/<slug>/logo", methods=["POST"])
+def logo(slug: str):
+    """Upload (or, with ``remove``, delete) the event logo."""
+    from monev.events import logo as event_logo
+
+    event = event_or_404(slug)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("remove"):
+            event_logo.remove_logo(event)
+            flash(_("The logo has been removed."), "success")
+        else:
+            upload = request.files.get("logo")
+            if upload is None or not upload.filename:
+                raise ServiceError(_("Choose an image file for the logo."), field="logo")
+            event_logo.set_logo(event, upload.stream)
+            flash(_("The logo has been saved."), "success")
+    except ServiceError as error:
+        flash(error.message, "error")
+        return _detail_page(event, status=error.status)
+    return redirect(url_for("events.detail", slug=event.slug) + "#settings", code=303)

@@ -11,7 +11,12 @@ from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
+from monev.regions.models import District
 from monev.rubrics.models import Criterion
+
+CONFLICT_SOURCES = ("judge", "admin")
+SHEET_SOURCES = ("online", "paper")
+CHANGE_KINDS = ("score", "final", "reopen")
 
 
 class EventJudge(db.Model):
@@ -27,6 +32,42 @@ class EventJudge(db.Model):
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
+    home_district: Mapped[District | None] = relationship()
+
+
+class PanelMember(db.Model):
+    """A judge on one stage's panel. A stage without members is judged by the whole event
+    panel (every :class:`EventJudge`)."""
+
+    __tablename__ = "stage_panel_members"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "judge_id", name="uq_stage_panel_members_stage_judge"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class Conflict(db.Model):
+    """A judge must not score an entry: declared by the judge or recorded by the organiser."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "judge_id", name="uq_conflicts_entry_judge"),
+        CheckConstraint("source IN ('judge', 'admin')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entry: Mapped[Entry] = relationship()
+    judge: Mapped[User] = relationship(foreign_keys=[judge_id])
 
 
 class Assignment(db.Model):
@@ -48,14 +89,25 @@ class Assignment(db.Model):
     stage: Mapped[Stage] = relationship()
     entry: Mapped[Entry] = relationship()
     judge: Mapped[User] = relationship()
-    sheet: Mapped[ScoreSheet | None] = relationship(back_populates="assignment", uselist=False)
+    sheet: Mapped[ScoreSheet | None] = relationship(
+        back_populates="assignment",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class ScoreSheet(db.Model):
-    """One judge's scores for one entry in one stage; final sheets are locked."""
+    """One judge's scores for one entry in one stage; final sheets are locked.
+
+    ``version`` grows by one with every change, so a tab that saves on top of an older
+    version is told instead of overwriting what another tab saved."""
 
     __tablename__ = "score_sheets"
-    __table_args__ = (CheckConstraint("status IN ('draft', 'final')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'final')", name="status"),
+        CheckConstraint("source IN ('online', 'paper')", name="source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
@@ -63,7 +115,12 @@ class ScoreSheet(db.Model):
     )
     status: Mapped[str] = mapped_column(String(10), default="draft")
     version: Mapped[int] = mapped_column(default=1)
+    source: Mapped[str] = mapped_column(String(10), default="online", server_default="online")
     finalised_at: Mapped[datetime | None]
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None]
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     assignment: Mapped[Assignment] = relationship(back_populates="sheet")
@@ -83,6 +140,57 @@ class Score(db.Model):
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"), index=True)
     value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None]
 
     sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
     criterion: Mapped[Criterion] = relationship()
+
+
+class ScoreChange(db.Model):
+    """The trail of a sheet: every saved score (old and new value and comment), every
+    finalisation and reopening, with who, when, from where (online or paper) and the sheet
+    version it produced. Written only by ``monev.judging.services``; never updated."""
+
+    __tablename__ = "score_changes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('score', 'final', 'reopen')", name="kind"),
+        UniqueConstraint("sheet_id", "version", name="uq_score_changes_sheet_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(
+        ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    old_value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    new_value: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    old_comment: Mapped[str | None] = mapped_column(Text)
+    new_comment: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="online")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+    criterion: Mapped[Criterion | None] = relationship()
+
+
+class ScheduleSlot(db.Model):
+    """When an entry presents in a stage (presentation day), in UTC, and where."""
+
+    __tablename__ = "schedule_slots"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "entry_id", name="uq_schedule_slots_stage_entry"),
+        CheckConstraint("ends_at > starts_at", name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    room: Mapped[str | None] = mapped_column(String(120))
+
+    entry: Mapped[Entry] = relationship()

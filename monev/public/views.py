@@ -28,7 +28,13 @@ def home():
         nominations = entry_queries.open_for_district(current_user.district_id)
         return render_template("home/operator.html", summary=summary, nominations=nominations)
     if current_user.role == access.KIM:
-        return render_template("home/kim.html", kim=current_user.kim)
+        from monev.entries import submission_queries
+        from monev.entries.submissions import STATUS_LABELS
+
+        entries = submission_queries.kim_entries(current_user.kim_id)
+        return render_template(
+            "home/kim.html", kim=current_user.kim, entries=entries, entry_statuses=STATUS_LABELS
+        )
     from monev.judging.queries import judge_progress
 
     return render_template("home/judge.html", progress=judge_progress(current_user.id))
@@ -59,3 +65,22 @@ def event(slug: str):
         to_local=to_local,
         tz_label=label(ev.timezone),
     )
+
+
+@bp.route("/events/<slug>/logo")
+def event_logo(slug: str):
+    from flask import abort, make_response
+
+    from monev.events import logo as logo_module
+    from monev.events import queries as event_queries
+
+    ev = event_queries.get_by_slug(slug)
+    found = logo_module.logo_bytes(ev) if ev is not None and ev.status != "draft" else None
+    if found is None:
+        abort(404)
+    data, mime = found
+    response = make_response(data)
+    response.headers["Content-Type"] = mime
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

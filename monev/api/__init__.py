@@ -1,0 +1,1 @@
+"""Read-only open-data JSON API of published results (``/api/v1``)."""

@@ -1,0 +1,1 @@
+"""Certificates: numbered, QR-verifiable PDFs for winners, participants and judges."""

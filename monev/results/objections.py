@@ -1,0 +1,159 @@
+"""Provisional results and objections (*masa sanggah*).
+
+Before publishing, the organiser may announce the provisional results to the finalists
+with the end of an objection window. Until it closes, a finalist KIM may file objections
+(a reason and a link to added evidence). The organiser resolves each one: rejected, or
+accepted — optionally reopening the entry's final sheets so its judges can correct them
+(scoring needs the event back in its judging phase). Every step goes to the audit log, and
+the KIM sees its own objections with their resolution.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from monev.audit import services as audit
+from monev.core.errors import ServiceError
+from monev.core.timeutil import utcnow
+from monev.entries.models import Entry
+from monev.events.models import Event
+from monev.extensions import db
+from monev.judging.models import Assignment, ScoreSheet
+from monev.results import queries, services
+from monev.results.models import Objection, ProvisionalResult
+
+MAX_REASON = 4000
+
+
+def announce(event: Event, *, closes_at: datetime | None, actor) -> ProvisionalResult:
+    """Freeze the current results as provisional and open the objection window until
+    ``closes_at`` (UTC). Allowed in the results phase, before publication."""
+    if event.status != "results":
+        raise ServiceError(
+            _("Provisional results are announced in the Results phase, before publishing."),
+            status=409,
+        )
+    if closes_at is None or closes_at <= utcnow():
+        raise ServiceError(_("The objection window must close in the future."), field="closes_at")
+    computed = services.compute(event, fairness=False)
+    if computed.results is None:
+        raise ServiceError(computed.problem, status=409)
+    missing = services.unfinished_sheets(computed.data)
+    if missing:
+        raise ServiceError(
+            _("Judging is not finished: %(n)d assigned score sheets are not final.", n=missing),
+            status=409,
+        )
+    snapshot = services.build_snapshot(computed)
+    previous = queries.latest_provisional(event.id)
+    provisional = ProvisionalResult(
+        event_id=event.id,
+        version=previous.version + 1 if previous else 1,
+        created_by_id=getattr(actor, "id", None),
+        objections_close_at=closes_at,
+        digest=snapshot["digest"],
+        snapshot=snapshot,
+    )
+    db.session.add(provisional)
+    db.session.flush()
+    audit.record(
+        "results.provisional_announced",
+        "event",
+        event.id,
+        {
+            "version": provisional.version,
+            "objections_close_at": closes_at,
+            "digest": provisional.digest,
+        },
+    )
+    return provisional
+
+
+def window_open(event: Event, provisional: ProvisionalResult | None) -> bool:
+    return (
+        provisional is not None
+        and event.status == "results"
+        and utcnow() < provisional.objections_close_at
+    )
+
+
+def file_objection(
+    event: Event, entry: Entry, *, reason: str, evidence_url: str | None, user
+) -> Objection:
+    provisional = queries.latest_provisional(event.id)
+    if not window_open(event, provisional):
+        raise ServiceError(_("The objection window is closed."), status=409)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say what you object to and why."), field="reason")
+    if len(reason) > MAX_REASON:
+        raise ServiceError(_("Use at most %(max)d characters.", max=MAX_REASON), field="reason")
+    evidence_url = (evidence_url or "").strip() or None
+    if evidence_url and not evidence_url.startswith(("https://", "http://")):
+        raise ServiceError(
+            _("Give a link that starts with https:// or http://."), field="evidence_url"
+        )
+    objection = Objection(
+        event_id=event.id,
+        provisional_id=provisional.id,
+        entry_id=entry.id,
+        filed_by_id=user.id,
+        reason=reason,
+        evidence_url=evidence_url,
+        status="open",
+    )
+    db.session.add(objection)
+    db.session.flush()
+    audit.record(
+        "objection.filed",
+        "entry",
+        entry.id,
+        {"objection": objection.id, "reason": reason, "evidence_url": evidence_url},
+    )
+    return objection
+
+
+def resolve_objection(
+    event: Event, objection_id: int, *, decision: str, note: str, reopen: bool, admin
+) -> Objection:
+    """Reject or accept an open objection with a note; accepting may reopen every final
+    sheet of the entry (through the judging service, which logs each reopening)."""
+    from monev.judging import services as judging
+
+    objection = db.session.get(Objection, objection_id)
+    if objection is None or objection.event_id != event.id:
+        raise ServiceError(_("This objection does not exist."), status=404)
+    if objection.status != "open":
+        raise ServiceError(_("This objection has already been resolved."), status=409)
+    if decision not in ("accepted", "rejected"):
+        raise ServiceError(_("Accept or reject the objection."), field="decision")
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("Explain the decision to the KIM."), field="note")
+    reopened = 0
+    if decision == "accepted" and reopen:
+        sheet_ids = db.session.scalars(
+            select(ScoreSheet.id)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(Assignment.entry_id == objection.entry_id, ScoreSheet.status == "final")
+        ).all()
+        reason = _("Objection accepted: %(note)s", note=note)[: judging.REASON_MAX]
+        for sheet_id in sheet_ids:
+            judging.reopen_sheet(sheet_id, event, admin, reason)
+        reopened = len(sheet_ids)
+    objection.status = decision
+    objection.resolution = note
+    objection.resolved_by_id = admin.id
+    objection.resolved_at = utcnow()
+    objection.reopened_sheets = reopened
+    db.session.flush()
+    audit.record(
+        "objection.resolved",
+        "entry",
+        objection.entry_id,
+        {"objection": objection.id, "decision": decision, "note": note, "reopened": reopened},
+    )
+    return objection

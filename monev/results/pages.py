@@ -1,0 +1,391 @@
+"""Plain view models for the results templates, built from computed results or from a
+published snapshot, so the templates only display (no logic, no queries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from flask_babel import gettext as _
+
+from monev.results import charts
+from monev.results.messages import describe
+from monev.results.queries import EntryRow
+from monev.results.services import AGREEMENT_KEYS, Change, Computed
+from monev.scoring import RankedRow
+
+
+@dataclass
+class StageCol:
+    key: str
+    name: str
+    weight: float
+    aspects: list[str]
+
+
+@dataclass
+class Row:
+    ranked: RankedRow
+    entry: EntryRow
+    scores: list[float | None]  # per stage
+    aspects: list[list[float | None]]  # per stage, per aspect (weighted contribution)
+    judges: list[list[tuple[str, float]]]  # per stage: (judge name, raw sheet total)
+
+
+@dataclass
+class CategoryView:
+    id: int
+    key: str
+    name: str
+    rows: list[Row]
+    spread: charts.Spread
+
+
+@dataclass
+class LeniencyRow:
+    judge: str
+    sheets: int
+    mean_total: float
+    compared: int
+    leniency: float | None
+    bar: charts.Lean | None
+
+
+@dataclass
+class OutlierRow:
+    entry_id: int
+    code: str
+    kim: str
+    judge: str
+    total: float
+    others_mean: float
+    deviation: float
+
+
+@dataclass
+class StageFairnessView:
+    key: str
+    name: str
+    entries: int
+    judges: int
+    sheets: int
+    alpha: float | None
+    alpha_reason: str | None
+    icc: list[tuple[str, str, float | None]]  # (open-data key, form, value)
+    icc_reason: str | None
+    leniency: list[LeniencyRow]
+    outliers: list[OutlierRow]
+    histograms: charts.Histograms
+
+
+@dataclass
+class StabilityRow:
+    judge: str
+    changes: list[tuple[str, str, str, int | None, int | None, str | None, str | None]]
+
+
+@dataclass
+class AdminResults:
+    stages: list[StageCol]
+    categories: list[CategoryView]
+    fairness: list[StageFairnessView]
+    messages: list[tuple[str, str]]  # (severity, text)
+    stability: list[StabilityRow]
+    judges: dict[int, str]
+    progress: dict[str, int] = field(default_factory=dict)
+
+
+def admin_results(computed: Computed) -> AdminResults:
+    from monev.results.messages import REASONS
+
+    data, results, report = computed.data, computed.results, computed.fairness
+    judges = data.judges
+    entries = {e.id: e for e in data.entries}
+    stage_name = {s.key: s.name for s in data.stages}
+    stages = []
+    for s in data.stages:
+        aspects = list(dict.fromkeys(c.aspect for c in data.criteria if c.stage_id == s.id))
+        stages.append(StageCol(s.key, s.name, float(s.weight), aspects))
+
+    def judge_name(judge_id) -> str:
+        return judges.get(judge_id, _("Judge %(id)s", id=judge_id))
+
+    categories = []
+    for category in data.categories:
+        result = results.categories.get(category.id)
+        rows = []
+        for ranked in result.rows if result else ():
+            per_stage = [ranked.stages[s.key] for s in stages]
+            rows.append(
+                Row(
+                    ranked,
+                    entries[ranked.entry],
+                    [st.score for st in per_stage],
+                    [
+                        [st.aspects.get(a) for a in s.aspects]
+                        for st, s in zip(per_stage, stages, strict=False)
+                    ],
+                    [[(judge_name(j.judge), j.raw) for j in st.judges] for st in per_stage],
+                )
+            )
+        spread = charts.entry_spread(
+            [
+                (
+                    r.entry.code,
+                    r.ranked.total,
+                    [
+                        (score, [t for _n, t in js])
+                        for score, js in zip(r.scores, r.judges, strict=False)
+                    ],
+                )
+                for r in rows
+            ]
+        )
+        categories.append(CategoryView(category.id, category.key, category.name, rows, spread))
+
+    fairness = []
+    for s in stages:
+        figures = report.stages.get(s.key) if report else None
+        if figures is None:
+            continue
+        per_judge: dict[int, list[float]] = {}
+        for category in categories:
+            for row in category.rows:
+                for judge in row.ranked.stages[s.key].judges:
+                    per_judge.setdefault(judge.judge, []).append(judge.raw)
+        fairness.append(
+            StageFairnessView(
+                key=s.key,
+                name=s.name,
+                entries=figures.entries,
+                judges=figures.judges,
+                sheets=figures.sheets,
+                alpha=figures.alpha,
+                alpha_reason=_reason(REASONS, figures.alpha_unavailable),
+                icc=[(k, form, figures.icc.get(form)) for k, form in AGREEMENT_KEYS.items()],
+                icc_reason=_reason(REASONS, figures.icc_unavailable),
+                leniency=[
+                    LeniencyRow(
+                        judge_name(j.judge),
+                        j.sheets,
+                        j.mean_total,
+                        j.compared,
+                        j.leniency,
+                        charts.leniency_bar(j.leniency),
+                    )
+                    for j in figures.leniency
+                ],
+                outliers=[
+                    OutlierRow(
+                        o.entry,
+                        entries[o.entry].code,
+                        entries[o.entry].kim,
+                        judge_name(o.judge),
+                        o.total,
+                        o.others_mean,
+                        o.deviation,
+                    )
+                    for o in figures.outliers
+                ],
+                histograms=charts.judge_histograms(
+                    [(judge_name(j), sorted(t)) for j, t in sorted(per_judge.items())]
+                ),
+            )
+        )
+
+    category_name = {c.id: c.name for c in data.categories}
+    stability = [
+        StabilityRow(
+            judge_name(loo.judge),
+            [
+                (
+                    category_name.get(c.category, str(c.category)),
+                    entries[c.entry].code,
+                    entries[c.entry].kim,
+                    c.rank_with,
+                    c.rank_without,
+                    c.award_with,
+                    c.award_without,
+                )
+                for c in loo.changes
+            ],
+        )
+        for loo in (report.rank_stability if report else ())
+    ]
+    messages = [
+        (
+            m.severity,
+            describe(m, lambda key: stage_name.get(key, str(key)), judge_name),
+        )
+        for m in (report.messages if report else ())
+    ]
+    progress: dict[str, int] = {}
+    for sheet in data.sheets:
+        progress[sheet.status] = progress.get(sheet.status, 0) + 1
+    return AdminResults(stages, categories, fairness, messages, stability, judges, progress)
+
+
+def _reason(reasons, code: str | None) -> str | None:
+    return str(reasons.get(code, code)) if code else None
+
+
+# --- changes between versions -------------------------------------------------------------
+
+
+def describe_change(change: Change) -> str:
+    """One line of a correction's list of changes, in the user's language."""
+    from monev.core.templating import number
+
+    who = f"{change.code} {change.kim}" if change.code else ""
+    if change.field == "scores":
+        return _("The scores differ (%(old)s → %(new)s scores).", old=change.old, new=change.new)
+    if change.field == "method":
+        return _("The scoring method or the rubric differs.")
+    if change.field == "special_award":
+        if change.old is None:
+            return _("Special award %(title)s: %(entry)s.", title=change.new, entry=who)
+        if change.new is None:
+            return _("Special award %(title)s withdrawn.", title=change.old)
+        return _("Special award %(title)s changed: %(entry)s.", title=change.new, entry=who)
+    if change.field == "added":
+        return _("%(category)s: %(entry)s added.", category=change.category, entry=who)
+    if change.field == "removed":
+        return _("%(category)s: %(entry)s removed.", category=change.category, entry=who)
+    labels = {
+        "rank": _("rank"),
+        "award": _("award"),
+        "band": _("band"),
+        "total": _("total"),
+    }
+
+    def show(value) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, float):
+            return number(round(value, 2))
+        return str(value)
+
+    return _(
+        "%(category)s: %(entry)s, %(field)s %(old)s → %(new)s.",
+        category=change.category,
+        entry=who,
+        field=labels[change.field],
+        old=show(change.old),
+        new=show(change.new),
+    )
+
+
+# --- public pages (from a snapshot) -------------------------------------------------------
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """Like ``number(round(value, digits))`` (Indonesian style, 83.50 -> "83,5"), fast:
+    the public page formats a thousand figures per request."""
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+@dataclass(slots=True)
+class PublicRow:
+    """One entry of a published category, formatted for display."""
+
+    rank: str
+    shared: bool
+    kim: str
+    village: str | None
+    district: str
+    district_code: str
+    stages: list[str]
+    total: str
+    award: str | None
+    band: str | None
+    podium: bool
+
+
+@dataclass
+class PublicCategory:
+    key: str
+    name: str
+    podium: list[PublicRow]  # ranks 1–3
+    rows: list[PublicRow]  # after the district filter
+    count: int  # before the filter
+
+
+@dataclass
+class PublicResults:
+    stages: list[dict]
+    categories: list[PublicCategory]
+    all_categories: list[tuple[str, str]]  # (key, name), for the category links
+    districts: list[tuple[str, str]]  # (code, name) of every district with an entry
+    district: str | None  # the chosen filter, when it names a district
+    district_name: str | None
+    special_awards: list[dict] = field(default_factory=list)
+
+
+def public_results(snapshot: dict, *, category_key: str | None = None) -> PublicResults:
+    """The public view of a snapshot, unfiltered (see :func:`for_district`)."""
+    districts = sorted(
+        {(e["district_code"], e["district"]) for c in snapshot["categories"] for e in c["entries"]}
+    )
+    stage_keys = [s["key"] for s in snapshot["stages"]]
+    categories = []
+    for c in snapshot["categories"]:
+        if category_key is not None and c["key"] != category_key:
+            continue
+        rows = [
+            PublicRow(
+                rank="—" if e["rank"] is None else str(e["rank"]),
+                shared=e["shared"] and e["rank"] is not None,
+                kim=e["kim"],
+                village=e["village"],
+                district=e["district"],
+                district_code=e["district_code"],
+                stages=[fmt(e["stages"].get(k)) for k in stage_keys],
+                total=fmt(e["total"]),
+                award=e["award"],
+                band=e["band"],
+                podium=e["rank"] is not None and e["rank"] <= 3,
+            )
+            for e in c["entries"]
+        ]
+        categories.append(
+            PublicCategory(c["key"], c["name"], [r for r in rows if r.podium], rows, len(rows))
+        )
+    return PublicResults(
+        stages=[
+            dict(
+                s, alpha=fmt(s["agreement"]["krippendorff_alpha"], 3), weight_text=fmt(s["weight"])
+            )
+            for s in snapshot["stages"]
+        ],
+        categories=categories,
+        all_categories=[(c["key"], c["name"]) for c in snapshot["categories"]],
+        districts=districts,
+        district=None,
+        district_name=None,
+        special_awards=[
+            a
+            for a in snapshot.get("special_awards", [])
+            if category_key is None or a["category"] == category_key
+        ],
+    )
+
+
+def for_district(view: PublicResults, district: str | None) -> PublicResults:
+    """The view with only the entries of ``district`` in its tables (the podium stays);
+    an unknown code shows everything."""
+    names = dict(view.districts)
+    if district not in names:
+        return view
+    return replace(
+        view,
+        categories=[
+            replace(c, rows=[r for r in c.rows if r.district_code == district])
+            for c in view.categories
+        ],
+        district=district,
+        district_name=names[district],
+    )

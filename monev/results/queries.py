@@ -1,0 +1,349 @@
+"""Set-based reads for results: everything the scoring core needs for one event in a fixed
+number of queries, whatever the number of entries, judges or scores (STYLE.md item 8).
+
+``load_event_data`` runs 6 queries after the event itself: criteria (with their aspects),
+accepted entries (with KIM, district and village), assignments with their sheets, judges'
+names, the values of final sheets (one row per score, cast to float in the database) and
+special awards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Float, cast, select
+
+from monev.auth.models import User
+from monev.directory.models import Kim
+from monev.entries.models import Entry
+from monev.events.models import Category, Event, Stage
+from monev.extensions import db
+from monev.judging.models import Assignment, Score, ScoreSheet
+from monev.regions.models import District, Village
+from monev.results.models import Objection, ProvisionalResult, PublishedResult, SpecialAward
+from monev.rubrics.models import Aspect, Criterion
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionRow:
+    id: int
+    key: str
+    name: str
+    aspect: str
+    stage_id: int
+    weight: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    id: int
+    code: str
+    kim_id: int
+    kim: str
+    category_id: int
+    district_code: str
+    district: str
+    village: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """An assignment and its sheet: ``status`` is "draft", "final" or "missing" (no sheet
+    yet, ``id`` None)."""
+
+    id: int | None
+    entry_id: int
+    judge_id: int
+    stage_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AwardRow:
+    id: int
+    entry_id: int
+    title: str
+    justification: str
+
+
+@dataclass
+class EventData:
+    """One event's rubric, entries, judges and sheets as plain rows."""
+
+    event: Event
+    stages: list[Stage]
+    categories: list[Category]
+    criteria: list[CriterionRow]  # rubric order: stage, aspect, criterion
+    entries: list[EntryRow]  # accepted entries, by code
+    judges: dict[int, str]  # user id -> name
+    sheets: list[SheetRow]  # every assignment of an accepted entry, with its sheet's status
+    # final sheet id -> {criterion id: value}; a missing value is absent
+    values: dict[int, dict[int, float]] = field(default_factory=dict)
+    special_awards: list[AwardRow] = field(default_factory=list)
+
+    def stage(self, stage_id: int) -> Stage:
+        return next(s for s in self.stages if s.id == stage_id)
+
+
+def load_event_data(event: Event) -> EventData:
+    """Read an event's scoring data; ``event`` has its stages and categories loaded."""
+    criteria = [
+        CriterionRow(cid, key, name, aspect, stage_id, float(w), float(lo), float(hi))
+        for cid, key, name, aspect, stage_id, w, lo, hi in db.session.execute(
+            select(
+                Criterion.id,
+                Criterion.key,
+                Criterion.name,
+                Aspect.name,
+                Criterion.stage_id,
+                Criterion.weight,
+                Criterion.min_score,
+                Criterion.max_score,
+            )
+            .join(Aspect, Aspect.id == Criterion.aspect_id)
+            .join(Stage, Stage.id == Criterion.stage_id)
+            .where(Criterion.event_id == event.id)
+            .order_by(Stage.position, Aspect.position, Aspect.id, Criterion.position, Criterion.id)
+        )
+    ]
+    entries = [
+        EntryRow(eid, code, kim_id, kim, category_id, d_code, _district_label(kind, d_name), vil)
+        for eid, code, kim_id, kim, category_id, d_code, kind, d_name, vil in db.session.execute(
+            select(
+                Entry.id,
+                Entry.code,
+                Kim.id,
+                Kim.name,
+                Entry.category_id,
+                District.code,
+                District.kind,
+                District.name,
+                Village.name,
+            )
+            .join(Kim, Kim.id == Entry.kim_id)
+            .join(District, District.id == Kim.district_id)
+            .outerjoin(Village, Village.id == Kim.village_id)
+            .where(Entry.event_id == event.id, Entry.nomination_status == "accepted")
+            .order_by(Entry.code)
+        )
+    ]
+    accepted = {e.id for e in entries}
+
+    sheet_query = (
+        select(
+            ScoreSheet.id,
+            Assignment.entry_id,
+            Assignment.judge_id,
+            Assignment.stage_id,
+            ScoreSheet.status,
+        )
+        .select_from(Assignment)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .join(Stage, Stage.id == Assignment.stage_id)
+        .where(Stage.event_id == event.id)
+    )
+    sheets = [
+        SheetRow(sheet_id, entry_id, judge_id, stage_id, status or "missing")
+        for sheet_id, entry_id, judge_id, stage_id, status in db.session.execute(sheet_query)
+        if entry_id in accepted
+    ]
+
+    judges = dict(
+        db.session.execute(
+            select(User.id, User.name).where(
+                User.id.in_(
+                    select(Assignment.judge_id)
+                    .join(Stage, Stage.id == Assignment.stage_id)
+                    .where(Stage.event_id == event.id)
+                )
+            )
+        ).all()
+    )
+
+    return EventData(
+        event=event,
+        stages=list(event.stages),
+        categories=list(event.categories),
+        criteria=criteria,
+        entries=entries,
+        judges=judges,
+        sheets=sheets,
+        values=final_values(event.id),
+        special_awards=[
+            AwardRow(*row)
+            for row in db.session.execute(
+                select(
+                    SpecialAward.id,
+                    SpecialAward.entry_id,
+                    SpecialAward.title,
+                    SpecialAward.justification,
+                )
+                .where(SpecialAward.event_id == event.id)
+                .order_by(SpecialAward.title)
+            )
+            if row[1] in accepted
+        ],
+    )
+
+
+def final_values(event_id: int) -> dict[int, dict[int, float]]:
+    """Every value on the event's final sheets, one query: {sheet id: {criterion id: v}}."""
+    values: dict[int, dict[int, float]] = {}
+    rows = db.session.execute(score_rows_query(event_id)).tuples()
+    for sheet_id, criterion_id, value in rows:
+        if value is None:
+            continue
+        found = values.get(sheet_id)
+        if found is None:
+            found = values[sheet_id] = {}
+        found[criterion_id] = value
+    return values
+
+
+def score_rows_query(event_id: int):
+    """(sheet id, criterion id, value as float) of every score on a final sheet."""
+    return (
+        select(Score.sheet_id, Score.criterion_id, cast(Score.value, Float))
+        .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+        .join(Stage, Stage.id == Assignment.stage_id)
+        .where(Stage.event_id == event_id, ScoreSheet.status == "final")
+    )
+
+
+def _district_label(kind: str, name: str) -> str:
+    return f"{'Kabupaten' if kind == 'kabupaten' else 'Kota'} {name}"  # as District.label
+
+
+def entry_scores(entry_id: int) -> list[tuple]:
+    """Every score of one entry's sheets, draft or final, with its comment (drill-down):
+    (sheet id, criterion id, value, comment)."""
+    return list(
+        db.session.execute(
+            select(Score.sheet_id, Score.criterion_id, Score.value, Score.comment)
+            .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(Assignment.entry_id == entry_id)
+        ).tuples()
+    )
+
+
+# --- publications -------------------------------------------------------------------------
+
+
+def versions(event_id: int) -> list[PublishedResult]:
+    """Every published version of the event, newest first, with its publisher."""
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        db.session.scalars(
+            select(PublishedResult)
+            .where(PublishedResult.event_id == event_id)
+            .options(joinedload(PublishedResult.created_by))
+            .order_by(PublishedResult.version.desc())
+        )
+    )
+
+
+def version_list(event_id: int) -> list[PublishedResult]:
+    """The event's versions newest first, without their snapshots (the public pages)."""
+    from sqlalchemy.orm import defer
+
+    return list(
+        db.session.scalars(
+            select(PublishedResult)
+            .where(PublishedResult.event_id == event_id)
+            .options(defer(PublishedResult.snapshot))
+            .order_by(PublishedResult.version.desc())
+        )
+    )
+
+
+def event_by_slug(slug: str) -> Event | None:
+    """The event alone (no stages or categories): the public pages read those from the
+    snapshot."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def latest(event_id: int) -> PublishedResult | None:
+    return db.session.scalar(
+        select(PublishedResult)
+        .where(PublishedResult.event_id == event_id)
+        .order_by(PublishedResult.version.desc())
+        .limit(1)
+    )
+
+
+def version(event_id: int, number: int) -> PublishedResult | None:
+    return db.session.scalar(
+        select(PublishedResult).where(
+            PublishedResult.event_id == event_id, PublishedResult.version == number
+        )
+    )
+
+
+def published_events() -> list[tuple[Event, PublishedResult]]:
+    """Events with a published result and their latest version (snapshot deferred), newest
+    event first (one query)."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import defer
+
+    newest = (
+        select(PublishedResult.event_id, func.max(PublishedResult.version).label("version"))
+        .group_by(PublishedResult.event_id)
+        .subquery()
+    )
+    return list(
+        db.session.execute(
+            select(Event, PublishedResult)
+            .options(defer(PublishedResult.snapshot))
+            .join(PublishedResult, PublishedResult.event_id == Event.id)
+            .join(
+                newest,
+                (newest.c.event_id == PublishedResult.event_id)
+                & (newest.c.version == PublishedResult.version),
+            )
+            .order_by(Event.year.desc(), Event.title)
+        ).tuples()
+    )
+
+
+# --- provisional results and objections ---------------------------------------------------
+
+
+def latest_provisional(event_id: int) -> ProvisionalResult | None:
+    return db.session.scalar(
+        select(ProvisionalResult)
+        .where(ProvisionalResult.event_id == event_id)
+        .order_by(ProvisionalResult.version.desc())
+        .limit(1)
+    )
+
+
+def objections(event_id: int, entry_id: int | None = None) -> list[tuple[Objection, str, str]]:
+    """Objections of the event (or of one entry), newest first, with entry code and KIM."""
+    stmt = (
+        select(Objection, Entry.code, Kim.name)
+        .join(Entry, Entry.id == Objection.entry_id)
+        .join(Kim, Kim.id == Entry.kim_id)
+        .where(Objection.event_id == event_id)
+        .order_by(Objection.created_at.desc(), Objection.id.desc())
+    )
+    if entry_id is not None:
+        stmt = stmt.where(Objection.entry_id == entry_id)
+    return list(db.session.execute(stmt).tuples())
+
+
+def kim_entry(event_id: int, kim_id: int | None) -> Entry | None:
+    """The KIM's accepted entry in the event, if any."""
+    if kim_id is None:
+        return None
+    return db.session.scalar(
+        select(Entry).where(
+            Entry.event_id == event_id,
+            Entry.kim_id == kim_id,
+            Entry.nomination_status == "accepted",
+        )
+    )

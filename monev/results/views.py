@@ -1,0 +1,441 @@
+"""Results pages.
+
+Admin (blueprint ``results``, ``/admin/events/<slug>/results``): the live ranking with its
+breakdowns, fairness figures and charts, one entry's sheets, publishing and corrections,
+exports. Judges never reach these (blind judging); nobody but admins sees unpublished
+results.
+
+Public (blueprint ``results_public``, ``/events/<slug>/results``): the published snapshot
+only (podium, full table, district filter, versions with their changes), never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from monev.core import access
+from monev.core.errors import ServiceError
+from monev.core.forms import EmptyForm, attach_error, choices
+from monev.core.timezones import label as tz_label
+from monev.core.timezones import to_local, to_utc
+from monev.events import queries as event_queries
+from monev.events.models import Event
+from monev.results import exports, objections, pages, queries, services
+from monev.results.forms import (
+    AnnounceForm,
+    ObjectionForm,
+    PublishForm,
+    ResolveForm,
+    SpecialAwardForm,
+)
+
+bp = Blueprint("results", __name__, url_prefix="/admin/events/<slug>/results")
+access.blueprint_roles(bp, access.ADMIN)
+
+public_bp = Blueprint("results_public", __name__, url_prefix="/events/<slug>/results")
+access.blueprint_roles(public_bp)  # public: reads published snapshots only
+
+kim_bp = Blueprint("results_kim", __name__, url_prefix="/my/results/<slug>")
+access.blueprint_roles(kim_bp, access.KIM)  # a finalist KIM: provisional results, objections
+
+
+def _event(slug: str) -> Event:
+    return event_queries.get_by_slug(slug) or abort(404)
+
+
+# --- admin --------------------------------------------------------------------------------
+
+
+def _versions_with_changes(history) -> list[tuple]:
+    """(version, its changes from the version before it) for each version, newest first."""
+    out = []
+    for i, version in enumerate(history):
+        before = history[i + 1] if i + 1 < len(history) else None
+        changes = (
+            [
+                pages.describe_change(c)
+                for c in services.snapshot_changes(before.snapshot, version.snapshot)
+            ]
+            if before
+            else []
+        )
+        out.append((version, changes))
+    return out
+
+
+def _index_page(event: Event, form: PublishForm | None = None, status: int = 200, **forms):
+    computed = services.compute(event)
+    view = pages.admin_results(computed) if computed.results else None
+    history = queries.versions(event.id)
+    pending = None
+    if history and computed.results:
+        live = services.build_snapshot(computed)
+        pending = [
+            pages.describe_change(c) for c in services.snapshot_changes(history[0].snapshot, live)
+        ]
+    return (
+        render_template(
+            "results/index.html",
+            event=event,
+            computed=computed,
+            view=view,
+            versions=_versions_with_changes(history),
+            pending=pending,
+            unfinished=services.unfinished_sheets(computed.data),
+            can_publish=event.status in services.PUBLISHABLE,
+            form=form or PublishForm(formdata=None),
+            **_jury_context(event, computed, forms),
+        ),
+        status,
+    )
+
+
+def _jury_context(event: Event, computed, forms: dict) -> dict:
+    """Special awards, provisional results and objections for the admin page."""
+    entries = {e.id: e for e in computed.data.entries}
+    award_form = forms.get("award_form") or SpecialAwardForm(formdata=None)
+    award_form.entry_id.choices = choices(
+        [("", "—")] + [(e.id, f"{e.code} {e.kim}") for e in computed.data.entries]
+    )
+    announce_form = forms.get("announce_form") or AnnounceForm(formdata=None)
+    provisional = queries.latest_provisional(event.id)
+    return {
+        "awards": [(a, entries.get(a.entry_id)) for a in computed.data.special_awards],
+        "award_form": award_form,
+        "announce_form": announce_form,
+        "provisional": provisional,
+        "window_open": objections.window_open(event, provisional),
+        "objections": queries.objections(event.id),
+        "resolve_forms": forms.get("resolve_forms", {}),
+        "to_local": to_local,
+        "tz_label": tz_label(event.timezone),
+    }
+
+
+# --- special awards, provisional results, objections --------------------------------------
+
+
+@bp.route("/special-awards", methods=["POST"])
+def add_special_award(slug: str):
+    event = _event(slug)
+    form = SpecialAwardForm()
+    form.entry_id.choices = []
+    if not form.validate_on_submit():
+        return _index_page(event, status=422, award_form=form)
+    try:
+        services.add_special_award(
+            event,
+            entry_id=form.entry_id.data,
+            title=form.title.data,
+            justification=form.justification.data,
+        )
+    except ServiceError as error:
+        attach_error(form, error)
+        return _index_page(event, status=error.status, award_form=form)
+    flash(_("The special award is recorded; it is published with the next version."), "success")
+    return redirect(url_for("results.index", slug=slug, _anchor="special-awards"))
+
+
+@bp.route("/special-awards/<int:award_id>/delete", methods=["POST"])
+def remove_special_award(slug: str, award_id: int):
+    event = _event(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_special_award(event, award_id)
+    except ServiceError as error:
+        abort(error.status)
+    flash(_("The special award is withdrawn."), "success")
+    return redirect(url_for("results.index", slug=slug, _anchor="special-awards"))
+
+
+@bp.route("/provisional", methods=["POST"])
+def announce(slug: str):
+    event = _event(slug)
+    form = AnnounceForm()
+    if not form.validate_on_submit():
+        return _index_page(event, status=422, announce_form=form)
+    try:
+        objections.announce(
+            event, closes_at=to_utc(form.closes_at.data, event.timezone), actor=current_user
+        )
+    except ServiceError as error:
+        attach_error(form, error)
+        return _index_page(event, status=error.status, announce_form=form)
+    flash(_("The provisional results are announced to the finalists."), "success")
+    return redirect(url_for("results.index", slug=slug, _anchor="objections"))
+
+
+@bp.route("/objections/<int:objection_id>", methods=["POST"])
+def resolve(slug: str, objection_id: int):
+    event = _event(slug)
+    form = ResolveForm(prefix=f"o{objection_id}")
+    if not form.validate_on_submit():
+        return _index_page(event, status=422, resolve_forms={objection_id: form})
+    try:
+        objections.resolve_objection(
+            event,
+            objection_id,
+            decision=form.decision.data,
+            note=form.note.data,
+            reopen=form.reopen.data,
+            admin=current_user,
+        )
+    except ServiceError as error:
+        attach_error(form, error)
+        return _index_page(event, status=error.status, resolve_forms={objection_id: form})
+    flash(_("The objection is resolved; the KIM sees the decision."), "success")
+    return redirect(url_for("results.index", slug=slug, _anchor="objections"))
+
+
+@bp.route("/")
+def index(slug: str):
+    return _index_page(_event(slug))
+
+
+@bp.route("/publish", methods=["POST"])
+def publish(slug: str):
+    event = _event(slug)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _index_page(event, form, 422)
+    try:
+        published = services.publish(event, reason=form.reason.data)
+    except ServiceError as error:
+        attach_error(form, error)
+        return _index_page(event, form, error.status)
+    if published.version == 1:
+        flash(_("The results are published."), "success")
+    else:
+        flash(_("Correction published as version %(v)d.", v=published.version), "success")
+    return redirect(url_for("results.index", slug=event.slug))
+
+
+@bp.route("/entries/<int:entry_id>")
+def entry(slug: str, entry_id: int):
+    """One entry's full set of sheets: every judge's criterion scores and comments."""
+    event = _event(slug)
+    computed = services.compute(event, fairness=False)
+    data = computed.data
+    found = next((e for e in data.entries if e.id == entry_id), None)
+    if found is None:
+        abort(404)
+    row = computed.results.row(entry_id) if computed.results else None
+    values = {
+        (sheet, cid): (value, comment)
+        for sheet, cid, value, comment in queries.entry_scores(entry_id)
+    }
+    sheets = [s for s in data.sheets if s.entry_id == entry_id]
+    stages = []
+    for stage in data.stages:
+        stage_sheets = sorted(
+            (s for s in sheets if s.stage_id == stage.id), key=lambda s: s.judge_id
+        )
+        criteria = [c for c in data.criteria if c.stage_id == stage.id]
+        judge_totals = {j.judge: j for j in (row.stages[stage.key].judges if row else ())}
+        stages.append(
+            {
+                "stage": stage,
+                "sheets": [
+                    (s, data.judges.get(s.judge_id, ""), judge_totals.get(s.judge_id))
+                    for s in stage_sheets
+                ],
+                "criteria": criteria,
+                "score": row.stages[stage.key] if row else None,
+            }
+        )
+    category = next(c for c in data.categories if c.id == found.category_id)
+    return render_template(
+        "results/entry.html",
+        event=event,
+        entry=found,
+        category=category,
+        row=row,
+        stages=stages,
+        values=values,
+        problem=computed.problem,
+    )
+
+
+@bp.route("/recap.xlsx")
+def export_excel(slug: str):
+    event = _event(slug)
+    computed = services.compute(event, fairness=False)
+    if computed.results is None:
+        flash(computed.problem, "error")
+        return redirect(url_for("results.index", slug=slug))
+    return _download(
+        exports.recap_workbook(computed),
+        f"rekap-nilai-{event.slug}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.route("/scores.csv")
+def export_csv(slug: str):
+    event = _event(slug)
+    computed = services.compute(event, fairness=False)
+    return _download(
+        exports.scores_csv(computed).encode("utf-8"),
+        f"nilai-{event.slug}.csv",
+        "text/csv; charset=utf-8",
+    )
+
+
+def _download(body: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- public -------------------------------------------------------------------------------
+
+
+def _public_view(event_id: int, shown, category_key: str | None):
+    """The display form of one published version and its changes from the version before
+    (None: no such category).
+
+    Published rows never change (the database refuses it), so what is derived from one is
+    kept per app, keyed by the row's id and digest: a request for a published page then
+    reads only the event and the version list. Bounded: the least recently used go first.
+    """
+    cache = current_app.extensions.setdefault("monev_published_views", _LRU(128))
+    key = (shown.id, shown.digest, category_key)
+    found = cache.get(key)
+    if found is None:
+        snapshot = shown.snapshot  # deferred: loads this version's snapshot only
+        if category_key is not None and not any(
+            c["key"] == category_key for c in snapshot["categories"]
+        ):
+            return None
+        previous = queries.version(event_id, shown.version - 1) if shown.version > 1 else None
+        changes = services.snapshot_changes(previous.snapshot, snapshot) if previous else []
+        found = (pages.public_results(snapshot, category_key=category_key), changes)
+        cache.put(key, found)
+    return found
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def _public_page(slug: str, category_key: str | None, number: int | None = None):
+    event = queries.event_by_slug(slug) or abort(404)
+    history = queries.version_list(event.id)  # snapshots deferred
+    if not history:
+        abort(404)
+    latest = history[0]
+    number = latest.version if number is None else number
+    shown = next((v for v in history if v.version == number), None) or abort(404)
+    view, changes = _public_view(event.id, shown, category_key) or abort(404)
+    return render_template(
+        "results/public.html",
+        event=event,
+        published=shown,
+        latest=latest,
+        history=history,
+        changes=[pages.describe_change(c) for c in changes],
+        view=pages.for_district(view, request.args.get("district") or None),
+        category_key=category_key,
+    )
+
+
+@public_bp.route("")
+def public_index(slug: str):
+    return _public_page(slug, None)
+
+
+@public_bp.route("/<category_key>")
+def public_category(slug: str, category_key: str):
+    return _public_page(slug, category_key)
+
+
+@public_bp.route("/versions/<int:version>")
+def public_version(slug: str, version: int):
+    return _public_page(slug, None, version)
+
+
+# --- finalist KIMs ------------------------------------------------------------------------
+
+
+def _kim_page(slug: str, form: ObjectionForm | None = None, status: int = 200):
+    event = queries.event_by_slug(slug) or abort(404)
+    entry = queries.kim_entry(event.id, current_user.kim_id) or abort(404)
+    provisional = queries.latest_provisional(event.id)
+    view = None
+    if provisional is not None:
+        view = pages.public_results(provisional.snapshot)
+    return (
+        render_template(
+            "results/kim.html",
+            event=event,
+            entry=entry,
+            provisional=provisional,
+            view=view,
+            window_open=objections.window_open(event, provisional),
+            published=event.status in ("published", "archived"),
+            objections=queries.objections(event.id, entry.id),
+            form=form or ObjectionForm(formdata=None),
+            to_local=to_local,
+            tz_label=tz_label(event.timezone),
+        ),
+        status,
+    )
+
+
+@kim_bp.route("")
+def kim_index(slug: str):
+    """The finalist's view: provisional results, the objection window, its objections."""
+    return _kim_page(slug)
+
+
+@kim_bp.route("/objections", methods=["POST"])
+def kim_object(slug: str):
+    event = queries.event_by_slug(slug) or abort(404)
+    entry = queries.kim_entry(event.id, current_user.kim_id) or abort(404)
+    form = ObjectionForm()
+    if not form.validate_on_submit():
+        return _kim_page(slug, form, 422)
+    try:
+        objections.file_objection(
+            event,
+            entry,
+            reason=form.reason.data,
+            evidence_url=form.evidence_url.data,
+            user=current_user,
+        )
+    except ServiceError as error:
+        attach_error(form, error)
+        return _kim_page(slug, form, error.status)
+    flash(_("Your objection is filed; the organiser will answer it here."), "success")
+    return redirect(url_for("results_kim.kim_index", slug=slug))

@@ -1,0 +1,47 @@
+"""The storage interface every backend implements."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+# Keys are made by the app: lower-case letters, digits, '-', '_', '.', and '/' between parts.
+KEY_RE = re.compile(r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)*(?:\.[a-z0-9]+)*$")
+
+
+class StorageError(Exception):
+    """The backend could not store, read or delete a file."""
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > 200 or not KEY_RE.match(key) or ".." in key:
+        raise StorageError(f"invalid storage key {key!r}")
+    return key
+
+
+class Storage(Protocol):
+    name: str
+
+    def spool_dir(self) -> Path:
+        """Where incoming uploads are written while they arrive: for the local backend a
+        folder on the same file system, so storing a file is a rename."""
+
+    def put(self, key: str, path: Path, content_type: str) -> None:
+        """Store the file at ``path`` under ``key``, atomically: readers see the whole file or
+        nothing. ``path`` is consumed (moved or deleted)."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        """Store small content (a thumbnail, a demo file) under ``key``, atomically."""
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable stream of the stored file; the caller closes it."""
+
+    def size(self, key: str) -> int | None:
+        """The stored size in bytes, or None if there is no such file."""
+
+    def delete(self, key: str) -> None:
+        """Remove the file; a missing file is not an error."""
+
+    def local_path(self, key: str) -> Path | None:
+        """The file's path when it is on this machine (served with sendfile), else None."""

@@ -1,0 +1,105 @@
+"""Files in a folder on this machine (``MONEV_STORAGE_DIR``, outside ``static/``).
+
+Every write goes to a temporary file in the target's folder, is flushed to disk, then renamed
+over the final name: a crash or an interrupted upload leaves no half-written file under a
+key, only a ``.tmp-*`` file that is never served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from monev.storage.base import StorageError, check_key
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class LocalStorage:
+    name = "local"
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / check_key(key)).resolve()
+        if self.root not in path.parents:
+            raise StorageError(f"key {key!r} leaves the storage folder")
+        return path
+
+    def spool_dir(self) -> Path:
+        folder = self.root / ".incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def put(self, key: str, path: Path, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        with open(path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.replace(path, target)  # same file system: the spool folder is inside root
+        except OSError:
+            with open(path, "rb") as src:
+                self._write_atomic(target, lambda out: shutil.copyfileobj(src, out, 1 << 20))
+            path.unlink(missing_ok=True)
+        _fsync_dir(target.parent)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomic(target, lambda out: out.write(data))
+        _fsync_dir(target.parent)
+
+    @staticmethod
+    def _write_atomic(target: Path, write) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError as exc:
+            raise StorageError(f"no file under {key!r}") from exc
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def keys(self) -> list[str]:
+        """Every stored key (for tests and maintenance), temporary files excluded."""
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in self.root.rglob("*")
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
+        )

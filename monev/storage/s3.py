@@ -1,0 +1,115 @@
+"""Files in an S3-compatible bucket (SeaweedFS, MinIO, AWS S3), through boto3.
+
+An S3 PUT is atomic: the object appears whole when the upload completes, or not at all
+(an interrupted multipart upload is aborted by boto3's transfer manager).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from monev.storage.base import StorageError, check_key
+
+
+class S3Storage:
+    name = "s3"
+
+    def __init__(self, client, bucket: str, prefix: str = "", spool: str | None = None):
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._spool = Path(spool) if spool else Path(tempfile.gettempdir()) / "monev-incoming"
+
+    @classmethod
+    def from_config(cls, config) -> S3Storage:
+        import boto3
+        from botocore.config import Config
+
+        bucket = config.get("S3_BUCKET")
+        if not bucket:
+            raise RuntimeError("MONEV_STORAGE_BACKEND=s3 needs MONEV_S3_BUCKET")
+        client = boto3.client(
+            "s3",
+            endpoint_url=config.get("S3_ENDPOINT_URL"),
+            region_name=config.get("S3_REGION") or "us-east-1",
+            aws_access_key_id=config.get("S3_ACCESS_KEY"),
+            aws_secret_access_key=config.get("S3_SECRET_KEY"),
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=60,
+            ),
+        )
+        spool = config.get("STORAGE_SPOOL_DIR")
+        return cls(client, bucket, config.get("S3_PREFIX") or "", spool)
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def spool_dir(self) -> Path:
+        self._spool.mkdir(parents=True, exist_ok=True)
+        return self._spool
+
+    def put(self, key: str, path: Path, content_type: str) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        path = Path(path)
+        try:
+            self.client.upload_file(
+                str(path),
+                self.bucket,
+                self._key(key),
+                ExtraArgs={"ContentType": content_type},
+                Config=TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20),
+            )
+        except Exception as exc:
+            raise StorageError(f"could not store {key!r}: {exc}") from exc
+        finally:
+            path.unlink(missing_ok=True)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+            )
+        except Exception as exc:
+            raise StorageError(f"could not store {key!r}: {exc}") from exc
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except self.client.exceptions.NoSuchKey as exc:
+            raise StorageError(f"no file under {key!r}") from exc
+        except Exception as exc:
+            raise StorageError(f"could not read {key!r}: {exc}") from exc
+
+    def size(self, key: str) -> int | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise StorageError(f"could not read {key!r}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            raise StorageError(f"could not delete {key!r}: {exc}") from exc
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+    def keys(self) -> list[str]:
+        """Every stored key under the prefix (for tests and maintenance)."""
+        keys = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
+        return sorted(keys)

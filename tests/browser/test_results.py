@@ -1,0 +1,54 @@
+"""In a real browser, on the demo (whose 2024 results are published): the admin results
+page with its fairness panel and charts, an entry's sheets, and the public results page
+render without script or CSP errors and without serious or critical axe violations.
+
+Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_roles import ADMIN_EMAIL, assert_accessible, screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+SLUG = "monev-kim-kaltim-2024"
+
+
+def test_admin_results_page_shows_rankings_fairness_and_charts(page, demo_password, screenshots):
+    sign_in(page, ADMIN_EMAIL, demo_password)
+
+    response = page.goto(f"/admin/events/{SLUG}/results/")
+
+    assert response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hasil")  # msgid "Results"
+    expect(page.locator("#category-desa table tbody tr")).not_to_have_count(0)
+    expect(page.locator("svg.chart")).not_to_have_count(0)
+    page.locator("main details summary").first.click()  # the per-aspect breakdown opens
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-results", phone=True)
+
+    page.locator("#category-desa table tbody tr a").first.click()
+    expect(page.locator("table tfoot")).not_to_have_count(0)
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-results-entry", phone=True)
+
+
+def test_public_results_page_shows_the_podium_and_filters_by_district(page, screenshots):
+    response = page.goto(f"/events/{SLUG}/results")
+
+    assert response.status == 200
+    expect(page.locator(".podium").first).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, screenshots, "public-results", phone=True)
+
+    page.locator("#district").select_option("64.04")
+    with page.expect_navigation():
+        page.locator("form.filters button").click()
+    assert "district=64.04" in page.url
+    expect(page.locator("table.results-table tbody tr").first).to_contain_text("Kutai Timur")
+    assert_accessible(page)
+    page.emulate_media(media="print")
+    screenshot(page, screenshots, "public-results-print")

@@ -1,0 +1,156 @@
+"""A judged event for the results tests: two stages (adm 40 %, pres 60 %), two criteria
+each (weights 50/50, range 1–10), one category "desa" (and "kelurahan" with
+``categories=2``), entries K-001… of KIMs spread over districts, and every judge's final
+sheet for every entry in both stages. Values come from ``value(entry, judge, criterion)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from monev.auth.models import User
+from monev.directory.models import Kim
+from monev.entries.models import Entry
+from monev.events.models import Category, Event, Stage
+from monev.extensions import db
+from monev.judging.models import Assignment, Score, ScoreSheet
+from monev.regions.models import District
+from monev.rubrics.models import Aspect, Criterion
+
+DISTRICTS = ("64.04", "64.02", "64.72")
+CRITERIA = {"adm": ("a1", "a2"), "pres": ("p1", "p2")}
+
+
+def default_value(entry: int, judge: int, criterion: int) -> Decimal:
+    """A spread of values 1–10 that differ per entry, judge and criterion."""
+    return Decimal(1 + (entry * 3 + judge * 2 + criterion * 5 + entry * judge) % 10)
+
+
+@dataclass(frozen=True)
+class JudgedEvent:
+    slug: str
+    event_id: int
+    entry_ids: list[int]
+    judge_ids: list[int]
+    judge_emails: list[str]
+
+
+def build(
+    app,
+    *,
+    slug: str = "uji-hasil-2024",
+    entries: int = 4,
+    judges: int = 3,
+    status: str = "results",
+    categories: int = 1,
+    value=default_value,
+    comment: str | None = None,
+) -> JudgedEvent:
+    with app.app_context():
+        event = Event(
+            slug=slug,
+            title=f"Monev KIM Uji {slug}",
+            year=2024,
+            organiser="Diskominfo Uji",
+            status=status,
+            aggregation="mean",
+            tie_breaks=["stage:pres"],
+        )
+        db.session.add(event)
+        db.session.flush()
+        cats = [
+            Category(event_id=event.id, key=key, name=name, position=i, score_bands=[])
+            for i, (key, name) in enumerate([("desa", "KIM Desa"), ("kelurahan", "KIM Kelurahan")])
+        ][:categories]
+        db.session.add_all(cats)
+        criteria: dict[str, list[Criterion]] = {}
+        for position, (key, weight) in enumerate((("adm", 40), ("pres", 60))):
+            stage = Stage(
+                event_id=event.id, key=key, name=key.title(), position=position, weight=weight
+            )
+            db.session.add(stage)
+            db.session.flush()
+            aspect = Aspect(stage_id=stage.id, name=f"Aspek {key}", position=0)
+            db.session.add(aspect)
+            db.session.flush()
+            criteria[key] = []
+            for i, ckey in enumerate(CRITERIA[key]):
+                c = Criterion(
+                    event_id=event.id,
+                    stage_id=stage.id,
+                    aspect_id=aspect.id,
+                    key=ckey,
+                    name=f"Kriteria {ckey}",
+                    weight=50,
+                    min_score=1,
+                    max_score=10,
+                    step=Decimal("0.5"),
+                    position=i,
+                )
+                db.session.add(c)
+                criteria[key].append(c)
+        districts = {
+            d.code: d.id
+            for d in db.session.scalars(select(District).where(District.code.in_(DISTRICTS)))
+        }
+        judge_users = [
+            User(
+                email=f"juri{j}.{slug}@uji.monev.id",
+                name=f"Juri Uji {j}",
+                role="judge",
+                active=True,
+            )
+            for j in range(judges)
+        ]
+        db.session.add_all(judge_users)
+        db.session.flush()
+        entry_rows = []
+        for n in range(entries):
+            kim = Kim(
+                name=f"KIM Hasil {slug} {n + 1}",
+                district_id=districts[DISTRICTS[n % len(DISTRICTS)]],
+            )
+            kim.refresh_search_text()
+            db.session.add(kim)
+            db.session.flush()
+            entry = Entry(
+                event_id=event.id,
+                kim_id=kim.id,
+                category_id=cats[n % len(cats)].id,
+                code=f"K-{n + 1:03d}",
+                nomination_status="accepted",
+            )
+            db.session.add(entry)
+            entry_rows.append(entry)
+        db.session.flush()
+        for stage_key, stage_criteria in criteria.items():
+            stage_id = stage_criteria[0].stage_id
+            for n, entry in enumerate(entry_rows):
+                for j, judge in enumerate(judge_users):
+                    assignment = Assignment(stage_id=stage_id, entry_id=entry.id, judge_id=judge.id)
+                    db.session.add(assignment)
+                    db.session.flush()
+                    sheet = ScoreSheet(assignment_id=assignment.id, status="final")
+                    db.session.add(sheet)
+                    db.session.flush()
+                    offset = 0 if stage_key == "adm" else 2
+                    for i, c in enumerate(stage_criteria):
+                        db.session.add(
+                            Score(
+                                sheet_id=sheet.id,
+                                criterion_id=c.id,
+                                value=value(n, j, i + offset),
+                                comment=comment,
+                            )
+                        )
+        db.session.commit()
+        return JudgedEvent(
+            slug,
+            event.id,
+            [e.id for e in entry_rows],
+            [u.id for u in judge_users],
+            [u.email for u in judge_users],
+        )

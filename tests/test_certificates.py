@@ -1,0 +1,400 @@
+"""Certificates: issuing (idempotent), PDF content, QR payload, verification, revocation,
+reissue and who may download what."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+import segno
+from sqlalchemy import func, select
+
+from monev.certificates import services
+from monev.certificates.models import Certificate
+from monev.certificates.rendering import LockedFetcher, RefusedURL, html_to_pdf
+from monev.core.database import write_intent
+from monev.extensions import db
+from tests.conftest import login, post
+
+LONG_NAME = (
+    "Komunitas Informasi Masyarakat Maju Bersama Membangun Negeri Desa Sangatta Utara "
+    "Kecamatan Sangatta Utara"
+)[:120]
+
+
+@dataclass
+class Setup:
+    slug: str
+    event_id: int
+    entries: list[int]
+    kim_users: list  # Record of each entry's KIM account
+    judge: object
+    admin: object
+
+
+@pytest.fixture
+def setup(app, make_kim, make_user) -> Setup:
+    from monev.entries.models import Entry
+    from monev.events.models import Category, Event
+    from monev.judging.models import EventJudge
+
+    kims = [
+        make_kim(name="KIM Teluk Pandan", village="Teluk Pandan"),
+        make_kim(name=LONG_NAME, village="Sangatta Utara"),
+        make_kim(name="KIM Ditolak"),
+    ]
+    kim_users = [make_user("kim", kim=k) for k in kims[:2]]
+    judge = make_user("judge", name="Dr. Rahmawati Sulistyo", institution="Universitas Mulawarman")
+    admin = make_user("admin")
+    with app.app_context(), write_intent():
+        event = Event(
+            slug="monev-2026",
+            title="Monev KIM se-Kalimantan Timur 2026",
+            year=2026,
+            organiser="Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+        )
+        category = Category(event=event, key="desa", name="KIM Desa")
+        db.session.add_all([event, category])
+        db.session.flush()
+        entries = []
+        for i, (kim, status) in enumerate(
+            zip(kims, ["accepted", "accepted", "rejected"], strict=True)
+        ):
+            entry = Entry(
+                event_id=event.id,
+                kim_id=kim.id,
+                category_id=category.id,
+                code=f"P-0{i + 1}",
+                nomination_status=status,
+            )
+            db.session.add(entry)
+            entries.append(entry)
+        db.session.add(EventJudge(event_id=event.id, user_id=judge.id))
+        db.session.commit()
+        return Setup(event.slug, event.id, [e.id for e in entries], kim_users, judge, admin)
+
+
+def _event(setup):
+    from monev.events.models import Event
+
+    return db.session.get(Event, setup.event_id)
+
+
+def _issue(app, setup, kind) -> list[int]:
+    with app.test_request_context(), write_intent():
+        created = services.issue(_event(setup), kind)
+        db.session.commit()
+        return [c.id for c in created]
+
+
+def _cert(app, cert_id) -> dict:
+    with app.app_context():
+        c = db.session.get(Certificate, cert_id)
+        return {col.key: getattr(c, col.key) for col in Certificate.__table__.columns}
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "c.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
+    return re.sub(r"\s+", " ", out.stdout.decode())
+
+
+def test_issuing_twice_creates_no_duplicates(app, setup):
+    first = _issue(app, setup, "participant")
+    again = _issue(app, setup, "participant")
+    judges = _issue(app, setup, "judge")
+    assert (len(first), again, len(judges)) == (2, [], 1)  # the rejected entry gets none
+    numbers = [_cert(app, i)["number"] for i in first + judges]
+    assert numbers == ["001/MONEV-KIM/2026", "002/MONEV-KIM/2026", "003/MONEV-KIM/2026"]
+
+
+def test_schema_refuses_a_second_live_certificate(app, setup):
+    from sqlalchemy.exc import IntegrityError
+
+    (cert_id,) = _issue(app, setup, "judge")
+    with app.app_context(), write_intent():
+        old = db.session.get(Certificate, cert_id)
+        db.session.add(
+            Certificate(
+                event_id=old.event_id,
+                kind="judge",
+                user_id=old.user_id,
+                subject_key=old.subject_key,
+                holder_name="x",
+                seq=99,
+                number="99",
+                code="dup",
+            )
+        )
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_pdf_shows_holder_award_number_and_date(app, setup, tmp_path):
+    ids = _issue(app, setup, "participant")
+    with app.test_request_context():
+        cert = db.session.get(Certificate, ids[0])
+        text = pdf_text(services.pdf(cert), tmp_path)
+    assert "KIM Teluk Pandan" in text
+    assert "Desa Teluk Pandan, Kabupaten Kutai Timur" in text
+    assert "Nomor: 001/MONEV-KIM/2026" in text
+    assert "atas partisipasinya sebagai Peserta" in text
+    assert "Kategori KIM Desa" in text
+    assert "Monev KIM se-Kalimantan Timur 2026" in text
+
+
+def test_long_kim_name_wraps_on_one_page(app, setup, tmp_path):
+    ids = _issue(app, setup, "participant")
+    with app.test_request_context():
+        pdf = services.pdf(db.session.get(Certificate, ids[1]))
+    text = pdf_text(pdf, tmp_path)
+    assert LONG_NAME.split()[-1] in text and "Komunitas Informasi" in text
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+    assert re.search(rb"Pages:\s+1\n", info.stdout)
+    assert re.search(rb"Page size:\s+841.8\d* x 595", info.stdout)  # A4 landscape
+
+
+def test_judge_certificate_and_settings(app, setup, client, tmp_path):
+    login(client, setup.admin.email)
+    response = post(
+        client,
+        f"/admin/events/{setup.slug}/certificates/settings",
+        {
+            "number_pattern": "{seq:04d}/SERT/{year}",
+            "place": "Samarinda",
+            "primary_colour": "#0b4f6c",
+            "accent_colour": "#c9a227",
+            "signatories": "Drs. H. Faisal, M.Si | Kepala Dinas | 196801011990031001",
+        },
+    )
+    assert response.status_code == 303
+    (cert_id,) = _issue(app, setup, "judge")
+    with app.test_request_context():
+        text = pdf_text(services.pdf(db.session.get(Certificate, cert_id)), tmp_path)
+    assert "Dr. Rahmawati Sulistyo" in text
+    assert "atas pengabdiannya sebagai Dewan Juri" in text
+    assert "Nomor: 0001/SERT/2026" in text
+    assert "NIP. 196801011990031001" in text
+    assert re.search(r"Samarinda, \d{1,2} \w+ 20\d\d", text)
+
+
+def test_broken_number_pattern_is_refused_on_the_page(app, setup, client):
+    login(client, setup.admin.email)
+    response = post(
+        client,
+        f"/admin/events/{setup.slug}/certificates/settings",
+        {"number_pattern": "{nomor}", "primary_colour": "#000000", "accent_colour": "#ffffff"},
+    )
+    assert response.status_code == 422
+    assert "{nomor}" in response.get_data(as_text=True)
+
+
+def svg_modules(svg: str, border: int = 2) -> list[list[int]]:
+    """The dark modules drawn by segno's single SVG path (moves and horizontal runs)."""
+    (path,) = re.findall(r'<path[^>]* d="([^"]+)"', svg)
+    x = y = 0.0
+    dark = set()
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:\s(-?[\d.]+))?", path):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for i in range(int(float(a))):
+                dark.add((int(y), int(x) + i))
+            x += float(a)
+    size = max(r for r, _c in dark) + 1 - border
+    return [[int((r + border, c + border) in dark) for c in range(size)] for r in range(size)]
+
+
+def test_qr_encodes_the_verification_url(app, setup):
+    (cert_id,) = _issue(app, setup, "judge")
+    with app.test_request_context():
+        cert = db.session.get(Certificate, cert_id)
+        ctx = services.context(cert)
+    url = ctx["verify_url"]
+    assert url == f"http://localhost/verify/{cert.code}"
+    svg = str(ctx["qr_svg"])
+    assert svg.count("<path") == 1 and "http" not in svg.replace('xmlns="http', "")
+    # The drawn modules are exactly the QR matrix of the verification URL.
+    expected = [list(row) for row in segno.make(url, error="m").matrix]
+    assert svg_modules(svg) == expected
+
+
+def test_verify_page_for_valid_revoked_replaced_and_forged_codes(app, setup, client):
+    ids = _issue(app, setup, "participant")
+    valid, other = (_cert(app, i) for i in ids)
+    page = client.get(f"/verify/{valid['code']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "KIM Teluk Pandan" in html and valid["number"] in html
+    assert "notice-ok" in html
+
+    login(client, setup.admin.email)
+    response = post(
+        client, f"/admin/certificates/{other['id']}/revoke", {"reason": "Data KIM keliru"}
+    )
+    assert response.status_code == 303
+    html = client.get(f"/verify/{other['code']}").get_data(as_text=True)
+    assert "notice-bad" in html and "Data KIM keliru" in html
+
+    response = post(client, f"/admin/certificates/{valid['id']}/reissue", {"reason": "Salah"})
+    assert response.status_code == 303
+    with app.app_context():
+        old = db.session.get(Certificate, valid["id"])
+        new = old.replaced_by
+        assert (old.revoked_at is not None, new.number) == (True, "003/MONEV-KIM/2026")
+        new_code = new.code
+    html = client.get(f"/verify/{valid['code']}").get_data(as_text=True)
+    assert "003/MONEV-KIM/2026" in html and "notice-bad" in html
+    assert "notice-ok" in client.get(f"/verify/{new_code}").get_data(as_text=True)
+
+    client.post("/logout", data={"csrf_token": ""})
+    head, _sig = valid["code"].rsplit(".", 1)
+    for forged in (f"{head}.AAAAAAAAAAAAAAAAAAAAAAAAAAA", "abc", "x" * 500, "%00"):
+        response = client.get(f"/verify/{forged}")
+        assert response.status_code == 404
+        assert "notice-bad" in response.get_data(as_text=True)
+
+
+def test_revoke_reissue_issue_are_audited(app, setup, client):
+    from monev.audit.models import AuditEntry
+
+    ids = _issue(app, setup, "participant")
+    login(client, setup.admin.email)
+    post(client, f"/admin/certificates/{ids[0]}/reissue", {"reason": "Nama salah"})
+    with app.app_context():
+        actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
+    assert actions[-3:] == ["certificates.issue", "certificates.revoke", "certificates.reissue"]
+
+
+def test_a_kim_downloads_only_its_own_certificate(app, setup, client):
+    ids = _issue(app, setup, "participant")
+    judge_ids = _issue(app, setup, "judge")
+    login(client, setup.kim_users[0].email)
+    home = client.get("/").get_data(as_text=True)
+    assert f"/certificates/{ids[0]}.pdf" in home and f"/certificates/{ids[1]}.pdf" not in home
+    own = client.get(f"/certificates/{ids[0]}.pdf")
+    assert own.status_code == 200 and own.data.startswith(b"%PDF")
+    assert own.headers["Content-Disposition"].startswith("attachment;")
+    assert client.get(f"/certificates/{ids[1]}.pdf").status_code == 403
+    assert client.get(f"/certificates/{judge_ids[0]}.pdf").status_code == 403
+
+
+def test_a_judge_downloads_only_their_own_certificate(app, setup, client):
+    ids = _issue(app, setup, "participant")
+    (judge_cert,) = _issue(app, setup, "judge")
+    login(client, setup.judge.email)
+    assert f"/certificates/{judge_cert}.pdf" in client.get("/").get_data(as_text=True)
+    assert client.get(f"/certificates/{judge_cert}.pdf").status_code == 200
+    assert client.get(f"/certificates/{ids[0]}.pdf").status_code == 403
+
+
+def test_admin_page_issues_and_lists(app, setup, client):
+    login(client, setup.admin.email)
+    url = f"/admin/events/{setup.slug}/certificates"
+    for _ in range(2):
+        assert post(client, url + "/issue", {"kind": "participant"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Certificate.id))) == 2
+    html = client.get(url).get_data(as_text=True)
+    assert "001/MONEV-KIM/2026" in html and "002/MONEV-KIM/2026" in html
+
+
+def test_winner_issuing_needs_published_results(app, setup, client):
+    login(client, setup.admin.email)
+    url = f"/admin/events/{setup.slug}/certificates"
+    assert post(client, url + "/issue", {"kind": "winner"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Certificate.id))) == 0
+
+
+def test_winner_certificates_from_the_published_snapshot(app, setup, tmp_path):
+    from monev.results.models import PublishedResult
+
+    with app.app_context(), write_intent():
+        snapshot = {
+            "categories": [
+                {
+                    "key": "desa",
+                    "name": "KIM Desa",
+                    "entries": [
+                        {"code": "P-02", "rank": 1, "award": "Juara I"},
+                        {"code": "P-01", "rank": 2, "award": "Juara II"},
+                    ],
+                }
+            ]
+        }
+        db.session.add(
+            PublishedResult(event_id=setup.event_id, version=1, digest="0" * 64, snapshot=snapshot)
+        )
+        db.session.commit()
+    ids = _issue(app, setup, "winner")
+    assert _issue(app, setup, "winner") == []
+    with app.test_request_context():
+        cert = db.session.get(Certificate, ids[1])
+        text = pdf_text(services.pdf(cert), tmp_path)
+    assert "KIM Teluk Pandan" in text and "Juara II — KIM Desa" in text
+    assert "PIAGAMPENGHARGAAN" in text.replace(" ", "")  # letter-spaced title
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "https://example.org/x.css",
+        "monev-asset:../config.py",
+        "monev-asset:css/app.css",
+        "ftp://x/y",
+    ],
+)
+def test_fetcher_refuses_everything_but_data_and_bundled_assets(app, url):
+    with app.app_context():
+        fetcher = LockedFetcher()
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
+        html_to_pdf(f'<img src="{url}"><link rel="stylesheet" href="{url}">', fetcher)
+        assert url in fetcher.refused
+
+
+def test_fetcher_serves_bundled_fonts_and_data_uris(app):
+    with app.app_context():
+        fetcher = LockedFetcher()
+        font = fetcher.fetch("monev-asset:fonts/noto-sans/noto-sans-latin-400-normal.woff2")
+        assert font.headers["Content-Type"] == "font/woff2"
+        assert fetcher.fetch("data:text/plain;base64,aGk=") is not None
+
+
+def test_templates_get_plain_values_only(app, setup):
+    from monev.certificates.rendering import render_pdf
+
+    with app.test_request_context(), pytest.raises(TypeError):
+        render_pdf("certificates/certificate.html", {"event": _event(setup)})
+
+
+def test_cli_writes_each_certificate_and_one_merged_pdf(app, setup, runner, tmp_path):
+    _issue(app, setup, "participant")
+    (judge_cert,) = _issue(app, setup, "judge")
+    with app.test_request_context(), write_intent():
+        services.revoke(db.session.get(Certificate, judge_cert), "salah")
+        db.session.commit()
+    out = tmp_path / "out"
+    result = runner.invoke(args=["certificates", setup.slug, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "monev-2026-semua.pdf",
+        "sertifikat-001-MONEV-KIM-2026.pdf",
+        "sertifikat-002-MONEV-KIM-2026.pdf",
+    ]
+    merged = (out / "monev-2026-semua.pdf").read_bytes()
+    info = subprocess.run(["pdfinfo", "-"], input=merged, capture_output=True, check=True)
+    assert re.search(rb"Pages:\s+2\n", info.stdout)
+    text = pdf_text(merged, tmp_path)
+    assert "001/MONEV-KIM/2026" in text and "002/MONEV-KIM/2026" in text
+    assert runner.invoke(args=["certificates", "tidak-ada", "--out", str(out)]).exit_code == 1
