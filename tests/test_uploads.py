@@ -520,6 +520,8 @@ def test_files_are_served_only_to_the_kim_its_judges_and_admins(
     assert judge_client.get(f"/files/{pdf_item.id}").status_code == 404  # not assigned
     _assign(app, judge.id, owner)
     assert judge_client.get(f"/files/{pdf_item.id}").status_code == 200
+    _conflict(app, judge.id, owner)
+    assert judge_client.get(f"/files/{pdf_item.id}").status_code == 404  # conflict declared
 
     admin_client = app.test_client()
     login(admin_client, make_user("admin").email)
@@ -528,6 +530,14 @@ def test_files_are_served_only_to_the_kim_its_judges_and_admins(
     operator_client = app.test_client()
     login(operator_client, make_user("operator").email)
     assert operator_client.get(f"/files/{pdf_item.id}").status_code == 403
+
+
+def _conflict(app, judge_id, finalist) -> None:
+    from monev.judging.models import Conflict
+
+    with app.app_context():
+        db.session.add(Conflict(entry_id=finalist.entry_id, judge_id=judge_id, source="judge"))
+        db.session.commit()
 
 
 def _assign(app, judge_id, finalist) -> None:

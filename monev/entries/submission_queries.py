@@ -90,7 +90,8 @@ def items_by_slot(entry_items: list[Evidence]) -> dict[int | None, list[Evidence
 
 def readable_evidence(evidence_id: int, user) -> Evidence | None:
     """The evidence if ``user`` may read its file: an admin, the KIM of its entry, or a judge
-    assigned to its entry. Anyone else gets None (the file does not exist for them)."""
+    assigned to its entry without a conflict of interest on it. Anyone else gets None (the
+    file does not exist for them)."""
     from monev.judging.models import Assignment
 
     item = db.session.get(Evidence, evidence_id)
@@ -102,9 +103,12 @@ def readable_evidence(evidence_id: int, user) -> Evidence | None:
         entry_kim = db.session.scalar(select(Entry.kim_id).where(Entry.id == item.entry_id))
         return item if user.kim_id and entry_kim == user.kim_id else None
     if user.role == "judge":
+        from monev.judging.models import Conflict
+
         assigned = db.session.scalar(
             select(
                 exists().where(Assignment.entry_id == item.entry_id, Assignment.judge_id == user.id)
+                & ~exists().where(Conflict.entry_id == item.entry_id, Conflict.judge_id == user.id)
             )
         )
         return item if assigned else None
