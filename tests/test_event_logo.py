@@ -65,14 +65,24 @@ def test_html_named_png_is_refused_and_nothing_is_stored(app, client, login_as):
     assert app.test_client().get("/events/logo-2025/logo").status_code == 404
 
 
-def test_removing_the_logo(app, client, login_as):
+def test_removing_or_replacing_the_logo_deletes_the_old_file(app, client, login_as):
+    from monev.storage import get_storage
+
     _event(app)
     login_as("admin")
     _upload(client, png(), "logo.png")
+    with app.app_context():
+        first = db.session.scalar(select(Event.logo_path))
+    _upload(client, png((40, 40)), "baru.png")
+    with app.app_context():
+        second = db.session.scalar(select(Event.logo_path))
+        assert second != first
+        assert get_storage().size(first) is None
     token = csrf_token(client, "/admin/events/logo-2025")
     client.post("/admin/events/logo-2025/logo", data={"csrf_token": token, "remove": "1"})
     with app.app_context():
         assert db.session.scalar(select(Event.logo_path)) is None
+        assert get_storage().size(second) is None
 
 
 def test_draft_event_logo_is_not_public(app, client, login_as):

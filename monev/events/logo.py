@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
 from monev.events.models import Event
-from monev.storage import get_storage
+from monev.storage import get_storage, tracking
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -50,7 +50,11 @@ def set_logo(event: Event, stream) -> None:
             raise ServiceError(refused.message, field="logo") from refused
         key = f"events/{event.id}/logo-{checked.sha256[:16]}.{checked.type.ext}"
         old = event.logo_path
+        if old == key:
+            return  # the same image again
         storage.put(key, checked.path, checked.type.content_type)
+        tracking.stored(storage, key)  # removed again if the request rolls back
+        _forget(old)
         event.logo_path = key
         audit.record("event.logo_set", "event", event.id, {"logo": [old, key]})
     finally:
@@ -61,7 +65,14 @@ def set_logo(event: Event, stream) -> None:
 def remove_logo(event: Event) -> None:
     if event.logo_path:
         audit.record("event.logo_removed", "event", event.id, {"logo": [event.logo_path, None]})
+        _forget(event.logo_path)
         event.logo_path = None
+
+
+def _forget(key: str | None) -> None:
+    """Delete a stored logo once the change that dropped it has committed."""
+    if key and key.startswith("events/"):
+        tracking.delete_after_commit(get_storage(), key)
 
 
 def content_type(key: str) -> str:
