@@ -24,12 +24,14 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## run: install, migrate, load the demo into an empty database, serve on http://127.0.0.1:5000
+## with one background-job worker beside the server (stopped with it)
 run: install compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo
 	@$(FLASK) demo-logins
 	@echo
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 ## test: lint and the whole test suite (browser tests need Chromium; CI=true requires them)

@@ -1,8 +1,9 @@
 """Settings, read from environment variables.
 
-Every setting is documented in README.md ("Configuration"). ``create_app`` picks the class by
-``MONEV_ENV`` (``development`` by default, ``production`` or ``testing``); anything passed to
-``create_app(overrides)`` wins over the environment.
+Every setting is documented in README.md ("Configuration"); the background-job settings
+(``HUEY_*``, ``CERTIFICATE_BATCH_*``) are also described beside them below. ``create_app``
+picks the class by ``MONEV_ENV`` (``development`` by default, ``production`` or
+``testing``); anything passed to ``create_app(overrides)`` wins over the environment.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = env_int("MONEV_SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     REDIS_URL = env("REDIS_URL")
+
+    # Background jobs (Huey): a SQLite queue file (default <instance>/huey.db), or Redis when
+    # REDIS_URL is set (queue HUEY_NAME); HUEY_IMMEDIATE runs tasks at once, in the app.
+    HUEY_SQLITE_PATH = env("MONEV_HUEY_SQLITE_PATH")
+    HUEY_NAME = env("MONEV_HUEY_NAME", "monev")
+    HUEY_IMMEDIATE = env_bool("MONEV_HUEY_IMMEDIATE", False)
+    # Certificate batches: certificates rendered per step, and after how long without a
+    # heartbeat a running batch counts as abandoned (its worker died) and is resumed.
+    CERTIFICATE_BATCH_CHUNK = env_int("MONEV_CERTIFICATE_BATCH_CHUNK", 100)
+    # Worker processes a batch step is rendered in (bench/certificates.py); 1 = in-process.
+    CERTIFICATE_PROCESSES = env_int("MONEV_CERTIFICATE_PROCESSES", min(2, os.cpu_count() or 1))
+    CERTIFICATE_BATCH_STALE_SECONDS = env_int("MONEV_CERTIFICATE_BATCH_STALE_SECONDS", 120)
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "monev_session"
@@ -114,6 +127,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = env("MONEV_TEST_DATABASE_URL")
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
+    HUEY_IMMEDIATE = env_bool("MONEV_HUEY_IMMEDIATE", True)  # jobs run inside the test
+    CERTIFICATE_PROCESSES = 1  # no worker processes unless a test asks for them
 
 
 class ProductionConfig(Config):

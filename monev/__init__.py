@@ -49,6 +49,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     _init_login(app)
+    from monev import jobs
+
+    jobs.init_app(app)  # the background-job queue (Huey) and the ``worker`` command
 
     with app.app_context():
         engine = db.engine
@@ -198,8 +201,10 @@ def _register_blueprints(app: Flask) -> None:
     from monev.api.views import bp as api_bp
     from monev.audit.views import bp as audit_bp
     from monev.auth.views import bp as auth_bp
+    from monev.certificates.batch_views import bp as certificate_batches_bp
     from monev.certificates.views import bp as certificates_bp
     from monev.directory.views import bp as directory_bp
+    from monev.documents.views import bp as documents_bp
     from monev.entries.verification_views import bp as verification_bp
     from monev.entries.views import bp as nominations_bp
     from monev.entries.workspace_views import bp as workspace_bp
@@ -235,6 +240,8 @@ def _register_blueprints(app: Flask) -> None:
         judge_bp,
         schedule_bp,
         certificates_bp,
+        certificate_batches_bp,
+        documents_bp,
     ):
         app.register_blueprint(bp)
 

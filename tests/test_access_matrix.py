@@ -144,9 +144,20 @@ EXPECTED: dict[str, set[str]] = {
     "certificates.admin_index": {ADMIN},
     "certificates.issue": {ADMIN},
     "certificates.settings": {ADMIN},
+    "certificates.preview": {ADMIN},
     "certificates.revoke": {ADMIN},
     "certificates.reissue": {ADMIN},
     "certificates.download": {ADMIN, KIM, JUDGE},
+    "certificate_batches.start": {ADMIN},
+    "certificate_batches.progress": {ADMIN},
+    "certificate_batches.download_pdf": {ADMIN},
+    "certificate_batches.download_zip": {ADMIN},
+    "documents.admin_index": {ADMIN},
+    "documents.berita_acara": {ADMIN},
+    "documents.decree": {ADMIN},
+    "documents.all_rapor": {ADMIN},
+    "documents.rapor": {ADMIN},
+    "documents.kim_rapor": {KIM},
 }
 
 ROLES = [ANON, ADMIN, OPERATOR, KIM, JUDGE]
@@ -202,6 +213,7 @@ def _url(app, rule, people, role):
             "category_key": "desa",
             "version": 1,
             "certificate_id": 1,
+            "batch_id": 1,
             "award_id": 1,
             "objection_id": 1,
         }[arg]

@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import dataclass
 
 import pytest
-import segno
 from sqlalchemy import func, select
 
 from monev.certificates import services
@@ -168,7 +167,10 @@ def test_judge_certificate_and_settings(app, setup, client, tmp_path):
             "place": "Samarinda",
             "primary_colour": "#0b4f6c",
             "accent_colour": "#c9a227",
-            "signatories": "Drs. H. Faisal, M.Si | Kepala Dinas | 196801011990031001",
+            "text_colour": "#1d1d1f",
+            "signatories-0-name": "Drs. H. Faisal, M.Si",
+            "signatories-0-title": "Kepala Dinas",
+            "signatories-0-nip": "196801011990031001",
         },
     )
     assert response.status_code == 303
@@ -187,42 +189,57 @@ def test_broken_number_pattern_is_refused_on_the_page(app, setup, client):
     response = post(
         client,
         f"/admin/events/{setup.slug}/certificates/settings",
-        {"number_pattern": "{nomor}", "primary_colour": "#000000", "accent_colour": "#ffffff"},
+        {
+            "number_pattern": "{nomor}",
+            "primary_colour": "#000000",
+            "accent_colour": "#ffffff",
+            "text_colour": "#000000",
+        },
     )
     assert response.status_code == 422
     assert "{nomor}" in response.get_data(as_text=True)
 
 
-def svg_modules(svg: str, border: int = 2) -> list[list[int]]:
-    """The dark modules drawn by segno's single SVG path (moves and horizontal runs)."""
-    (path,) = re.findall(r'<path[^>]* d="([^"]+)"', svg)
-    x = y = 0.0
-    dark = set()
-    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:\s(-?[\d.]+))?", path):
-        if op == "M":
-            x, y = float(a), float(b)
-        elif op == "m":
-            x, y = x + float(a), y + float(b)
-        else:
-            for i in range(int(float(a))):
-                dark.add((int(y), int(x) + i))
-            x += float(a)
-    size = max(r for r, _c in dark) + 1 - border
-    return [[int((r + border, c + border) in dark) for c in range(size)] for r in range(size)]
+def page_image(pdf: bytes, dpi: int = 150):
+    """The first page of ``pdf`` as a Pillow image (pdfium)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return document[0].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
 
 
-def test_qr_encodes_the_verification_url(app, setup):
+def decoded_qr_codes(pdf: bytes) -> list[str]:
+    import zxingcpp
+
+    return [r.text for r in zxingcpp.read_barcodes(page_image(pdf)) if r.format.name == "QRCode"]
+
+
+def test_qr_in_the_pdf_decodes_to_the_verification_url(app, setup):
+    ids = _issue(app, setup, "participant") + _issue(app, setup, "judge")
+    with app.test_request_context():
+        certs = [db.session.get(Certificate, i) for i in ids]
+        singles = services.pdfs(certs)
+        urls = [services.verify_url(c) for c in certs]
+    assert urls[0] == f"http://localhost/verify/{certs[0].code}"
+    # Each certificate's printed QR code, read back by a decoder, is its own verification URL.
+    assert [decoded_qr_codes(pdf) for pdf in singles] == [[url] for url in urls]
+
+
+def test_one_pass_certificate_matches_the_layered_one(app, setup, tmp_path):
+    """The benchmark's baseline (one HTML page, QR as SVG) shows the same text and code."""
     (cert_id,) = _issue(app, setup, "judge")
     with app.test_request_context():
         cert = db.session.get(Certificate, cert_id)
-        ctx = services.context(cert)
-    url = ctx["verify_url"]
-    assert url == f"http://localhost/verify/{cert.code}"
-    svg = str(ctx["qr_svg"])
-    assert svg.count("<path") == 1 and "http" not in svg.replace('xmlns="http', "")
-    # The drawn modules are exactly the QR matrix of the verification URL.
-    expected = [list(row) for row in segno.make(url, error="m").matrix]
-    assert svg_modules(svg) == expected
+        url = services.verify_url(cert)
+        svg = services.qr_svg(url)
+        one_pass = html_to_pdf(services.one_pass_html(cert))
+        layered = services.pdf(cert)
+    assert svg.count("<path") == 1 and "href" not in svg
+    assert decoded_qr_codes(one_pass) == [url] == decoded_qr_codes(layered)
+    assert pdf_text(one_pass, tmp_path).split() == pdf_text(layered, tmp_path).split()
 
 
 def test_verify_page_for_valid_revoked_replaced_and_forged_codes(app, setup, client):
@@ -327,19 +344,26 @@ def test_winner_certificates_from_the_published_snapshot(app, setup, tmp_path):
                         {"code": "P-01", "rank": 2, "award": "Juara II"},
                     ],
                 }
-            ]
+            ],
+            "special_awards": [
+                {"title": "KIM Terinovatif", "code": "P-02", "justification": "Siaran radio."}
+            ],
         }
         db.session.add(
             PublishedResult(event_id=setup.event_id, version=1, digest="0" * 64, snapshot=snapshot)
         )
         db.session.commit()
     ids = _issue(app, setup, "winner")
-    assert _issue(app, setup, "winner") == []
+    assert len(ids) == 3 and _issue(app, setup, "winner") == []
     with app.test_request_context():
-        cert = db.session.get(Certificate, ids[1])
-        text = pdf_text(services.pdf(cert), tmp_path)
+        certs = [db.session.get(Certificate, i) for i in ids]
+        text = pdf_text(services.pdf(certs[1]), tmp_path)
+        special = pdf_text(services.pdf(certs[2]), tmp_path)
     assert "KIM Teluk Pandan" in text and "Juara II — KIM Desa" in text
     assert "PIAGAMPENGHARGAAN" in text.replace(" ", "")  # letter-spaced title
+    # The special award is a certificate of its own, beside the entry's rank award.
+    assert certs[2].entry_id == certs[0].entry_id
+    assert "KIM Terinovatif — KIM Desa" in special and "Nomor: 003/MONEV-KIM/2026" in special
 
 
 @pytest.mark.parametrize(
@@ -398,3 +422,21 @@ def test_cli_writes_each_certificate_and_one_merged_pdf(app, setup, runner, tmp_
     text = pdf_text(merged, tmp_path)
     assert "001/MONEV-KIM/2026" in text and "002/MONEV-KIM/2026" in text
     assert runner.invoke(args=["certificates", "tidak-ada", "--out", str(out)]).exit_code == 1
+
+
+def test_rendering_in_worker_processes_gives_the_same_certificates(app, setup, tmp_path):
+    from monev.certificates import rendering
+
+    ids = _issue(app, setup, "participant") + _issue(app, setup, "judge")
+    with app.test_request_context():
+        certs = [db.session.get(Certificate, i) for i in ids]
+        here = services.pdfs(certs)
+        original_chunk = services.CHUNK
+        services.CHUNK = 1  # one job per certificate, so that the pool is used
+        try:
+            there = services.pdfs(certs, processes=2)
+        finally:
+            services.CHUNK = original_chunk
+            rendering.shutdown_pools()
+    assert [pdf_text(p, tmp_path) for p in there] == [pdf_text(p, tmp_path) for p in here]
+    assert [decoded_qr_codes(p) for p in there] == [decoded_qr_codes(p) for p in here]

@@ -1,12 +1,13 @@
 """``flask --app monev certificates SLUG --out DIR``: every live certificate of an event as
-one PDF each, plus all of them merged into ``<slug>-semua.pdf``."""
+one PDF each, plus all of them merged into ``<slug>-semua.pdf``. Rendered in chunks (like the
+background batch), with a progress bar."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 
 def register(app: Flask) -> None:
@@ -22,7 +23,6 @@ def register(app: Flask) -> None:
     def certificates_command(slug: str, out: Path):
         """Write the live certificates of event SLUG as PDFs into OUT."""
         from monev.certificates import services
-        from monev.certificates.rendering import render_merged_pdf
         from monev.events.queries import get_by_slug
 
         event = get_by_slug(slug)
@@ -32,13 +32,19 @@ def register(app: Flask) -> None:
         if not live:
             raise click.ClickException("The event has no live certificates: issue them first.")
         out.mkdir(parents=True, exist_ok=True)
-        contexts = []
-        for cert in live:
-            context = services.context(cert)
-            contexts.append(context)
-            (out / services.filename(cert)).write_bytes(
-                services.render_pdf("certificates/certificate.html", context)
-            )
+        chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
+        processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
+        paths = []
+        with click.progressbar(length=len(live), label="Certificates", show_pos=True) as bar:
+            for start in range(0, len(live), chunk):
+                part = live[start : start + chunk]
+                for cert, document in zip(
+                    part, services.pdfs(part, processes=processes), strict=True
+                ):
+                    path = out / services.filename(cert)
+                    path.write_bytes(document)
+                    paths.append(path)
+                bar.update(len(part))
         merged = out / f"{event.slug}-semua.pdf"
-        merged.write_bytes(render_merged_pdf("certificates/certificate.html", contexts))
+        merged.write_bytes(services.merge(p.read_bytes() for p in paths))
         click.echo(f"{len(live)} certificates written to {out}; all in one: {merged.name}")

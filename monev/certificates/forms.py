@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from monev.core.forms import MonevForm
+from monev.core.forms import TOO_LONG, MonevForm, choices
 
 COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #0b4f6c."))
+MAX_SIGNATORIES = 3
+KIND_CHOICES = (
+    ("winner", _l("Winner")),
+    ("participant", _l("Participant")),
+    ("judge", _l("Judge")),
+)
 
 
 class IssueForm(MonevForm):
@@ -17,17 +33,50 @@ class ReasonForm(MonevForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
+class SignatoryForm(Form):
+    """One signatory (a plain sub-form: the CSRF token belongs to the outer form)."""
+
+    # No Optional(): it would stop the chain before validate_name sees an empty name.
+    name = StringField(_l("Name"), validators=[Length(max=120, message=TOO_LONG)])
+    title = StringField(_l("Position"), validators=[Optional(), Length(max=160, message=TOO_LONG)])
+    nip = StringField(
+        _l("NIP"),
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9 ]{1,30}$", message=_l("A NIP has digits only (18 digits).")),
+        ],
+    )
+    signature = FileField(_l("Signature image"))
+    remove_signature = BooleanField(_l("Remove the signature image"))
+
+    def validate_name(self, field):
+        if not (field.data or "").strip() and ((self.title.data or "").strip() or self.nip.data):
+            raise ValidationError(_l("Give the signatory's name, or clear the row."))
+
+
 class SettingsForm(MonevForm):
     number_pattern = StringField(_l("Number pattern"), validators=[DataRequired(), Length(max=120)])
     place = StringField(_l("Place of signing"), validators=[Optional(), Length(max=120)])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
-    winner_text = TextAreaField(_l("Wording for winners"), validators=[Optional()])
-    participant_text = TextAreaField(_l("Wording for participants"), validators=[Optional()])
-    judge_text = TextAreaField(_l("Wording for judges"), validators=[Optional()])
+    winner_text = TextAreaField(
+        _l("Wording for winners"), validators=[Optional(), Length(max=300, message=TOO_LONG)]
+    )
+    participant_text = TextAreaField(
+        _l("Wording for participants"), validators=[Optional(), Length(max=300, message=TOO_LONG)]
+    )
+    judge_text = TextAreaField(
+        _l("Wording for judges"), validators=[Optional(), Length(max=300, message=TOO_LONG)]
+    )
     primary_colour = StringField(_l("Main colour"), validators=[DataRequired(), COLOUR])
     accent_colour = StringField(_l("Accent colour"), validators=[DataRequired(), COLOUR])
-    signatories = TextAreaField(
-        _l("Signatories"),
-        description=_l("One per line: name | title | NIP"),
-        validators=[Optional(), Length(max=2000)],
+    text_colour = StringField(_l("Text colour"), validators=[DataRequired(), COLOUR])
+    background = FileField(_l("Background image"))
+    remove_background = BooleanField(_l("Remove the background image"))
+    signatories = FieldList(
+        FormField(SignatoryForm),
+        min_entries=MAX_SIGNATORIES,
+        max_entries=MAX_SIGNATORIES,
+    )
+    preview_kind = SelectField(
+        _l("Preview as"), choices=choices(KIND_CHOICES), validators=[Optional()]
     )

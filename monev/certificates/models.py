@@ -97,6 +97,10 @@ class CertificateSettings(db.Model):
     judge_text: Mapped[str | None] = mapped_column(Text)
     primary_colour: Mapped[str] = mapped_column(String(7), default="#0b4f6c")
     accent_colour: Mapped[str] = mapped_column(String(7), default="#c9a227")
-    # [{"name": ..., "title": ..., "nip": ...}], left to right.
+    text_colour: Mapped[str | None] = mapped_column(String(7))  # None: near-black
+    # A full-page background image in storage (checked and re-encoded like the logo).
+    background_key: Mapped[str | None] = mapped_column(String(300))
+    # [{"name": ..., "title": ..., "nip": ..., "signature_key": ...}], left to right; the
+    # signature image (optional) is a transparent PNG in storage.
     signatories: Mapped[list[dict]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -7,11 +7,14 @@ database lookup, and a valid signature still has to match an issued row.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import segno
+import zxingcpp
 from babel.dates import format_date
 from flask import current_app
 from flask_babel import gettext as _
@@ -24,7 +27,7 @@ from monev.audit.services import record
 from monev.auth.models import User
 from monev.auth.services import external_url
 from monev.certificates.models import DEFAULT_NUMBER_PATTERN, Certificate, CertificateSettings
-from monev.certificates.rendering import ASSET_SCHEME, data_uri, render_pdf
+from monev.certificates.rendering import ASSET_SCHEME, data_uri
 from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.directory.models import Kim
@@ -203,6 +206,24 @@ def winner_subjects(event: Event) -> list[Subject]:
                     entry_id=entry.id,
                 )
             )
+    # Special awards (e.g. "KIM Terinovatif"): a certificate of their own, also for an entry
+    # that already has a rank award; one per entry and title.
+    for award in published.snapshot.get("special_awards", []):
+        entry = by_code.get(award.get("code"))
+        if entry is None or not award.get("title"):
+            continue
+        digest = hashlib.sha256(award["title"].encode("utf-8")).hexdigest()[:12]
+        subjects.append(
+            Subject(
+                kind="winner",
+                subject_key=f"special:{entry.id}:{digest}",
+                holder_name=entry.kim.name,
+                holder_detail=_kim_detail(entry.kim),
+                award=award["title"],
+                category_name=entry.category.name,
+                entry_id=entry.id,
+            )
+        )
     return subjects
 
 
@@ -377,9 +398,62 @@ def verify_url(cert: Certificate) -> str:
     return external_url("certificates.verify", code=cert.code)
 
 
+# Where the QR code sits on a certificate (mm from the page's top-left corner); the template
+# leaves this box empty and rendering.py draws the code there as PDF vector operators.
+QR_BOX = {"left": 24, "top": 153, "size": 30}
+QR_BORDER = 2  # quiet zone, in modules
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The modules of the QR code of ``url`` (error correction M, best mask), dark = True.
+    Encoded by zxing-cpp (C++): 0.4 ms a code, where a pure-Python encoder took 14 ms."""
+    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = code.to_image(scale=1, add_quiet_zones=False)
+    width = image.shape[1]
+    pixels = bytes(image)
+    return [[pixels[r * width + c] < 128 for c in range(width)] for r in range(image.shape[0])]
+
+
+def _runs(matrix: list[list[bool]]):
+    """(row, first column, length) of each horizontal run of dark modules."""
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                yield r, start, c - start
+            else:
+                c += 1
+
+
 def qr_svg(url: str) -> str:
-    """The QR code of ``url`` as segno's inline SVG: one ``<path>``, no external references."""
-    return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000", light=None)
+    """The QR code of ``url`` as inline SVG: one ``<path>``, no external references."""
+    matrix = qr_matrix(url)
+    size = len(matrix) + 2 * QR_BORDER
+    path = "".join(f"M{c + QR_BORDER} {r + QR_BORDER}h{n}v1h-{n}z" for r, c, n in _runs(matrix))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
+        f'<path fill="#000" d="{path}"/></svg>'
+    )
+
+
+def qr_operators(url: str, page_height_mm: float = 210) -> bytes:
+    """PDF content operators drawing the QR code of ``url`` in ``QR_BOX``: one filled path
+    of rectangles, each row's neighbouring dark modules merged into one."""
+    matrix = qr_matrix(url)
+    mm = 72 / 25.4
+    unit = QR_BOX["size"] * mm / (len(matrix) + 2 * QR_BORDER)
+    left = QR_BOX["left"] * mm
+    top = (page_height_mm - QR_BOX["top"]) * mm
+    parts = ["q 0 g"]
+    for r, c, n in _runs(matrix):
+        x = left + (c + QR_BORDER) * unit
+        y = top - (r + QR_BORDER + 1) * unit
+        parts.append(f"{x:.3f} {y:.3f} {n * unit:.3f} {unit:.3f} re")
+    parts.append("f Q")
+    return "\n".join(parts).encode("ascii")
 
 
 def document_date(cert: Certificate) -> str:
@@ -415,42 +489,149 @@ def _logo(event: Event) -> str | None:
     return data_uri(path.read_bytes(), mime[path.suffix.lower()])
 
 
-def context(cert: Certificate) -> dict:
-    """Everything the certificate template shows, as plain values."""
-    event = cert.event
-    settings = settings_for(event)
-    url = verify_url(cert)
-    texts = {"winner": settings.winner_text, "participant": settings.participant_text}
-    texts["judge"] = settings.judge_text
+TEMPLATE = "certificates/certificate.html"
+DEFAULT_TEXT_COLOUR = "#1d1d1f"
+CHUNK = 100  # certificates laid out per WeasyPrint document (memory stays flat)
+MIN_RUN = 10  # fewer certificates per document are not worth a worker process
+
+
+def stored_image(key: str | None) -> str | None:
+    """A stored image (signature, background) as a data URI, or None when absent."""
+    if not key:
+        return None
+    from monev.events.logo import content_type
+    from monev.storage import get_storage
+
+    storage = get_storage()
+    if storage.size(key) is None:
+        return None
+    with storage.open(key) as fh:
+        return data_uri(fh.read(), content_type(key))
+
+
+def design(event: Event, kind: str, settings: CertificateSettings | None = None) -> dict:
+    """What every certificate of ``kind`` in ``event`` shares, as plain values."""
+    settings = settings or settings_for(event)
     return {
-        "kind": cert.kind,
-        "title": settings.title or DEFAULT_TITLES[cert.kind],
+        "kind": kind,
+        "doc_title": event.title,
+        "title": settings.title or DEFAULT_TITLES[kind],
+        "organiser": event.organiser,
+        "primary_colour": settings.primary_colour,
+        "accent_colour": settings.accent_colour,
+        "text_colour": settings.text_colour or DEFAULT_TEXT_COLOUR,
+        "logo": _logo(event),
+        "background": stored_image(settings.background_key),
+        "signatories": [
+            {
+                "name": s.get("name", ""),
+                "title": s.get("title", ""),
+                "nip": s.get("nip", ""),
+                "signature": stored_image(s.get("signature_key")),
+            }
+            for s in settings.signatories or []
+        ],
+        "font_url": ASSET_SCHEME + "fonts/noto-sans/",
+        "qr_box": QR_BOX,
+    }
+
+
+def page_fields(cert: Certificate, settings: CertificateSettings, url: str | None = None) -> dict:
+    """What differs from one certificate to the next, as plain values."""
+    url = url or verify_url(cert)
+    texts = {
+        "winner": settings.winner_text,
+        "participant": settings.participant_text,
+        "judge": settings.judge_text,
+    }
+    return {
+        "number": cert.number,
         "intro": "diberikan kepada",
         "holder_name": cert.holder_name,
         "holder_detail": cert.holder_detail or "",
         "text": texts[cert.kind] or DEFAULT_TEXTS[cert.kind],
         "award": cert.award or "",
         "category_name": cert.category_name or "",
-        "event_title": event.title,
-        "organiser": event.organiser,
-        "number": cert.number,
+        "event_title": cert.event.title,
         "place": settings.place or "",
         "date": document_date(cert),
-        "signatories": [
-            {"name": s.get("name", ""), "title": s.get("title", ""), "nip": s.get("nip", "")}
-            for s in settings.signatories or []
-        ],
-        "primary_colour": settings.primary_colour,
-        "accent_colour": settings.accent_colour,
-        "logo": _logo(event),
         "verify_url": url,
-        "qr_svg": Markup(qr_svg(url)),  # noqa: S704  (segno's own SVG of our URL)
-        "font_url": ASSET_SCHEME + "fonts/noto-sans/",
     }
 
 
+def context(cert: Certificate) -> dict:
+    """Everything one certificate shows: its design and its own fields."""
+    settings = settings_for(cert.event)
+    return {**design(cert.event, cert.kind, settings), **page_fields(cert, settings)}
+
+
+def one_pass_html(cert: Certificate, settings: CertificateSettings | None = None) -> str:
+    """The whole certificate as one HTML page (QR code as inline SVG): the plain way,
+    one document per certificate, kept as the benchmark's baseline."""
+    from flask import render_template
+
+    settings = settings or settings_for(cert.event)
+    fields = page_fields(cert, settings)
+    fields["qr_svg"] = Markup(qr_svg(fields["verify_url"]))  # noqa: S704  (segno's own SVG)
+    return render_template(
+        TEMPLATE, layer="all", pages=[fields], **design(cert.event, cert.kind, settings)
+    )
+
+
 def pdf(cert: Certificate) -> bytes:
-    return render_pdf("certificates/certificate.html", context(cert))
+    return pdfs([cert])[0]
+
+
+def pdfs(certs: list[Certificate], *, processes: int = 1) -> list[bytes]:
+    """One PDF per certificate, in order. The design of each event and kind is rendered
+    once, the changing parts of up to ``CHUNK`` certificates are laid out together, and with
+    ``processes`` > 1 the chunks are rendered in that many worker processes (for batches;
+    see bench/certificates.py)."""
+    from monev.certificates.rendering import layered_job, render_many
+
+    jobs, slots = [], []
+    for (_event, kind), group in _groups(certs).items():
+        event = group[0][1].event
+        settings = settings_for(event)
+        shared = design(event, kind, settings)
+        for chunk in _chunks(group, processes):
+            pages = [page_fields(cert, settings) for _index, cert in chunk]
+            marks = [qr_operators(page["verify_url"]) for page in pages]
+            jobs.append(layered_job(TEMPLATE, shared, pages, marks))
+            slots.append([index for index, _cert in chunk])
+    out: list[bytes | None] = [None] * len(certs)
+    for indexes, singles in zip(slots, render_many(jobs, processes), strict=True):
+        for index, content in zip(indexes, singles, strict=True):
+            out[index] = content
+    return out  # type: ignore[return-value]
+
+
+def _chunks(items: list, processes: int) -> list[list]:
+    """``items`` in runs of at most ``CHUNK`` and of even length; with ``processes`` > 1, as
+    many runs as a multiple of ``processes`` (each process gets the same amount of work)
+    unless the runs would be tiny."""
+    count = -(-len(items) // CHUNK)
+    if processes > 1:
+        count = max(count, min(processes, len(items) // MIN_RUN))
+        count = -(-count // processes) * processes if count > 1 else count
+    size = -(-len(items) // max(count, 1))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def merge(documents: Iterable[bytes]) -> bytes:
+    """The pages of ``documents`` (PDF bytes, read one at a time) in one PDF, in order.
+    Fonts and images the documents share (the design under every certificate) are kept once,
+    so merging 500 single certificates costs about what one multi-page document does."""
+    from monev.certificates.rendering import merge_documents
+
+    return merge_documents(documents)
+
+
+def _groups(certs: list[Certificate]) -> dict[tuple[int, str], list[tuple[int, Certificate]]]:
+    groups: dict[tuple[int, str], list[tuple[int, Certificate]]] = {}
+    for index, cert in enumerate(certs):
+        groups.setdefault((cert.event_id, cert.kind), []).append((index, cert))
+    return groups
 
 
 def filename(cert: Certificate) -> str:
@@ -458,49 +639,236 @@ def filename(cert: Certificate) -> str:
     return f"sertifikat-{safe}.pdf"
 
 
-def parse_signatories(text: str) -> list[dict]:
-    rows = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")] + ["", ""]
-        rows.append({"name": parts[0], "title": parts[1], "nip": parts[2]})
-    if len(rows) > 3:
-        raise ServiceError(
-            _("At most three signatories fit on a certificate."), field="signatories"
-        )
-    return rows
+SIGNATURE_BOX = (1200, 500)  # signature images are scaled down to fit (pixels)
+BACKGROUND_BOX = (3508, 2480)  # A4 landscape at 300 dpi
+IMAGE_MAX_BYTES = 8 * 1024 * 1024
+IMAGE_MAX_PIXELS = 40_000_000
+SETTINGS_TEXT_FIELDS = (
+    "number_pattern",
+    "place",
+    "title",
+    "winner_text",
+    "participant_text",
+    "judge_text",
+    "primary_colour",
+    "accent_colour",
+    "text_colour",
+)
 
 
-def signatories_text(rows: list[dict]) -> str:
-    return "\n".join(
-        " | ".join([r.get("name", ""), r.get("title", ""), r.get("nip", "")]) for r in rows
+def _store_image(stream, event: Event, name: str, field: str, box) -> str:
+    from monev.storage.images import store_image
+
+    return store_image(
+        stream,
+        f"certificates/{event.id}/{name}",
+        field=field,
+        max_bytes=IMAGE_MAX_BYTES,
+        max_pixels=IMAGE_MAX_PIXELS,
+        fit=box,
     )
 
 
-def save_settings(event: Event, data: dict, *, actor=None) -> CertificateSettings:
-    format_number(data["number_pattern"], seq=1, event=event)  # refuses a broken pattern
-    row = settings_for(event)
-    signatories = parse_signatories(data.get("signatories") or "")
-    for name in (
-        "number_pattern",
-        "place",
-        "title",
-        "winner_text",
-        "participant_text",
-        "judge_text",
-        "primary_colour",
-        "accent_colour",
-    ):
+def _signatory_rows(current: list[dict], rows: list[dict]) -> list[dict]:
+    """The signatories to keep from the form ``rows`` (row i shows ``current[i]``): named
+    rows, in order, each with its signature image unless it was removed."""
+    kept = []
+    for index, row in enumerate(rows):
+        name = (row.get("name") or "").strip()
+        if not name:
+            continue
+        old = current[index] if index < len(current) else {}
+        key = None if row.get("remove_signature") else old.get("signature_key")
+        kept.append(
+            {
+                "name": name,
+                "title": (row.get("title") or "").strip(),
+                "nip": " ".join((row.get("nip") or "").split()),
+                "signature_key": key,
+            }
+        )
+    return kept
+
+
+def apply_settings(row: CertificateSettings, data: dict, event: Event) -> CertificateSettings:
+    """Copy the form's values (not its files) onto ``row``; checks the number pattern."""
+    format_number(data["number_pattern"], seq=1, event=event)
+    for name in SETTINGS_TEXT_FIELDS:
         setattr(row, name, (data.get(name) or "").strip() or None)
-    row.signatories = signatories
+    row.number_pattern = row.number_pattern or DEFAULT_NUMBER_PATTERN
+    row.signatories = _signatory_rows(list(row.signatories or []), data.get("signatories") or [])
+    if data.get("remove_background"):
+        row.background_key = None
+    return row
+
+
+def save_settings(
+    event: Event,
+    data: dict,
+    *,
+    background=None,
+    signatures: dict[int, object] | None = None,
+    actor=None,
+) -> CertificateSettings:
+    """Save the certificate design. ``background`` and ``signatures`` (form row index →
+    file stream) are uploaded images, checked and stored; replaced ones are deleted after
+    the commit, and a refused image changes nothing."""
+    from monev.storage.images import forget
+
+    row = settings_for(event)
+    before = list(row.signatories or [])
+    old_background = row.background_key
+    old_keys = {s.get("signature_key") for s in before} - {None}
+    uploaded: dict[int, str] = {}
+    for index, stream in (signatures or {}).items():
+        uploaded[index] = _store_image(
+            stream,
+            event,
+            f"signature-{index + 1}",
+            f"signatories-{index}-signature",
+            SIGNATURE_BOX,
+        )
+    new_background = (
+        _store_image(background, event, "background", "background", BACKGROUND_BOX)
+        if background is not None
+        else None
+    )
+    rows = [dict(r) for r in data.get("signatories") or []]
+    for index, key in uploaded.items():
+        if index < len(rows):
+            rows[index]["_new_signature"] = key
+    apply_settings(row, {**data, "signatories": rows}, event)
+    # Attach the new signature images to the rows they were uploaded with.
+    named = [i for i, r in enumerate(rows) if (r.get("name") or "").strip()]
+    for position, index in enumerate(named):
+        if "_new_signature" in rows[index]:
+            row.signatories[position]["signature_key"] = rows[index]["_new_signature"]
+    for index in set(uploaded) - set(named):  # uploaded on a row without a name
+        forget(uploaded[index], "certificates/")
+    if new_background is not None:
+        row.background_key = new_background
+    kept_keys = {s.get("signature_key") for s in row.signatories} - {None}
+    for key in old_keys - kept_keys:
+        forget(key, "certificates/")
+    if old_background and old_background != row.background_key:
+        forget(old_background, "certificates/")
     db.session.add(row)
     db.session.flush()
     record(
         "certificates.settings",
         "event",
         event.id,
-        {"number_pattern": row.number_pattern},
+        {
+            "number_pattern": row.number_pattern,
+            "signatories": [s["name"] for s in row.signatories],
+            "background": [old_background, row.background_key],
+        },
         actor=actor,
     )
     return row
+
+
+# --- live preview ----------------------------------------------------------------------------
+
+
+@dataclass
+class SampleCertificate:
+    """A certificate that is not issued: what the preview shows."""
+
+    event: Event
+    kind: str
+    number: str
+    holder_name: str
+    holder_detail: str | None
+    award: str | None
+    category_name: str | None
+    issued_at: object
+    code: str = "contoh"
+
+
+def sample_certificate(event: Event, kind: str, settings: CertificateSettings) -> SampleCertificate:
+    """The newest live certificate of ``kind`` as an unsaved copy, or a made-up one."""
+    live = db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.event_id == event.id,
+            Certificate.kind == kind,
+            Certificate.revoked_at.is_(None),
+        )
+        .order_by(Certificate.seq.desc())
+        .limit(1)
+    )
+    number = format_number(settings.number_pattern, seq=_next_seq(event), event=event)
+    if live is not None:
+        return SampleCertificate(
+            event,
+            kind,
+            number,
+            live.holder_name,
+            live.holder_detail,
+            live.award,
+            live.category_name,
+            utcnow(),
+        )
+    category = event.categories[0].name if getattr(event, "categories", None) else None
+    if kind == "judge":
+        return SampleCertificate(
+            event,
+            kind,
+            number,
+            "Dr. Nama Juri Contoh, M.Si",
+            "Universitas Mulawarman",
+            None,
+            None,
+            utcnow(),
+        )
+    return SampleCertificate(
+        event,
+        kind,
+        number,
+        "KIM Contoh Maju Bersama",
+        "Desa Contoh, Kabupaten Contoh",
+        "Juara I" if kind == "winner" else None,
+        category,
+        utcnow(),
+    )
+
+
+_PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe
+
+
+def preview_png(event: Event, data: dict, kind: str, *, width: int = 1200) -> bytes:
+    """A picture of a certificate with the unsaved settings ``data``, drawn by the same code
+    that makes the PDFs (layers, QR operators), then rasterised with pdfium."""
+    import io
+
+    import pypdfium2
+
+    from monev.certificates.rendering import pdf_bytes, render_layered
+
+    current = settings_for(event)
+    draft = CertificateSettings(
+        event_id=event.id,
+        background_key=current.background_key,
+        signatories=[dict(s) for s in current.signatories or []],
+    )
+    apply_settings(draft, data, event)
+    if kind not in DEFAULT_TITLES:
+        kind = "winner"
+    sample = sample_certificate(event, kind, draft)
+    fields = page_fields(sample, draft)
+    document = render_layered(
+        TEMPLATE, design(event, kind, draft), [fields], [qr_operators(fields["verify_url"])]
+    )
+    content = pdf_bytes(document)
+    with _PDFIUM_LOCK:
+        pdf = pypdfium2.PdfDocument(content)
+        try:
+            page = pdf[0]
+            scale = width / page.get_width()
+            image = page.render(scale=scale).to_pil()
+        finally:
+            pdf.close()
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=85)
+    return out.getvalue()

@@ -9,11 +9,12 @@ from flask_login import current_user
 from monev.certificates import services
 from monev.certificates.forms import IssueForm, ReasonForm, SettingsForm
 from monev.certificates.models import KINDS, Certificate
+from monev.certificates.rendering import data_uri
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.events import queries as event_queries
-from monev.extensions import db
+from monev.extensions import db, htmx
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -45,7 +46,11 @@ def _certificate(certificate_id: int) -> Certificate:
 
 def _settings_form(event) -> SettingsForm:
     row = services.settings_for(event)
-    form = SettingsForm(
+    signatories = [
+        {"name": r.get("name"), "title": r.get("title"), "nip": r.get("nip")}
+        for r in row.signatories or []
+    ]
+    return SettingsForm(
         data={
             "number_pattern": row.number_pattern,
             "place": row.place,
@@ -55,13 +60,25 @@ def _settings_form(event) -> SettingsForm:
             "judge_text": row.judge_text,
             "primary_colour": row.primary_colour,
             "accent_colour": row.accent_colour,
-            "signatories": services.signatories_text(row.signatories or []),
+            "text_colour": row.text_colour or services.DEFAULT_TEXT_COLOUR,
+            "signatories": signatories,
+            "preview_kind": "winner",
         }
     )
-    return form
 
 
-def _index_page(event, settings_form=None, status=200):
+def _stored_images(event) -> dict:
+    """Thumbnails of the stored background and signature images, for the settings form."""
+    row = services.settings_for(event)
+    return {
+        "background": services.stored_image(row.background_key),
+        "signatures": [
+            services.stored_image(r.get("signature_key")) for r in row.signatories or []
+        ],
+    }
+
+
+def _index_page(event, settings_form=None, status=200, preview=None):
     return (
         render_template(
             "certificates/admin.html",
@@ -71,6 +88,8 @@ def _index_page(event, settings_form=None, status=200):
             issue_form=IssueForm(),
             reason_form=ReasonForm(),
             settings_form=settings_form or _settings_form(event),
+            stored=_stored_images(event),
+            preview=preview,
         ),
         status,
     )
@@ -99,20 +118,85 @@ def issue(slug):
     return redirect(url_for("certificates.admin_index", slug=event.slug), 303)
 
 
+def _uploads(form: SettingsForm) -> tuple[object, dict[int, object]]:
+    """The chosen background and signature files (streams), leaving out empty inputs."""
+
+    def chosen(field):
+        data = field.data
+        return data.stream if data is not None and getattr(data, "filename", "") else None
+
+    signatures = {}
+    for index, entry in enumerate(form.signatories.entries):
+        stream = chosen(entry.form.signature)
+        if stream is not None:
+            signatures[index] = stream
+    return chosen(form.background), signatures
+
+
 @bp.route("/admin/events/<slug>/certificates/settings", methods=["POST"])
 def settings(slug):
     event = _event(slug)
     form = SettingsForm()
     if form.validate_on_submit():
+        background, signatures = _uploads(form)
         try:
-            services.save_settings(event, form.data, actor=current_user)
+            services.save_settings(
+                event, form.data, background=background, signatures=signatures, actor=current_user
+            )
         except ServiceError as error:
-            attach_error(form, error)
             db.session.rollback()
-            return _index_page(event, form, error.status)
+            _attach_settings_error(form, error)
+            return _index_page(event, form, error.status if error.status != 400 else 422)
         flash(_("Certificate settings saved."), "success")
-        return redirect(url_for("certificates.admin_index", slug=event.slug), 303)
+        return redirect(url_for("certificates.admin_index", slug=event.slug) + "#design", 303)
     return _index_page(event, form, 422)
+
+
+def _attach_settings_error(form: SettingsForm, error: ServiceError) -> None:
+    """Put a refusal beside its field, including a signatory row's signature input."""
+    if error.field and error.field.startswith("signatories-"):
+        _, index, name = error.field.split("-", 2)
+        field = form.signatories.entries[int(index)].form[name.replace("-", "_")]
+        field.errors = [*field.errors, error.message]
+        return
+    attach_error(form, error)
+
+
+@bp.route("/admin/events/<slug>/certificates/preview", methods=["POST"])
+def preview(slug):
+    """The certificate as it would look with the form's (unsaved) values: an image drawn by
+    the code that makes the PDFs. A fragment for htmx; the whole page without JavaScript."""
+    event = _event(slug)
+    form = SettingsForm()
+    image = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            picture = services.preview_png(event, form.data, form.preview_kind.data or "winner")
+            image = data_uri(picture, "image/jpeg")
+        except ServiceError as error:
+            _attach_settings_error(form, error)
+            status = 422
+    else:
+        status = 422
+    db.session.rollback()  # a preview never changes anything
+    preview = {"image": image, "errors": _error_list(form)}
+    if htmx:
+        return render_template("certificates/_preview.html", preview=preview), status
+    return _index_page(event, form, status, preview=preview)
+
+
+def _error_list(form) -> list[str]:
+    messages = []
+    for name, errors in form.errors.items():
+        if name == "signatories":
+            for row in errors:
+                if isinstance(row, dict):
+                    for row_errors in row.values():
+                        messages.extend(row_errors)
+        else:
+            messages.extend(errors)
+    return [str(m) for m in messages]
 
 
 def _reason_action(certificate_id: int, action):

@@ -336,6 +336,7 @@ def load(admin: User) -> dict:
     _demo_logo(past)
     past.status = "results"
     _publish_2024(past, admin)
+    _certificates_2024(past, judges, admin)
     _judging_states_2024(past, judges, homes, entries)
     from monev.demo import submissions
 
@@ -423,6 +424,57 @@ def _publish_2024(event: Event, admin: User) -> None:
 
     db.session.flush()
     results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin)
+
+
+def _demo_signature(seed: int):
+    """A made-up handwritten-looking stroke on a transparent PNG (a demo signature image)."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    points = [
+        (40 + x * 4, 110 + int(45 * math.sin(x / (6 + seed)) * math.cos(x / (17 + seed))))
+        for x in range(130)
+    ]
+    draw.line(points, fill=(18, 32, 96, 255), width=5, joint="curve")
+    draw.line([(70, 150), (520, 135)], fill=(18, 32, 96, 255), width=3)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    buf.seek(0)
+    return buf
+
+
+def _certificates_2024(event: Event, judges: list[User], admin: User) -> None:
+    """Certificate design with two signatories (signature images uploaded through the same
+    checks as the admin's), and every winner, participant and judge certificate issued."""
+    from monev.certificates import services as certificates
+
+    chair = judges[0]
+    certificates.save_settings(
+        event,
+        {
+            "number_pattern": "{seq:03d}/MONEV-KIM/DISKOMINFO-KT/{year}",
+            "place": "Samarinda",
+            "primary_colour": "#0b4f6c",
+            "accent_colour": "#b8860b",
+            "text_colour": "#1d1d1f",
+            "signatories": [
+                {"name": chair.name, "title": "Ketua Dewan Juri", "nip": ""},
+                {
+                    "name": "Muhammad Faisal",
+                    "title": "Kepala Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur",
+                    "nip": "197001011995031001",
+                },
+            ],
+        },
+        signatures={0: _demo_signature(1), 1: _demo_signature(3)},
+        actor=admin,
+    )
+    for kind in ("winner", "participant", "judge"):
+        certificates.issue(event, kind, actor=admin)
 
 
 def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries: list) -> None:

@@ -8,6 +8,7 @@ browser tests are skipped, except in CI (``CI=true``), where they must run and s
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,7 +95,13 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context) -> Iterator[Page]:
+def allowed_answers() -> list[tuple]:
+    """Error answers a test provokes on purpose: (method, URL regex, status) it appends."""
+    return []
+
+
+@pytest.fixture
+def page(context, allowed_answers) -> Iterator[Page]:
     """A page that fails its test on a script error, a console error (such as a Content
     Security Policy violation) or a failed sub-request (a missing stylesheet, a failed htmx
     request). Error answers to page loads are left to the tests: a wrong password is a 4xx."""
@@ -108,6 +115,11 @@ def page(context) -> Iterator[Page]:
 
     def on_response(response: Response) -> None:
         if response.status >= 400 and not response.request.is_navigation_request():
+            for method, pattern, status in allowed_answers:
+                if (response.request.method, response.status) == (method, status) and re.search(
+                    pattern, response.url
+                ):
+                    return
             errors.append(f"{response.request.method} {response.url}: {response.status}")
 
     new_page = context.new_page()

@@ -1,0 +1,435 @@
+"""Certificate batches: every live certificate of an event rendered in the background into
+one PDF each, one merged PDF and one ZIP, with progress the admin page polls.
+
+A batch issues nothing: it only reads the event's live certificates. Restart safety:
+
+- A worker *claims* a batch with one conditional UPDATE (queued, or running with a stale
+  heartbeat) that also bumps ``attempts``; every later write of that worker is conditional on
+  its attempt number, so a worker that lost its claim stops instead of writing over another.
+- Each certificate's PDF is stored under a key derived from its code (``single_key``): a rerun
+  overwrites the same file, never adds a second one. The ids rendered so far are saved with
+  the progress after each chunk, so a resumed batch skips them.
+- A consumer that dies leaves the batch "running" with an old heartbeat; the consumer's start
+  hook and a periodic check (every minute) enqueue such batches again (``resume_stale``).
+- The live set is read again after every chunk and at the end: a certificate revoked or
+  reissued meanwhile is left out of (or added to) the merged PDF and the ZIP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from huey import crontab
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from monev import jobs
+from monev.audit.services import record
+from monev.certificates import services
+from monev.certificates.models import Certificate
+from monev.core.database import write_intent
+from monev.core.errors import ServiceError
+from monev.core.timeutil import utcnow
+from monev.events.models import Event
+from monev.extensions import db
+from monev.storage import get_storage, tracking
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("queued", "running", "done", "failed")
+ACTIVE = ("queued", "running")
+
+
+class CertificateBatch(db.Model):
+    __tablename__ = "certificate_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        # At most one active batch per event.
+        Index(
+            "uq_certificate_batches_active_event",
+            "event_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    total: Mapped[int] = mapped_column(default=0)
+    done_count: Mapped[int] = mapped_column(default=0)
+    # Ids of the certificates whose PDF this batch has stored (resume skips them).
+    rendered_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    merged_key: Mapped[str | None] = mapped_column(String(300))
+    zip_key: Mapped[str | None] = mapped_column(String(300))
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class _LostClaim(Exception):
+    """Another worker took the batch over (ours was stale): stop without writing."""
+
+
+# --- storage keys ---------------------------------------------------------------------------
+
+
+def single_key(cert: Certificate) -> str:
+    """The one storage key of a certificate's PDF (codes hold upper-case letters and '.')."""
+    digest = hashlib.sha256(cert.code.encode("utf-8")).hexdigest()[:32]
+    return f"certificates/event-{cert.event_id}/{digest}.pdf"
+
+
+def _merged_key(batch: CertificateBatch) -> str:
+    return f"certificates/event-{batch.event_id}/batch-{batch.id}-semua.pdf"
+
+
+def _zip_key(batch: CertificateBatch) -> str:
+    return f"certificates/event-{batch.event_id}/batch-{batch.id}.zip"
+
+
+def merged_filename(event: Event) -> str:
+    return f"sertifikat-{event.slug}-semua.pdf"
+
+
+def zip_filename(event: Event) -> str:
+    return f"sertifikat-{event.slug}.zip"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def live_certificates(event: Event) -> list[Certificate]:
+    return [c for c in services.for_event(event) if c.revoked_at is None]
+
+
+def latest_for(event: Event) -> CertificateBatch | None:
+    return db.session.scalar(
+        select(CertificateBatch)
+        .where(CertificateBatch.event_id == event.id)
+        .order_by(CertificateBatch.id.desc())
+        .limit(1)
+    )
+
+
+def latest_done(event: Event) -> CertificateBatch | None:
+    return db.session.scalar(
+        select(CertificateBatch)
+        .where(CertificateBatch.event_id == event.id, CertificateBatch.status == "done")
+        .order_by(CertificateBatch.id.desc())
+        .limit(1)
+    )
+
+
+def _stale_cutoff() -> datetime:
+    return utcnow() - timedelta(seconds=current_app.config["CERTIFICATE_BATCH_STALE_SECONDS"])
+
+
+# --- starting ---------------------------------------------------------------------------------
+
+
+def start(event: Event, *, actor=None) -> CertificateBatch:
+    """Queue a batch for ``event`` (enqueued once the request commits). Flushes only."""
+    active = db.session.scalar(
+        select(CertificateBatch.id).where(
+            CertificateBatch.event_id == event.id, CertificateBatch.status.in_(ACTIVE)
+        )
+    )
+    if active is not None:
+        raise ServiceError(
+            _("A batch for this event is already running; wait until it ends."), status=409
+        )
+    total = len(live_certificates(event))
+    if not total:
+        raise ServiceError(_("This event has no valid certificates yet: issue them first."))
+    batch = CertificateBatch(
+        event_id=event.id,
+        status="queued",
+        total=total,
+        done_count=0,
+        rendered_ids=[],
+        requested_by_id=getattr(actor, "id", None),
+        created_at=utcnow(),
+        attempts=0,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(batch)
+    except IntegrityError as exc:  # a concurrent start won the race
+        raise ServiceError(
+            _("A batch for this event is already running; wait until it ends."), status=409
+        ) from exc
+    record(
+        "certificates.batch", "event", event.id, {"batch": batch.id, "total": total}, actor=actor
+    )
+    jobs.enqueue_after_commit(run_batch, batch.id)
+    return batch
+
+
+def resume_stale() -> list[int]:
+    """Enqueue again the batches a dead worker left: running with an old heartbeat, or
+    queued for longer than the stale time (their task was lost). Returns their ids."""
+    cutoff = _stale_cutoff()
+    ids = list(
+        db.session.scalars(
+            select(CertificateBatch.id).where(
+                or_(
+                    and_(
+                        CertificateBatch.status == "running",
+                        or_(
+                            CertificateBatch.heartbeat_at.is_(None),
+                            CertificateBatch.heartbeat_at < cutoff,
+                        ),
+                    ),
+                    and_(CertificateBatch.status == "queued", CertificateBatch.created_at < cutoff),
+                )
+            )
+        )
+    )
+    db.session.rollback()  # end the read before the tasks run (immediate mode)
+    for batch_id in ids:
+        log.warning("Certificate batch %s: resuming (stale)", batch_id)
+        run_batch(batch_id)
+    return ids
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+
+def _claim(batch_id: int) -> int | None:
+    """Take the batch if nobody holds it; returns our attempt number, or None."""
+    now = utcnow()
+    cutoff = _stale_cutoff()
+    db.session.rollback()
+    with write_intent():
+        result = db.session.execute(
+            update(CertificateBatch)
+            .where(
+                CertificateBatch.id == batch_id,
+                or_(
+                    CertificateBatch.status == "queued",
+                    and_(
+                        CertificateBatch.status == "running",
+                        or_(
+                            CertificateBatch.heartbeat_at.is_(None),
+                            CertificateBatch.heartbeat_at < cutoff,
+                        ),
+                    ),
+                ),
+            )
+            .values(
+                status="running",
+                attempts=CertificateBatch.attempts + 1,
+                heartbeat_at=now,
+                started_at=func.coalesce(CertificateBatch.started_at, now),
+                error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1
+        attempt = db.session.scalar(
+            select(CertificateBatch.attempts).where(CertificateBatch.id == batch_id)
+        )
+        db.session.commit()
+    return attempt if claimed else None
+
+
+def _write(batch_id: int, attempt: int, **values) -> None:
+    """A short transaction of our own; raises _LostClaim when the batch is not ours."""
+    db.session.rollback()
+    with write_intent():
+        result = db.session.execute(
+            update(CertificateBatch)
+            .where(
+                CertificateBatch.id == batch_id,
+                CertificateBatch.attempts == attempt,
+                CertificateBatch.status == "running",
+            )
+            .values(heartbeat_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            raise _LostClaim
+        db.session.commit()
+
+
+def _already_rendered(batch: CertificateBatch, live: list[Certificate]) -> set[int]:
+    """The ids this batch stored before (an earlier attempt) whose file is still there."""
+    recorded = set(batch.rendered_ids or [])
+    storage = get_storage()
+    return {c.id for c in live if c.id in recorded and storage.size(single_key(c)) is not None}
+
+
+def _live(event_id: int) -> list[Certificate]:
+    return live_certificates(db.session.get(Event, event_id))
+
+
+def _read(storage, key: str) -> bytes:
+    with contextlib.closing(storage.open(key)) as fh:
+        return fh.read()
+
+
+def _build_zip(storage, live: list[Certificate], key: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=storage.spool_dir(), prefix="batch-", suffix=".zip")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+            for cert in live:
+                with (
+                    contextlib.closing(storage.open(single_key(cert))) as src,
+                    archive.open(services.filename(cert), "w") as dst,
+                ):
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        storage.put(key, Path(tmp), "application/zip")
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def process(batch_id: int) -> None:
+    """Run (or resume) the batch; returns quietly when another worker holds it."""
+    attempt = _claim(batch_id)
+    if attempt is None:
+        log.info("Certificate batch %s: not claimed (finished or held by another worker)", batch_id)
+        return
+    try:
+        _render(batch_id, attempt)
+    except _LostClaim:
+        log.warning("Certificate batch %s: taken over by another worker", batch_id)
+    except Exception as exc:
+        log.exception("Certificate batch %s failed", batch_id)
+        db.session.rollback()
+        with contextlib.suppress(_LostClaim):
+            _write(batch_id, attempt, status="failed", finished_at=utcnow(), error=str(exc)[:2000])
+
+
+def _render(batch_id: int, attempt: int) -> None:
+    chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
+    storage = get_storage()
+    batch = db.session.get(CertificateBatch, batch_id)
+    event_id, merged_key, zip_key = batch.event_id, _merged_key(batch), _zip_key(batch)
+    rendered = _already_rendered(batch, _live(event_id))
+    log.info(
+        "Certificate batch %s: attempt %s, %d already rendered", batch_id, attempt, len(rendered)
+    )
+    while True:
+        live = _live(event_id)  # read again: revoked or reissued meanwhile
+        todo = [c for c in live if c.id not in rendered][:chunk]
+        if not todo:
+            break
+        processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
+        for cert, document in zip(todo, services.pdfs(todo, processes=processes), strict=True):
+            storage.put_bytes(single_key(cert), document, "application/pdf")
+        rendered.update(c.id for c in todo)
+        _write(
+            batch_id,
+            attempt,
+            rendered_ids=sorted(rendered),
+            done_count=len({c.id for c in live} & rendered),
+            total=len(live),
+        )
+    if not live:
+        raise RuntimeError("no valid certificates left")
+    storage.put_bytes(
+        merged_key,
+        services.merge(_read(storage, single_key(c)) for c in live),  # one file at a time
+        "application/pdf",
+    )
+    _build_zip(storage, live, zip_key)
+    _finish(batch_id, attempt, event_id, len(live), merged_key, zip_key)
+
+
+def _finish(batch_id, attempt, event_id, count, merged_key, zip_key) -> None:
+    storage = get_storage()
+    db.session.rollback()
+    with write_intent():
+        # Files no batch needs any more: those of revoked certificates and older batches.
+        revoked = db.session.scalars(
+            select(Certificate).where(
+                Certificate.event_id == event_id, Certificate.revoked_at.is_not(None)
+            )
+        )
+        for cert in revoked:
+            tracking.delete_after_commit(storage, single_key(cert))
+        older = db.session.scalars(
+            select(CertificateBatch).where(
+                CertificateBatch.event_id == event_id,
+                CertificateBatch.id != batch_id,
+                or_(
+                    CertificateBatch.merged_key.is_not(None), CertificateBatch.zip_key.is_not(None)
+                ),
+            )
+        )
+        for old in older:
+            for key in (old.merged_key, old.zip_key):
+                if key:
+                    tracking.delete_after_commit(storage, key)
+            old.merged_key = old.zip_key = None
+        result = db.session.execute(
+            update(CertificateBatch)
+            .where(CertificateBatch.id == batch_id, CertificateBatch.attempts == attempt)
+            .values(
+                status="done",
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                done_count=count,
+                total=count,
+                merged_key=merged_key,
+                zip_key=zip_key,
+                error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            raise _LostClaim
+        db.session.commit()
+    log.info("Certificate batch %s done: %d certificates", batch_id, count)
+
+
+@jobs.task()
+def run_batch(batch_id: int) -> None:
+    process(batch_id)
+
+
+@jobs.periodic_task(crontab(minute="*"))
+def check_stale_batches() -> None:
+    resume_stale()
+
+
+@jobs.on_consumer_start
+def _resume_on_start() -> None:
+    resume_stale()

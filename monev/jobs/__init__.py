@@ -1,0 +1,193 @@
+"""Background jobs: one Huey instance for the package, configured from the app's config.
+
+Storage: ``SqliteHuey``-style storage in ``HUEY_SQLITE_PATH`` (default ``<instance>/huey.db``),
+or Redis when ``REDIS_URL`` is set (queue name ``HUEY_NAME``, so several installations or
+test runs can share one Redis). ``HUEY_IMMEDIATE`` runs every task at once in the calling
+process (tests).
+
+Tasks are declared with :func:`task` / :func:`periodic_task`: each run gets its own Flask app
+context (its own database session), with the app made once per consumer process -- the one
+``flask --app monev worker`` created, or ``create_app()`` when the consumer was started some
+other way. Views enqueue with :func:`enqueue_after_commit`, so a worker never sees a task
+before the rows it refers to are committed, and a rolled-back request enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import wraps
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from monev.core.database import reset_write_intent, set_write_intent
+
+__all__ = ["enqueue_after_commit", "huey", "init_app", "periodic_task", "task"]
+
+log = logging.getLogger(__name__)
+_PENDING = "monev_jobs_after_commit"
+_EXTENSION_KEY = "monev_huey"
+
+# Memory storage until ``init_app`` picks the real one from the config.
+huey = Huey("monev", results=False, storage_class=MemoryStorage)
+
+
+class _State:
+    app: Flask | None = None
+    startup_done = False
+    lock = threading.Lock()
+
+
+_state = _State()
+
+
+def init_app(app: Flask) -> None:
+    """Point the Huey instance at the app's queue storage and register ``worker``."""
+    cfg = app.config
+    cfg.setdefault("HUEY_NAME", "monev")
+    cfg["HUEY_SQLITE_PATH"] = cfg.get("HUEY_SQLITE_PATH") or str(
+        Path(app.instance_path) / "huey.db"
+    )
+    huey.name = cfg["HUEY_NAME"] or "monev"
+    if cfg.get("REDIS_URL"):
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": cfg["REDIS_URL"]}
+    else:
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": cfg["HUEY_SQLITE_PATH"]}
+    huey._immediate = bool(cfg.get("HUEY_IMMEDIATE"))
+    huey.storage = huey.create_storage()
+    app.extensions[_EXTENSION_KEY] = huey
+    _state.app = app
+    _state.startup_done = False
+    app.cli.add_command(worker_command)
+
+
+def _app() -> Flask:
+    if _state.app is None:  # a consumer started without ``flask worker``
+        from monev import create_app
+
+        create_app()  # calls init_app, which remembers it
+    return _state.app
+
+
+def _in_app_context(fn):
+    @wraps(fn)
+    def inner(*args, **kwargs):
+        token = set_write_intent(False)  # not the enqueuing request's (immediate mode)
+        try:
+            with _app().app_context():
+                return fn(*args, **kwargs)
+        finally:
+            reset_write_intent(token)
+
+    return inner
+
+
+def task(**options):
+    """A Huey task run inside an app context of its own (write transactions of a task take
+    ``monev.core.database.write_intent`` themselves and stay short)."""
+
+    def decorator(fn):
+        return huey.task(**options)(_in_app_context(fn))
+
+    return decorator
+
+
+def periodic_task(schedule, **options):
+    def decorator(fn):
+        return huey.periodic_task(schedule, **options)(_in_app_context(fn))
+
+    return decorator
+
+
+# --- enqueue after commit -------------------------------------------------------------------
+
+
+def enqueue_after_commit(task_fn, *args) -> None:
+    """Enqueue ``task_fn(*args)`` once the current transaction commits (dropped on rollback)."""
+    from monev.extensions import db
+
+    db.session().info.setdefault(_PENDING, []).append((task_fn, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    for task_fn, args in session.info.pop(_PENDING, []):
+        try:
+            task_fn(*args)
+        except Exception:  # the rows are committed; the periodic check enqueues it again
+            log.exception("Could not enqueue %s%r", getattr(task_fn, "name", task_fn), args)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+# --- consumer -------------------------------------------------------------------------------
+
+
+@huey.on_startup()
+def _on_consumer_start() -> None:
+    """Per worker: fresh database connections (forked workers must not share the parent's);
+    once per process: resume the jobs a dead consumer left behind."""
+    from monev.extensions import db
+
+    app = _app()
+    with app.app_context():
+        db.engine.dispose(close=False)
+    with _state.lock:
+        if _state.startup_done:
+            return
+        _state.startup_done = True
+    for hook in _startup_hooks:
+        try:
+            with app.app_context():
+                hook()
+        except Exception:
+            log.exception("Startup hook %s failed", hook.__name__)
+
+
+_startup_hooks: list = []
+
+
+def on_consumer_start(fn):
+    """Run ``fn`` (in an app context) once when a consumer process starts."""
+    _startup_hooks.append(fn)
+    return fn
+
+
+@click.command("worker")
+@click.option("--workers", "-w", default=2, show_default=True, help="Parallel workers.")
+@click.option(
+    "--worker-type",
+    "-k",
+    type=click.Choice(["thread", "process"]),
+    default="thread",
+    show_default=True,
+)
+@with_appcontext
+def worker_command(workers: int, worker_type: str):
+    """Run the background-job consumer (certificate batches) until stopped."""
+    from flask import current_app
+
+    if huey.immediate:
+        raise click.ClickException("HUEY_IMMEDIATE is on: tasks run in the app, not here.")
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
+    logging.getLogger("huey").setLevel(logging.INFO)
+    _state.app = current_app._get_current_object()
+    where = "Redis" if current_app.config.get("REDIS_URL") else huey.storage_kwargs["filename"]
+    click.echo(f"Monev worker: {workers} {worker_type} worker(s), queue {huey.name!r} at {where}")
+    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True)
+    consumer.run()
