@@ -203,16 +203,8 @@ def _measure(db_path, instance, slug, how, limit):
             # storage (here a folder), then the merged PDF read back one file at a time.
             processes = 2 if how == "batch-2p" else 1
             folder = Path(tempfile.mkdtemp(dir=instance))
-            paths, total = [], 0
-            for start in range(0, len(certs), RUN):
-                chunk = certs[start : start + RUN]
-                for cert, content in zip(
-                    chunk, services.pdfs(chunk, processes=processes), strict=True
-                ):
-                    path = folder / services.filename(cert)
-                    path.write_bytes(content)
-                    paths.append(path)
-                    total += len(content)
+            paths = services.write_files(certs, folder, run=RUN, processes=processes)
+            total = sum(p.stat().st_size for p in paths)
             t_singles = time.perf_counter() - t0
             merged = len(services.merge(p.read_bytes() for p in paths))
         elapsed = time.perf_counter() - t0

@@ -34,17 +34,10 @@ def register(app: Flask) -> None:
         out.mkdir(parents=True, exist_ok=True)
         chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
         processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
-        paths = []
         with click.progressbar(length=len(live), label="Certificates", show_pos=True) as bar:
-            for start in range(0, len(live), chunk):
-                part = live[start : start + chunk]
-                for cert, document in zip(
-                    part, services.pdfs(part, processes=processes), strict=True
-                ):
-                    path = out / services.filename(cert)
-                    path.write_bytes(document)
-                    paths.append(path)
-                bar.update(len(part))
+            paths = services.write_files(
+                live, out, run=chunk, processes=processes, progress=bar.update
+            )
         merged = out / f"{event.slug}-semua.pdf"
         merged.write_bytes(services.merge(p.read_bytes() for p in paths))
         click.echo(f"{len(live)} certificates written to {out}; all in one: {merged.name}")

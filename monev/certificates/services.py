@@ -497,16 +497,10 @@ MIN_RUN = 10  # fewer certificates per document are not worth a worker process
 
 def stored_image(key: str | None) -> str | None:
     """A stored image (signature, background) as a data URI, or None when absent."""
-    if not key:
-        return None
-    from monev.events.logo import content_type
-    from monev.storage import get_storage
+    from monev.storage.images import read_image
 
-    storage = get_storage()
-    if storage.size(key) is None:
-        return None
-    with storage.open(key) as fh:
-        return data_uri(fh.read(), content_type(key))
+    stored = read_image(key)
+    return data_uri(*stored) if stored is not None else None
 
 
 def design(event: Event, kind: str, settings: CertificateSettings | None = None) -> dict:
@@ -616,6 +610,23 @@ def _chunks(items: list, processes: int) -> list[list]:
         count = -(-count // processes) * processes if count > 1 else count
     size = -(-len(items) // max(count, 1))
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def write_files(certs: list[Certificate], folder, *, run: int, processes: int = 1, progress=None):
+    """Write one PDF per certificate into ``folder``, ``run`` certificates at a time (memory
+    stays flat); ``progress(n)`` after each run. Returns the paths, in order."""
+    from pathlib import Path
+
+    paths = []
+    for start in range(0, len(certs), run):
+        part = certs[start : start + run]
+        for cert, content in zip(part, pdfs(part, processes=processes), strict=True):
+            path = Path(folder) / filename(cert)
+            path.write_bytes(content)
+            paths.append(path)
+        if progress is not None:
+            progress(len(part))
+    return paths
 
 
 def merge(documents: Iterable[bytes]) -> bytes:

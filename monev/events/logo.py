@@ -7,7 +7,7 @@ from __future__ import annotations
 from monev.audit import services as audit
 from monev.events.models import Event
 from monev.storage import get_storage, tracking
-from monev.storage.images import content_type, store_image
+from monev.storage.images import read_image, store_image
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -49,8 +49,4 @@ def logo_bytes(event: Event) -> tuple[bytes, str] | None:
     key = event.logo_path
     if not key or not key.startswith("events/"):
         return None
-    storage = get_storage()
-    if storage.size(key) is None:
-        return None
-    with storage.open(key) as fh:
-        return fh.read(), content_type(key)
+    return read_image(key)
