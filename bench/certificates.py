@@ -15,7 +15,7 @@ batch    what the background job does: ``monev.certificates.services.pdfs`` 100 
 Each measurement runs in a fresh forked process, so its peak RSS (``ru_maxrss``) is its own.
 Prints certificates per second and the ratio batch / naive.
 
-Usage: .venv/bin/python bench/certificates.py [--sizes 50,500] [--naive-sample 100]
+Usage: .venv/bin/python bench/certificates.py [--sizes 50,500] [--naive-sample 100] [--run 100]
 The naive rate at 500 is measured on ``--naive-sample`` certificates (it is linear: one
 independent document each); pass ``--naive-sample 500`` to time all of them.
 """
@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RUN = 200  # certificates per call, as the background job does
+RUN = 100  # certificates per step, as the background job (MONEV_CERTIFICATE_BATCH_CHUNK)
 NAMES = (
     "KIM Maju Bersama Membangun Negeri Desa Sangatta Utara Kecamatan Sangatta Utara",
     "KIM Pesut Mahakam",
@@ -181,7 +181,7 @@ def build(app, n: int) -> None:
         s.commit()
 
 
-def _measure(db_path, instance, slug, how, limit):
+def _measure(db_path, instance, slug, how, limit, run):
     from monev.certificates import services
     from monev.certificates.rendering import html_to_pdf, shutdown_pools
     from monev.events.queries import get_by_slug
@@ -203,7 +203,7 @@ def _measure(db_path, instance, slug, how, limit):
             # storage (here a folder), then the merged PDF read back one file at a time.
             processes = 2 if how == "batch-2p" else 1
             folder = Path(tempfile.mkdtemp(dir=instance))
-            paths = services.write_files(certs, folder, run=RUN, processes=processes)
+            paths = services.write_files(certs, folder, run=run, processes=processes)
             total = sum(p.stat().st_size for p in paths)
             t_singles = time.perf_counter() - t0
             merged = len(services.merge(p.read_bytes() for p in paths))
@@ -223,17 +223,20 @@ def _measure(db_path, instance, slug, how, limit):
     }
 
 
-def measure(db_path, instance, slug, how, limit) -> dict:
+def measure(db_path, instance, slug, how, limit, run=RUN) -> dict:
     """Run one measurement in a fresh child process (its own peak memory); errors propagate."""
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(_measure, db_path, instance, slug, how, limit).result()
+        return pool.submit(_measure, db_path, instance, slug, how, limit, run).result()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,500")
     parser.add_argument("--naive-sample", type=int, default=100)
+    parser.add_argument(
+        "--run", type=int, default=RUN, help="certificates per step (the job's chunk size)"
+    )
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
 
@@ -262,7 +265,7 @@ def main() -> None:
                 f"{naive['peak_mb']:>8.0f}"
             )
             for way in ("batch", "batch-2p"):
-                batch = measure(db_path, instance, slug, way, n)
+                batch = measure(db_path, instance, slug, way, n, args.run)
                 batch_rate = batch["n"] / batch["seconds"]
                 singles_rate = batch["n"] / batch["singles_seconds"]
                 print(
