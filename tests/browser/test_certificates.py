@@ -133,3 +133,71 @@ def test_documents_page_and_the_kim_rapor(browser, live_server, page, demo_passw
     assert_accessible(kim)
     screenshot(kim, screenshots, "kim-home-documents", phone=True)
     context.close()
+
+
+@pytest.fixture
+def slow_queue(app, tmp_path, monkeypatch):
+    """The live app's jobs go to a real SQLite queue, run by a consumer thread, with each
+    rendering step slowed down so that the progress bar is seen moving."""
+    import threading
+    import time
+
+    from monev import jobs
+    from monev.certificates import services
+
+    app.config.update(
+        HUEY_IMMEDIATE=False,
+        HUEY_NAME="browser-batch",
+        HUEY_SQLITE_PATH=str(tmp_path / "huey.db"),
+        CERTIFICATE_BATCH_CHUNK=4,
+    )
+    jobs.init_app(app)
+    real = services.pdfs
+
+    def slow(certs, **options):
+        time.sleep(0.6)
+        return real(certs, **options)
+
+    monkeypatch.setattr(services, "pdfs", slow)
+    stop = threading.Event()
+
+    def consume():
+        while not stop.is_set():
+            task = jobs.huey.dequeue()
+            if task is None:
+                time.sleep(0.1)
+            else:
+                jobs.huey.execute(task)
+
+    consumer = threading.Thread(target=consume, name="consumer", daemon=True)
+    consumer.start()
+    yield
+    stop.set()
+    consumer.join(timeout=30)
+    jobs.huey.flush()
+    app.config.update(HUEY_IMMEDIATE=True, CERTIFICATE_BATCH_CHUNK=100)
+    jobs.init_app(app)
+
+
+def test_progress_bar_updates_live_until_the_files_are_ready(
+    page, demo_password, screenshots, slow_queue
+):
+    sign_in(page, ADMIN_EMAIL, demo_password)
+    page.goto(f"/admin/events/{SLUG}/certificates")
+    panel = page.locator("#certificate-batch")
+    with page.expect_navigation():
+        panel.get_by_role("button").click()
+    progress = panel.locator("progress")
+    expect(progress).to_be_visible()
+    total = int(progress.get_attribute("max"))
+    assert total == 26  # the demo's certificates
+    # htmx polls the progress: the bar moves without reloading the page.
+    expect(progress).not_to_have_attribute("value", "0", timeout=15_000)
+    moving = int(progress.get_attribute("value"))
+    assert 0 < moving < total
+    expect(panel).to_contain_text(f"dari {total} sertifikat")  # "%(done)d of %(total)d …"
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-certificate-batch-progress")
+    # Done: the polling stops (HTTP 286) and the downloads appear, still without a reload.
+    expect(panel.locator("a[href$='certificates.zip']")).to_be_visible(timeout=30_000)
+    expect(progress).to_have_count(0)
