@@ -136,6 +136,15 @@ def live_certificates(event: Event) -> list[Certificate]:
     return [c for c in services.for_event(event) if c.revoked_at is None]
 
 
+def live_count(event: Event) -> int:
+    """How many live certificates the event has (one COUNT, for the polled panel)."""
+    return db.session.scalar(
+        select(func.count(Certificate.id)).where(
+            Certificate.event_id == event.id, Certificate.revoked_at.is_(None)
+        )
+    )
+
+
 def latest_for(event: Event) -> CertificateBatch | None:
     return db.session.scalar(
         select(CertificateBatch)

@@ -32,7 +32,7 @@ def certificate_batch_panel(event) -> dict:
         "event": event,
         "batch": latest,
         "done": done,
-        "live_count": len(batches.live_certificates(event)),
+        "live_count": batches.live_count(event),
     }
 
 
