@@ -57,7 +57,13 @@ class SignatoryForm(Form):
 class SettingsForm(MonevForm):
     number_pattern = StringField(_l("Number pattern"), validators=[DataRequired(), Length(max=120)])
     place = StringField(_l("Place of signing"), validators=[Optional(), Length(max=120)])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
+    title = StringField(
+        _l("Title"),
+        validators=[
+            Optional(),
+            Length(max=48, message=_l("A title fits on one line: at most %(max)d characters.")),
+        ],
+    )
     winner_text = TextAreaField(
         _l("Wording for winners"), validators=[Optional(), Length(max=300, message=TOO_LONG)]
     )
