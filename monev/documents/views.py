@@ -4,6 +4,8 @@ the PDF addresses answer 404 with a friendly page."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, make_response, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -73,32 +75,38 @@ def admin_index(slug):
     )
 
 
+def _published(view):
+    """Call ``view(event, published, ...)`` for the event of the URL's slug, or answer that
+    its documents come after publication."""
+
+    @wraps(view)
+    def wrapper(slug, **kwargs):
+        event = _event(slug)
+        published = result_queries.latest(event.id)
+        if published is None:
+            return _unavailable(event)
+        return view(event, published, **kwargs)
+
+    return wrapper
+
+
 @bp.route("/admin/events/<slug>/documents/berita-acara.pdf")
-def berita_acara(slug):
-    event = _event(slug)
-    published = result_queries.latest(event.id)
-    if published is None:
-        return _unavailable(event)
+@_published
+def berita_acara(event, published):
     return _pdf(
         services.berita_acara_pdf(event, published), services.filename("berita-acara", event)
     )
 
 
 @bp.route("/admin/events/<slug>/documents/draf-sk.pdf")
-def decree(slug):
-    event = _event(slug)
-    published = result_queries.latest(event.id)
-    if published is None:
-        return _unavailable(event)
+@_published
+def decree(event, published):
     return _pdf(services.decree_pdf(event, published), services.filename("draf-sk", event))
 
 
 @bp.route("/admin/events/<slug>/documents/rapor.pdf")
-def all_rapor(slug):
-    event = _event(slug)
-    published = result_queries.latest(event.id)
-    if published is None:
-        return _unavailable(event)
+@_published
+def all_rapor(event, published):
     content = services.all_rapor_pdf(event, published)
     if content is None:
         abort(404)
@@ -106,11 +114,8 @@ def all_rapor(slug):
 
 
 @bp.route("/admin/events/<slug>/documents/rapor/<int:entry_id>.pdf")
-def rapor(slug, entry_id):
-    event = _event(slug)
-    published = result_queries.latest(event.id)
-    if published is None:
-        return _unavailable(event)
+@_published
+def rapor(event, published, entry_id):
     return _rapor_response(event, published, entry_id)
 
 
