@@ -872,6 +872,7 @@ def preview_png(event: Event, data: dict, kind: str, *, width: int = 1200) -> by
         TEMPLATE, design(event, kind, draft), [fields], [qr_operators(fields["verify_url"])]
     )
     content = pdf_bytes(document)
+    document.close()
     with _PDFIUM_LOCK:
         pdf = pypdfium2.PdfDocument(content)
         try:
