@@ -9,12 +9,12 @@ from flask_login import current_user
 from monev.certificates import services
 from monev.certificates.forms import IssueForm, ReasonForm, SettingsForm
 from monev.certificates.models import KINDS, Certificate
-from monev.certificates.rendering import data_uri
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.events import queries as event_queries
 from monev.extensions import db, htmx
+from monev.pdf.rendering import data_uri
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)
