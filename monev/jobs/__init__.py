@@ -6,10 +6,11 @@ test runs can share one Redis). ``HUEY_IMMEDIATE`` runs every task at once in th
 process (tests).
 
 Tasks are declared with :func:`task` / :func:`periodic_task`: each run gets its own Flask app
-context (its own database session), with the app made once per consumer process -- the one
-``flask --app monev worker`` created, or ``create_app()`` when the consumer was started some
-other way. Views enqueue with :func:`enqueue_after_commit`, so a worker never sees a task
-before the rows it refers to are committed, and a rolled-back request enqueues nothing.
+context (its own database session), with the app that :func:`init_app` was given (the one
+``flask --app monev worker`` created): jobs sit below every domain and never import the app
+package, so a consumer started some other way must call ``init_app`` first. Views enqueue
+with :func:`enqueue_after_commit`, so a worker never sees a task before the rows it refers to
+are committed, and a rolled-back request enqueues nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from monev.core.database import reset_write_intent, set_write_intent
+from monev.extensions import db
 
 __all__ = ["enqueue_after_commit", "huey", "init_app", "periodic_task", "task"]
 
@@ -72,9 +74,10 @@ def init_app(app: Flask) -> None:
 
 def _app() -> Flask:
     if _state.app is None:  # a consumer started without ``flask worker``
-        from monev import create_app
-
-        create_app()  # calls init_app, which remembers it
+        raise RuntimeError(
+            "No app for the background jobs: start the consumer with `flask --app monev worker`, "
+            "or call monev.jobs.init_app(create_app()) first."
+        )
     return _state.app
 
 
@@ -113,8 +116,6 @@ def periodic_task(schedule, **options):
 
 def enqueue_after_commit(task_fn, *args) -> None:
     """Enqueue ``task_fn(*args)`` once the current transaction commits (dropped on rollback)."""
-    from monev.extensions import db
-
     db.session().info.setdefault(_PENDING, []).append((task_fn, args))
 
 
@@ -142,8 +143,6 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 def _on_consumer_start() -> None:
     """Per worker: fresh database connections (forked workers must not share the parent's);
     once per process: resume the jobs a dead consumer left behind."""
-    from monev.extensions import db
-
     app = _app()
     with app.app_context():
         db.engine.dispose(close=False)
