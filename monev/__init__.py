@@ -12,9 +12,36 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS
-from monev.core import access
+from monev import cli, jobs
+from monev import models as _schema  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
+from monev.admin.views import bp as admin_bp
+from monev.api.views import bp as api_bp
+from monev.audit.views import bp as audit_bp
+from monev.auth.services import load_session_user
+from monev.auth.views import bp as auth_bp
+from monev.certificates.batch_views import bp as certificate_batches_bp
+from monev.certificates.cli import register as register_certificates_cli
+from monev.certificates.views import bp as certificates_bp
+from monev.core import access, errors_views, templating
 from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
+from monev.directory.views import bp as directory_bp
+from monev.documents.views import bp as documents_bp
+from monev.entries.nominations.views import bp as nominations_bp
+from monev.entries.verification.views import bp as verification_bp
+from monev.entries.workspace.views import bp as workspace_bp
+from monev.events.views import bp as events_bp
 from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
+from monev.judging.views import bp as judging_bp
+from monev.judging.views import judge_bp, schedule_bp
+from monev.public.views import bp as public_bp
+from monev.regions.views import bp as regions_bp
+from monev.results.cli import register as register_results_cli
+from monev.results.views import bp as results_bp
+from monev.results.views import kim_bp as results_kim_bp
+from monev.results.views import public_bp as results_public_bp
+from monev.rubrics.views import bp as rubrics_bp
+from monev.storage.spool import UploadRequest
+from monev.transfer.views import bp as transfer_bp
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -32,8 +59,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(CONFIGS[env_name])
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    from monev.storage.spool import UploadRequest
-
     app.request_class = UploadRequest  # uploads spooled to disk under their size limit
     _fill_defaults(app)
     _check_production(app)
@@ -41,16 +66,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
-    from monev import models  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     _init_login(app)
-    from monev import jobs
-
     jobs.init_app(app)  # the background-job queue (Huey) and the ``worker`` command
 
     with app.app_context():
@@ -62,8 +83,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_cli(app)
-
-    from monev.core import errors_views
 
     errors_views.register(app)
     return app
@@ -147,8 +166,6 @@ def app_languages() -> dict:
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from monev.auth.services import load_session_user
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
@@ -197,28 +214,6 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from monev.admin.views import bp as admin_bp
-    from monev.api.views import bp as api_bp
-    from monev.audit.views import bp as audit_bp
-    from monev.auth.views import bp as auth_bp
-    from monev.certificates.batch_views import bp as certificate_batches_bp
-    from monev.certificates.views import bp as certificates_bp
-    from monev.directory.views import bp as directory_bp
-    from monev.documents.views import bp as documents_bp
-    from monev.entries.nominations.views import bp as nominations_bp
-    from monev.entries.verification.views import bp as verification_bp
-    from monev.entries.workspace.views import bp as workspace_bp
-    from monev.events.views import bp as events_bp
-    from monev.judging.views import bp as judging_bp
-    from monev.judging.views import judge_bp, schedule_bp
-    from monev.public.views import bp as public_bp
-    from monev.regions.views import bp as regions_bp
-    from monev.results.views import bp as results_bp
-    from monev.results.views import kim_bp as results_kim_bp
-    from monev.results.views import public_bp as results_public_bp
-    from monev.rubrics.views import bp as rubrics_bp
-    from monev.transfer.views import bp as transfer_bp
-
     for bp in (
         public_bp,
         auth_bp,
@@ -247,16 +242,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from monev.core import templating
-
     templating.register(app)
 
 
 def _register_cli(app: Flask) -> None:
-    from monev import cli
-    from monev.certificates.cli import register as register_certificates_cli
-    from monev.results.cli import register as register_results_cli
-
     cli.register(app)
     register_results_cli(app)
     register_certificates_cli(app)

@@ -9,8 +9,17 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from monev.audit import services as audit
+from monev.audit.services import verify
+from monev.auth import services
+from monev.auth.models import User
+from monev.auth.passwords import password_problems
 from monev.core.database import write_intent
+from monev.core.documents import DocumentError, dumps
+from monev.demo import loader
+from monev.events import queries as event_queries
 from monev.extensions import db
+from monev.transfer import package
 
 
 def register(app: Flask) -> None:
@@ -18,8 +27,6 @@ def register(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
     def demo_command(if_empty: bool):
         """Load the demo competition (Monev KIM se-Kalimantan Timur)."""
-        from monev.auth.models import User
-        from monev.demo import loader
 
         with write_intent():
             if db.session.scalar(select(func.count(User.id))):
@@ -39,7 +46,6 @@ def register(app: Flask) -> None:
     @app.cli.command("demo-logins")
     def demo_logins_command():
         """Print the demo accounts."""
-        from monev.demo import loader
 
         click.echo(loader.logins_text(current_app.config["DEMO_PASSWORD"]))
 
@@ -49,10 +55,6 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_admin_command(email: str, name: str, password: str):
         """Create an organiser (admin) account."""
-        from monev.audit import services as audit
-        from monev.auth import services
-        from monev.auth.models import User
-        from monev.auth.passwords import password_problems
 
         with write_intent():
             email = services.normalise_email(email)
@@ -75,7 +77,6 @@ def register(app: Flask) -> None:
     @audit_group.command("verify")
     def audit_verify_command():
         """Check the hash chain of the audit log; exit 1 when it is broken."""
-        from monev.audit.services import verify
 
         result = verify()
         for problem in result.problems:
@@ -94,9 +95,6 @@ def register(app: Flask) -> None:
     @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Default: stdout.")
     def event_export_command(slug: str, out: str | None):
         """Write the whole event SLUG as one JSON document."""
-        from monev.core.documents import dumps
-        from monev.events import queries as event_queries
-        from monev.transfer import package
 
         event = event_queries.get_by_slug(slug)
         if event is None:
@@ -114,9 +112,6 @@ def register(app: Flask) -> None:
     def event_import_command(file):
         """Create an event from a package; on any problem nothing is written (exit 1)."""
         from flask_babel import force_locale
-
-        from monev.core.documents import DocumentError
-        from monev.transfer import package
 
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
             try:

@@ -9,6 +9,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from monev.certificates import services
+from monev.events.queries import get_by_slug
+
 
 def register(app: Flask) -> None:
     @app.cli.command("certificates")
@@ -22,8 +25,6 @@ def register(app: Flask) -> None:
     )
     def certificates_command(slug: str, out: Path):
         """Write the live certificates of event SLUG as PDFs into OUT."""
-        from monev.certificates import services
-        from monev.events.queries import get_by_slug
 
         event = get_by_slug(slug)
         if event is None:

@@ -31,10 +31,23 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.directory.models import Kim
 from monev.entries.models import Entry
+from monev.events.logo import logo_bytes
 from monev.events.models import Event
 from monev.extensions import db
 from monev.judging.models import EventJudge
-from monev.pdf.rendering import ASSET_SCHEME, data_uri
+from monev.pdf.rendering import (
+    ASSET_SCHEME,
+    RefusedURL,
+    asset_path,
+    data_uri,
+    layered_job,
+    merge_documents,
+    pdf_bytes,
+    render_layered,
+    render_many,
+)
+from monev.results.queries import latest
+from monev.storage.images import forget, read_image, store_image
 
 _SALT = "monev.certificate"
 DOCUMENT_LOCALE = "id"  # certificates are official documents in Bahasa Indonesia
@@ -183,7 +196,6 @@ def judge_subjects(event: Event) -> list[Subject]:
 
 def winner_subjects(event: Event) -> list[Subject]:
     """Entries with an award in the latest published results (none before publication)."""
-    from monev.results.queries import latest
 
     published = latest(event.id)
     if published is None:
@@ -466,12 +478,10 @@ def _logo(event: Event) -> str | None:
     """The event logo as a bundled-asset URL when it is a file under ``static/img``."""
     if not event.logo_path:
         return None
-    from monev.events.logo import logo_bytes
 
     stored = logo_bytes(event)
     if stored is not None:  # an uploaded logo: embedded, nothing fetched while rendering
         return data_uri(*stored)
-    from monev.pdf.rendering import RefusedURL, asset_path
 
     url = ASSET_SCHEME + event.logo_path.lstrip("/").removeprefix("static/")
     try:
@@ -497,7 +507,6 @@ MIN_RUN = 10  # fewer certificates per document are not worth a worker process
 
 def stored_image(key: str | None) -> str | None:
     """A stored image (signature, background) as a data URI, or None when absent."""
-    from monev.storage.images import read_image
 
     stored = read_image(key)
     return data_uri(*stored) if stored is not None else None
@@ -581,7 +590,6 @@ def pdfs(certs: list[Certificate], *, processes: int = 1) -> list[bytes]:
     once, the changing parts of up to ``CHUNK`` certificates are laid out together, and with
     ``processes`` > 1 the chunks are rendered in that many worker processes (for batches;
     see bench/certificates.py)."""
-    from monev.pdf.rendering import layered_job, render_many
 
     jobs, slots = [], []
     for (_event, kind), group in _groups(certs).items():
@@ -633,7 +641,6 @@ def merge(documents: Iterable[bytes]) -> bytes:
     """The pages of ``documents`` (PDF bytes, read one at a time) in one PDF, in order.
     Fonts and images the documents share (the design under every certificate) are kept once,
     so merging 500 single certificates costs about what one multi-page document does."""
-    from monev.pdf.rendering import merge_documents
 
     return merge_documents(documents)
 
@@ -668,8 +675,6 @@ SETTINGS_TEXT_FIELDS = (
 
 
 def _store_image(stream, event: Event, name: str, field: str, box) -> str:
-    from monev.storage.images import store_image
-
     return store_image(
         stream,
         f"certificates/{event.id}/{name}",
@@ -724,7 +729,6 @@ def save_settings(
     """Save the certificate design. ``background`` and ``signatures`` (form row index →
     file stream) are uploaded images, checked and stored; replaced ones are deleted after
     the commit, and a refused image changes nothing."""
-    from monev.storage.images import forget
 
     row = settings_for(event)
     before = list(row.signatories or [])
@@ -854,8 +858,6 @@ def preview_png(event: Event, data: dict, kind: str, *, width: int = 1200) -> by
     import io
 
     import pypdfium2
-
-    from monev.pdf.rendering import pdf_bytes, render_layered
 
     current = settings_for(event)
     draft = CertificateSettings(

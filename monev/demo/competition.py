@@ -11,16 +11,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from monev.auth.models import User
+from monev.certificates import services as certificates
 from monev.core.timezones import to_utc
-from monev.demo import data
+from monev.demo import data, submissions
 from monev.directory.models import Kim
 from monev.entries.models import Entry
+from monev.entries.nominations import services as nominations
 from monev.events import services as events
+from monev.events.logo import set_logo
 from monev.events.models import Event
 from monev.extensions import db
-from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet
+from monev.judging import services as judging
+from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
 from monev.regions.models import District
+from monev.results import services as results
 from monev.rubrics import services as rubrics
+from monev.rubrics.queries import aspects_by_stage
 
 TZ = "Asia/Makassar"
 
@@ -338,7 +344,6 @@ def load(admin: User) -> dict:
     _publish_2024(past, admin)
     _certificates_2024(past, judges, admin)
     _judging_states_2024(past, judges, homes, entries)
-    from monev.demo import submissions
 
     files = submissions.load(past, entries, admin)
 
@@ -381,8 +386,6 @@ def _demo_logo(event: Event) -> None:
 
     from PIL import Image, ImageDraw
 
-    from monev.events.logo import set_logo
-
     img = Image.new("RGB", (240, 240), "white")
     draw = ImageDraw.Draw(img)
     draw.ellipse((8, 8, 232, 232), fill=(11, 110, 79))
@@ -397,7 +400,6 @@ def _demo_logo(event: Event) -> None:
 def _nominate_2025(event: Event, kims: list[Kim]) -> None:
     """Kutai Timur's operator has nominated its four KIMs (seed article, June 2024 → 2025);
     the organiser accepted two; Kukar nominated one that waits for a decision."""
-    from monev.entries.nominations import services as nominations
 
     operators = {
         u.district.code: u for u in db.session.scalars(select(User).where(User.role == "operator"))
@@ -420,7 +422,6 @@ def _nominate_2025(event: Event, kims: list[Kim]) -> None:
 
 def _publish_2024(event: Event, admin: User) -> None:
     """The 2024 results are public: frozen as version 1, so the event is "published"."""
-    from monev.results import services as results
 
     db.session.flush()
     results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin)
@@ -450,7 +451,6 @@ def _demo_signature(seed: int):
 def _certificates_2024(event: Event, judges: list[User], admin: User) -> None:
     """Certificate design with two signatories (signature images uploaded through the same
     checks as the admin's), and every winner, participant and judge certificate issued."""
-    from monev.certificates import services as certificates
 
     chair = judges[0]
     certificates.save_settings(
@@ -483,8 +483,6 @@ def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries:
     late assignments still open (a draft with some scores, one not started), so the progress
     board shows every state. Drafts do not count in the results, so the published ranking
     stays as it was."""
-    from monev.judging import services as judging
-    from monev.judging.models import Conflict, ScoreChange
 
     stage = next(s for s in event.stages if s.key == "presentasi")
     judging.generate_schedule(
@@ -558,8 +556,6 @@ def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries:
 
 
 def rubrics_by_stage(event: Event, stage_id: int):
-    from monev.rubrics.queries import aspects_by_stage
-
     return aspects_by_stage(event).get(stage_id, [])
 
 

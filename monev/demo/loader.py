@@ -10,7 +10,7 @@ from monev.audit import services as audit
 from monev.auth.models import User
 from monev.auth.passwords import hash_password
 from monev.core.timeutil import utcnow
-from monev.demo import data
+from monev.demo import competition, data
 from monev.directory.models import Kim
 from monev.extensions import db
 from monev.regions import queries as regions
@@ -66,7 +66,6 @@ def load(password: str) -> str:
         account(f"kim.{slug}@demo.monev.id", name, "kim", kim_id=kim.id)
 
     db.session.flush()
-    from monev.demo import competition
 
     figures = competition.load(admin)
     audit.record(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -14,14 +13,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monev.auth.models import User
 from monev.core.timeutil import utcnow
 from monev.directory.models import Kim
 from monev.events.models import Category, Event
 from monev.extensions import db
 from monev.rubrics.models import Criterion
-
-if TYPE_CHECKING:
-    from monev.auth.models import User
 
 NOMINATION_STATUSES = ("nominated", "accepted", "rejected")
 # An accepted entry's submission: nothing yet, being filled in, submitted (read-only), sent

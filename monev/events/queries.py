@@ -3,9 +3,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
+from monev.regions.models import District
 
 
 def all_events() -> list[Event]:
@@ -31,8 +33,6 @@ def entry_counts(event_id: int) -> dict[str, int]:
 
 def finalists_by_district(event_id: int) -> list[tuple[str, list[Entry]]]:
     """Accepted entries grouped by kabupaten/kota, for the public event page."""
-    from monev.directory.models import Kim
-    from monev.regions.models import District
 
     entries = db.session.scalars(
         select(Entry)

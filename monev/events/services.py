@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
+from monev.entries.models import Entry
 from monev.events.models import (
     AGGREGATIONS,
     DEFAULT_LADDER,
@@ -266,8 +267,6 @@ def save_category(event: Event, category: Category | None, data: dict) -> Catego
 
 
 def delete_category(event: Event, category: Category) -> None:
-    from monev.entries.models import Entry
-
     used = db.session.scalar(select(func.count(Entry.id)).where(Entry.category_id == category.id))
     if used:
         raise ServiceError(

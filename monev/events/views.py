@@ -8,15 +8,17 @@ from flask_babel import gettext as _
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
+from monev.core.templating import STATUS_LABELS
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
+from monev.events import logo as event_logo
 from monev.events import queries, services
 from monev.events.forms import CategoryForm, EventForm, StageForm
-from monev.events.models import STATUSES, Category, Event, Stage
+from monev.events.models import DEFAULT_LADDER, STATUSES, Category, Event, Stage
 from monev.extensions import db
 from monev.rubrics import queries as rubric_queries
 from monev.rubrics.messages import describe
-from monev.rubrics.validation import rubric_problems
+from monev.rubrics.validation import rubric_problems, to_decimal
 
 bp = Blueprint("events", __name__, url_prefix="/admin/events")
 access.blueprint_roles(bp, access.ADMIN)
@@ -121,8 +123,6 @@ def move_status(slug: str):
 
 
 def _status_label(status: str) -> str:
-    from monev.core.templating import STATUS_LABELS
-
     return str(STATUS_LABELS.get(status, status))
 
 
@@ -149,7 +149,6 @@ def stage(slug: str, stage_id: int | None = None):
     status = 200
     if form.validate_on_submit():
         data = _form_data(form)
-        from monev.rubrics.validation import to_decimal
 
         data["weight"] = to_decimal(form.weight.data)
         data["opens_at"] = to_utc(form.opens_at.data, event.timezone)
@@ -216,8 +215,6 @@ def category(slug: str, category_id: int | None = None):
                 f"{_plain(b['min'])} {b['label']}" for b in category.score_bands or []
             )
         else:
-            from monev.events.models import DEFAULT_LADDER
-
             form.award_ladder.data = "\n".join(DEFAULT_LADDER)
     status = 200
     if form.validate_on_submit():
@@ -259,7 +256,6 @@ def _plain(value) -> str:
 @bp.route("/<slug>/logo", methods=["POST"])
 def logo(slug: str):
     """Upload (or, with ``remove``, delete) the event logo."""
-    from monev.events import logo as event_logo
 
     event = event_or_404(slug)
     form = EmptyForm()

@@ -34,10 +34,10 @@ from monev.core.errors import ServiceError
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, services
 from monev.judging.messages import describe
 from monev.judging.models import Assignment, ScoreSheet
-from monev.judging.numbers import ScoreRefused, check_score, parse_score, sheet_total
+from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score, sheet_total
 from monev.rubrics.validation import fmt, to_decimal
 
 SHEET = "Nilai"
@@ -421,10 +421,8 @@ def _read(event: Event, stage: Stage, data: bytes, *, lock: bool) -> Preview:
             )
             continue
         if lock and assignment.id not in locked:
-            from monev.judging.services import _lock_assignment, _locked_sheet
-
-            _lock_assignment(assignment.id)
-            sheet = _locked_sheet(assignment.id)
+            services._lock_assignment(assignment.id)
+            sheet = services._locked_sheet(assignment.id)
             locked.add(assignment.id)
         else:
             sheet = db.session.scalar(
@@ -481,8 +479,6 @@ def _read(event: Event, stage: Stage, data: bytes, *, lock: bool) -> Preview:
 
 
 def _rule(criterion):
-    from monev.judging.numbers import CriterionRule
-
     return CriterionRule(
         criterion.id, criterion.weight, criterion.min_score, criterion.max_score, criterion.step
     )
@@ -550,8 +546,6 @@ class Applied:
 
 
 def apply_upload(event: Event, stage: Stage, token: str, admin: User) -> Applied:
-    from monev.judging import services
-
     _require_judging(event)
     if not TOKEN_RE.match(token or ""):
         raise ServiceError(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from monev.auth.models import User
 from monev.core.timeutil import utcnow
 from monev.directory.models import Kim
-from monev.entries.models import Entry
+from monev.entries.models import Entry, Evidence
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging.models import (
@@ -220,12 +220,7 @@ def sheet_scores(sheet_id: int | None) -> dict[int, Score]:
 
 
 def evidence_for(entry: Entry) -> dict[int | None, list]:
-    """The entry's evidence per criterion (None: the presentation), when the submissions
-    part of the app provides it; empty otherwise (the sheet then shows the guidance only)."""
-    try:
-        from monev.entries.models import Evidence
-    except ImportError:  # pragma: no cover - before submissions exist
-        return {}
+    """The entry's evidence per criterion (None: the presentation)."""
     rows = db.session.scalars(
         select(Evidence).where(Evidence.entry_id == entry.id).order_by(Evidence.id)
     )

@@ -56,6 +56,7 @@ from monev.judging.numbers import (
 )
 from monev.judging.planning import EntryIn, ExistingIn, JudgeIn, Plan, plan_assignments
 from monev.mail import services as mail
+from monev.regions.models import District
 from monev.rubrics.validation import fmt
 
 COMMENT_MAX = 4000
@@ -127,7 +128,6 @@ def _set_stages(event: Event, judge_id: int, chosen: set[int]) -> None:
 def _check_district(district_id) -> int | None:
     if district_id in (None, "", 0):
         return None
-    from monev.regions.models import District
 
     if db.session.get(District, int(district_id)) is None:
         raise ServiceError(_("Choose a kabupaten/kota from the list."), field="home_district_id")

@@ -25,6 +25,8 @@ from flask import current_app, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from monev.extensions import db
+
 _QUEUE_KEY = "monev_outgoing_mail"
 
 
@@ -46,8 +48,6 @@ def build(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def send(to: str, subject: str, body: str) -> None:
-    from monev.extensions import db
-
     message = build(to, subject, body)
     session = db.session()
     session.info.setdefault(_QUEUE_KEY, []).append((current_app._get_current_object(), message))

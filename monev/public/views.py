@@ -5,8 +5,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from monev.core import access
+from monev.core.timezones import label, to_local
 from monev.directory import queries as directory_queries
+from monev.entries.nominations import queries as entry_queries
+from monev.entries.workspace import queries as submission_queries
+from monev.entries.workspace.services import STATUS_LABELS
+from monev.events import logo as logo_module
+from monev.events import queries as event_queries
 from monev.extensions import db
+from monev.judging.queries import judge_progress
 
 bp = Blueprint("public", __name__)
 access.blueprint_roles(bp)  # public
@@ -15,27 +22,19 @@ access.blueprint_roles(bp)  # public
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
-        from monev.events import queries as event_queries
-
         events = [e for e in event_queries.all_events() if e.status != "draft"]
         return render_template("public/landing.html", events=events)
     if current_user.role == access.ADMIN:
         return redirect(url_for("admin.index"))
     if current_user.role == access.OPERATOR:
-        from monev.entries.nominations import queries as entry_queries
-
         summary = directory_queries.district_summary(current_user.district_id)
         nominations = entry_queries.open_for_district(current_user.district_id)
         return render_template("home/operator.html", summary=summary, nominations=nominations)
     if current_user.role == access.KIM:
-        from monev.entries.workspace import queries as submission_queries
-        from monev.entries.workspace.services import STATUS_LABELS
-
         entries = submission_queries.kim_entries(current_user.kim_id)
         return render_template(
             "home/kim.html", kim=current_user.kim, entries=entries, entry_statuses=STATUS_LABELS
         )
-    from monev.judging.queries import judge_progress
 
     return render_template("home/judge.html", progress=judge_progress(current_user.id))
 
@@ -50,9 +49,6 @@ def healthz():
 def event(slug: str):
     """Public page of an event: timeline, finalists once nominations close."""
     from flask import abort
-
-    from monev.core.timezones import label, to_local
-    from monev.events import queries as event_queries
 
     ev = event_queries.get_by_slug(slug)
     if ev is None or ev.status == "draft":
@@ -70,9 +66,6 @@ def event(slug: str):
 @bp.route("/events/<slug>/logo")
 def event_logo(slug: str):
     from flask import abort, make_response
-
-    from monev.events import logo as logo_module
-    from monev.events import queries as event_queries
 
     ev = event_queries.get_by_slug(slug)
     found = logo_module.logo_bytes(ev) if ev is not None and ev.status != "draft" else None

@@ -9,6 +9,12 @@ import click
 from flask import Flask, current_app
 from flask_babel import force_locale
 
+from monev.core.database import write_intent
+from monev.core.errors import ServiceError
+from monev.events import queries as event_queries
+from monev.extensions import db
+from monev.results import pages, services
+
 
 def register(app: Flask) -> None:
     @app.cli.command("results")
@@ -16,7 +22,6 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the open-data JSON document.")
     def results_command(slug: str, as_json: bool):
         """Print the live results of event SLUG (published or not: for organisers)."""
-        from monev.results import pages, services
 
         event = _event(slug)
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -36,10 +41,6 @@ def register(app: Flask) -> None:
     @click.option("--reason", help="Why: required for a correction (ralat) of a published one.")
     def publish_command(slug: str, reason: str | None):
         """Publish the results of event SLUG as a new frozen version."""
-        from monev.core.database import write_intent
-        from monev.core.errors import ServiceError
-        from monev.extensions import db
-        from monev.results import services
 
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
             event = _event(slug)
@@ -57,9 +58,7 @@ def register(app: Flask) -> None:
 
 
 def _event(slug: str):
-    from monev.events import queries
-
-    event = queries.get_by_slug(slug)
+    event = event_queries.get_by_slug(slug)
     if event is None:
         raise click.ClickException(f"No event has the slug {slug!r}.")
     return event

@@ -8,17 +8,14 @@ The public page and the API read only ``snapshot``; they never recompute.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monev.auth.models import User
 from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
-
-if TYPE_CHECKING:
-    from monev.auth.models import User
 
 
 class PublishedResult(db.Model):

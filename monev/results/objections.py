@@ -21,6 +21,7 @@ from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
+from monev.judging import services as judging
 from monev.judging.models import Assignment, ScoreSheet
 from monev.results import queries, services
 from monev.results.models import Objection, ProvisionalResult
@@ -121,7 +122,6 @@ def resolve_objection(
 ) -> Objection:
     """Reject or accept an open objection with a note; accepting may reopen every final
     sheet of the entry (through the judging service, which logs each reopening)."""
-    from monev.judging import services as judging
 
     objection = db.session.get(Objection, objection_id)
     if objection is None or objection.event_id != event.id:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext as _
 
+from monev.core.templating import number
 from monev.results import charts
-from monev.results.messages import describe
+from monev.results.messages import REASONS, describe
 from monev.results.queries import EntryRow
 from monev.results.services import AGREEMENT_KEYS, Change, Computed
 from monev.scoring import RankedRow
@@ -95,8 +96,6 @@ class AdminResults:
 
 
 def admin_results(computed: Computed) -> AdminResults:
-    from monev.results.messages import REASONS
-
     data, results, report = computed.data, computed.results, computed.fairness
     judges = data.judges
     entries = {e.id: e for e in data.entries}
@@ -233,7 +232,6 @@ def _reason(reasons, code: str | None) -> str | None:
 
 def describe_change(change: Change) -> str:
     """One line of a correction's list of changes, in the user's language."""
-    from monev.core.templating import number
 
     who = f"{change.code} {change.kim}" if change.code else ""
     if change.field == "scores":

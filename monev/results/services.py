@@ -25,10 +25,11 @@ from flask_login import current_user
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
+from monev.entries.models import Entry
 from monev.events.models import DEFAULT_LADDER, Event
 from monev.extensions import db
 from monev.results import queries
-from monev.results.models import PublishedResult
+from monev.results.models import PublishedResult, SpecialAward
 from monev.results.queries import EventData
 from monev.scoring import (
     COMPARE_DECIMALS,
@@ -510,9 +511,6 @@ def add_special_award(event: Event, *, entry_id: int, title: str, justification:
     justification. It appears in the results from the next publication on."""
     from sqlalchemy import select
 
-    from monev.entries.models import Entry
-    from monev.results.models import SpecialAward
-
     title, justification = (title or "").strip(), (justification or "").strip()
     if not title:
         raise ServiceError(_("Name the award, e.g. KIM Terinovatif."), field="title")
@@ -549,8 +547,6 @@ def add_special_award(event: Event, *, entry_id: int, title: str, justification:
 
 
 def remove_special_award(event: Event, award_id: int) -> None:
-    from monev.results.models import SpecialAward
-
     award = db.session.get(SpecialAward, award_id)
     if award is None or award.event_id != event.id:
         raise ServiceError(_("This award does not exist."), status=404)

@@ -16,16 +16,16 @@ from monev.core.errors import ServiceError
 from monev.events.models import Event, Stage
 from monev.events.services import KEY_RE
 from monev.extensions import db
+from monev.judging.models import Score
 from monev.rubrics.messages import describe
 from monev.rubrics.models import EVIDENCE_KINDS, Aspect, Criterion
+from monev.rubrics.queries import aspects_by_stage
 from monev.rubrics.validation import CriterionSpec, criterion_problems, to_decimal
 
 STRUCTURAL = ("key", "weight", "min_score", "max_score", "step")
 
 
 def scores_exist(criterion_ids: list[int]) -> bool:
-    from monev.judging.models import Score
-
     if not criterion_ids:
         return False
     stmt = select(func.count(Score.id)).where(
@@ -293,7 +293,6 @@ def copy_rubric(source: Event, target: Event) -> int:
             _("This event already has criteria. Copying works into an empty rubric only."),
             status=409,
         )
-    from monev.rubrics.queries import aspects_by_stage
 
     target_stages = {s.key: s for s in target.stages}
     source_aspects = aspects_by_stage(source)

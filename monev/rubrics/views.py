@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
+from monev.core.templating import number
 from monev.events import queries as event_queries
 from monev.events.forms import AspectForm, CriterionForm
 from monev.events.models import Event, Stage
@@ -214,8 +215,6 @@ def edit_criterion(slug: str, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
     form = CriterionForm(obj=criterion if request.method == "GET" else None)
     if request.method == "GET":
-        from monev.core.templating import number
-
         for name in ("weight", "min_score", "max_score", "step"):
             getattr(form, name).data = number(getattr(criterion, name))
         form.descriptors.data = services.descriptors_text(criterion.descriptors)

@@ -13,6 +13,7 @@ from flask import current_app
 
 from monev.storage import tracking  # noqa: F401  (keeps files in step with transactions)
 from monev.storage.base import Storage, StorageError
+from monev.storage.local import LocalStorage
 
 __all__ = ["Storage", "StorageError", "get_storage", "make_storage"]
 
@@ -22,11 +23,9 @@ _EXTENSION_KEY = "monev_storage"
 def make_storage(config) -> Storage:
     backend = (config.get("STORAGE_BACKEND") or "local").lower()
     if backend == "local":
-        from monev.storage.local import LocalStorage
-
         return LocalStorage(config["STORAGE_DIR"])
     if backend == "s3":
-        from monev.storage.s3 import S3Storage
+        from monev.storage.s3 import S3Storage  # boto3 is imported only when S3 is used
 
         return S3Storage.from_config(config)
     raise RuntimeError(f"MONEV_STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from monev.core.errors import ServiceError
 from monev.storage import get_storage, tracking
+from monev.storage.inspection import Refused, inspect
 
 IMAGE_TYPES = ("png", "jpeg", "webp")
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -38,7 +39,6 @@ def store_image(
 ) -> str:
     """Check and store the image read from ``stream``; returns its storage key
     (``<prefix>-<digest>.<ext>``). Raises ServiceError (on ``field``) when it is refused."""
-    from monev.storage.inspection import Refused, inspect
 
     storage = get_storage()
     fd, name = tempfile.mkstemp(dir=storage.spool_dir(), prefix="image-")

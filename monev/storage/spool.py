@@ -22,6 +22,8 @@ from pathlib import Path
 from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from monev.storage import get_storage
+
 MB = 1024 * 1024
 HEAD_BYTES = 64 * 1024  # kept in memory for type sniffing
 FORM_OVERHEAD = MB  # room for the other fields and the multipart framing
@@ -167,8 +169,6 @@ class UploadRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ):
-        from monev.storage import get_storage
-
         limit, video_limit = upload_limits(current_app.config)
         spool = SpoolFile(
             get_storage().spool_dir(), limit, video_limit if self._video_allowed() else None

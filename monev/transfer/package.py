@@ -47,7 +47,7 @@ from monev.regions import queries as regions
 from monev.regions.models import District
 from monev.rubrics.messages import describe
 from monev.rubrics.models import Criterion
-from monev.rubrics.validation import criterion_problems, tie_break_problems
+from monev.rubrics.validation import criterion_problems, fmt, tie_break_problems
 from monev.transfer.rubric import (
     SUM_RULES,
     AspectRow,
@@ -730,8 +730,6 @@ def _read_scores(plan: _Plan, doc: dict) -> None:
 
 
 def _check_value(r: Reader, path: str, value: Decimal, c: CriterionRow) -> None:
-    from monev.rubrics.validation import fmt
-
     if not c.min_score <= value <= c.max_score:
         r.problem(
             path,

@@ -32,6 +32,7 @@ from monev.core.errors import ServiceError
 from monev.events.models import Event, Stage
 from monev.events.services import KEY_RE
 from monev.extensions import db
+from monev.judging.models import Score
 from monev.rubrics import queries
 from monev.rubrics.messages import describe
 from monev.rubrics.models import EVIDENCE_KINDS, Aspect, Criterion
@@ -469,8 +470,6 @@ def _plan(event: Event, document) -> _Plan:
 
 
 def _require_open(event: Event, stage_keys: list[str]) -> None:
-    from monev.judging.models import Score
-
     stage_ids = [s.id for s in event.stages if s.key in stage_keys]
     ids = list(db.session.scalars(select(Criterion.id).where(Criterion.stage_id.in_(stage_ids))))
     reason = structure_locked_reason(event, ids)

@@ -13,6 +13,7 @@ from monev.directory.models import Kim
 from monev.entries.models import Entry, Evidence
 from monev.events.models import Event, Stage
 from monev.extensions import db
+from monev.judging.models import Assignment, Conflict
 from monev.regions.models import District
 from monev.rubrics.models import Aspect, Criterion
 
@@ -92,7 +93,6 @@ def readable_evidence(evidence_id: int, user) -> Evidence | None:
     """The evidence if ``user`` may read its file: an admin, the KIM of its entry, or a judge
     assigned to its entry without a conflict of interest on it. Anyone else gets None (the
     file does not exist for them)."""
-    from monev.judging.models import Assignment
 
     item = db.session.get(Evidence, evidence_id)
     if item is None or item.kind != "file":
@@ -103,8 +103,6 @@ def readable_evidence(evidence_id: int, user) -> Evidence | None:
         entry_kim = db.session.scalar(select(Entry.kim_id).where(Entry.id == item.entry_id))
         return item if user.kim_id and entry_kim == user.kim_id else None
     if user.role == "judge":
-        from monev.judging.models import Conflict
-
         assigned = db.session.scalar(
             select(
                 exists().where(Assignment.entry_id == item.entry_id, Assignment.judge_id == user.id)

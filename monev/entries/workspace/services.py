@@ -33,11 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from monev.audit import services as audit
+from monev.auth.services import external_url
 from monev.core.access import ADMIN, KIM
 from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
+from monev.core.timezones import to_local, to_utc
 from monev.entries.models import Entry, Evidence
 from monev.entries.workspace import queries
 from monev.events.models import Event, Stage
@@ -736,7 +737,6 @@ def send_back(user, entry: Entry, note: str | None, deadline_local: datetime | N
         raise ServiceError(_("Use at most %(max)d characters.", max=NOTE_MAX), field="note")
     if deadline_local is None:
         raise ServiceError(_("Set the deadline for the fixes."), field="deadline")
-    from monev.core.timezones import to_utc
 
     deadline = to_utc(deadline_local, event.timezone)
     if deadline <= utcnow():
@@ -764,8 +764,6 @@ def send_back(user, entry: Entry, note: str | None, deadline_local: datetime | N
 
 
 def _mail_returned(entry: Entry, deadline: datetime) -> None:
-    from monev.auth.services import external_url
-
     event = entry.event
     link = external_url("workspace.index", slug=event.slug)
     for account in queries.kim_accounts(entry.kim_id):
