@@ -35,7 +35,7 @@ from monev.transfer.package.read import (
 )
 from monev.transfer.package.scores import check_rules, read_assignments, read_scores
 from monev.transfer.package.write import write_plan
-from monev.transfer.rubric import read_rubric
+from monev.transfer.rubric.document import read_rubric
 
 __all__ = ["FORMAT", "check", "events_for_transfer", "export_event", "import_package", "parse"]
 

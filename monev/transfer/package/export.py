@@ -21,7 +21,7 @@ from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet
 from monev.regions.models import District
 from monev.rubrics.models import Criterion
 from monev.transfer.package.plan import FORMAT
-from monev.transfer.rubric import (
+from monev.transfer.rubric.export import (
     rubric_items,
 )
 

@@ -13,7 +13,7 @@ from monev.core.documents import (
 from monev.directory.models import Kim
 from monev.events.models import STATUSES
 from monev.regions.models import District
-from monev.transfer.rubric import (
+from monev.transfer.rubric.document import (
     AspectRow,
     CriterionRow,
 )

@@ -15,7 +15,7 @@ from monev.events.models import STATUSES
 from monev.rubrics.messages import describe
 from monev.rubrics.validation import criterion_problems, fmt, tie_break_problems
 from monev.transfer.package.plan import SCORE_OPTIONAL, Plan, ScoreIn
-from monev.transfer.rubric import (
+from monev.transfer.rubric.document import (
     SUM_RULES,
     CriterionRow,
     StageRef,

@@ -15,7 +15,7 @@ from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet
 from monev.regions import queries as regions
 from monev.rubrics.models import Criterion
 from monev.transfer.package.plan import EntryIn, Plan, ScoreIn
-from monev.transfer.rubric import (
+from monev.transfer.rubric.document import (
     write_rubric,
 )
 
