@@ -306,7 +306,7 @@ def test_path_traversal_and_unicode_names_are_display_only(app, finalist, kim_cl
     ],
 )
 def test_display_name_keeps_no_path_or_control_characters(raw, shown):
-    from monev.entries.workspace.services import display_name
+    from monev.entries.workspace.evidence import display_name
 
     assert display_name(raw) == shown
 

@@ -12,6 +12,8 @@ from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.timezones import label as tz_label
 from monev.entries.models import SUBMISSION_STATUSES, Entry
+from monev.entries.verification import queries as verification_queries
+from monev.entries.verification import services as verification
 from monev.entries.workspace import queries, services
 from monev.entries.workspace.forms import ProfileForm, SendBackForm
 from monev.events import queries as event_queries
@@ -42,8 +44,8 @@ def queue(slug: str):
     return render_template(
         "verification/queue.html",
         event=event,
-        rows=queries.verification_queue(event.id, status),
-        counts=queries.status_counts(event.id),
+        rows=verification_queries.verification_queue(event.id, status),
+        counts=verification_queries.status_counts(event.id),
         status=status,
         statuses=SUBMISSION_STATUSES,
         status_labels=services.STATUS_LABELS,
@@ -53,7 +55,7 @@ def queue(slug: str):
 
 
 def _entry(event: Event, entry_id: int) -> Entry:
-    entry = queries.queue_entry(event.id, entry_id)
+    entry = verification_queries.queue_entry(event.id, entry_id)
     if entry is None:
         abort(404)
     return entry
@@ -100,7 +102,7 @@ def verify(slug: str, entry_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.verify(current_user, item)
+        verification.verify(current_user, item)
     except ServiceError as exc:
         return _entry_page(event, item, error=exc.message, status=exc.status)
     flash(_("%(kim)s has been marked complete.", kim=item.kim.name), "success")
@@ -115,7 +117,7 @@ def send_back(slug: str, entry_id: int):
     if not form.validate_on_submit():
         return _entry_page(event, item, form=form, status=422)
     try:
-        services.send_back(current_user, item, form.note.data, form.deadline.data)
+        verification.send_back(current_user, item, form.note.data, form.deadline.data)
     except ServiceError as exc:
         attach_error(form, exc)
         return _entry_page(event, item, form=form, status=exc.status)
@@ -135,7 +137,7 @@ def progress(slug: str):
     event = _event(slug)
     if event.status == "draft":
         abort(404)
-    rows = queries.district_progress(event.id, current_user.district_id)
+    rows = verification_queries.district_progress(event.id, current_user.district_id)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.entry.submission_status] = counts.get(row.entry.submission_status, 0) + 1

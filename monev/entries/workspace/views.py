@@ -30,7 +30,7 @@ from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.templating import number
 from monev.entries.models import Entry
-from monev.entries.workspace import queries, services
+from monev.entries.workspace import evidence, queries, services
 from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
 from monev.extensions import csrf, htmx
 from monev.storage import StorageError, get_storage, inspection
@@ -248,7 +248,7 @@ def _upload(slug: str, criterion_id: int | None):
     if not form.validate_on_submit():
         return _card_answer(entry, slot, _expired(), "")
     try:
-        item = services.add_file(current_user, entry, slot, upload)
+        item = evidence.add_file(current_user, entry, slot, upload)
     except ServiceError as exc:
         return _card_answer(entry, slot, exc, "")
     return _card_answer(entry, slot, None, _("“%(name)s” has been added.", name=item.original_name))
@@ -277,7 +277,7 @@ def _link(slug: str, criterion_id: int | None):
         message = " ".join(form.url.errors) or _("Enter the link.")
         return _card_answer(entry, slot, ServiceError(message, field="url"), "", url=form.url.data)
     try:
-        services.add_link(current_user, entry, slot, form.url.data)
+        evidence.add_link(current_user, entry, slot, form.url.data)
     except ServiceError as exc:
         return _card_answer(entry, slot, exc, "", url=form.url.data)
     return _card_answer(entry, slot, None, _("The link has been added."))
@@ -299,7 +299,7 @@ def remove(slug: str, evidence_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        slot = services.remove(current_user, entry, evidence_id)
+        slot = evidence.remove(current_user, entry, evidence_id)
     except ServiceError as exc:
         if exc.status == 404:
             abort(404)
@@ -346,7 +346,7 @@ def _serve(evidence_id: int, *, thumbnail: bool):
         abort(404)
     mimetype = "image/jpeg" if thumbnail else item.content_type
     inline = (thumbnail or item.is_pdf or item.is_image) and not request.args.get("download")
-    name = services.download_name(item)
+    name = evidence.download_name(item)
     if thumbnail:
         name = name.rsplit(".", 1)[0] + "-thumbnail.jpg"
     storage = get_storage()
