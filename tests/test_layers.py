@@ -23,3 +23,12 @@ def test_imports_follow_the_layer_contracts():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nothing_in_the_package_imports_the_app_package():
+    """``monev/__init__.py`` (create_app) is the top of the stack: no module may import it,
+    not even from inside a function (the old job worker built its own app that way)."""
+    import grimp
+
+    graph = grimp.build_graph("monev", cache_dir=None)
+    assert graph.find_modules_that_directly_import("monev") == set()
