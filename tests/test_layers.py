@@ -32,3 +32,26 @@ def test_nothing_in_the_package_imports_the_app_package():
 
     graph = grimp.build_graph("monev", cache_dir=None)
     assert graph.find_modules_that_directly_import("monev") == set()
+
+
+def test_every_module_has_a_layer():
+    """A new module of a domain split across layers (events, rubrics, regions, entries) must be
+    given its layer, or the contract would silently not check it."""
+    import tomllib
+
+    import grimp
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contract = next(c for c in config["contracts"] if c["id"] == "layers")
+    layers = {
+        name.strip() for layer in contract["layers"] for name in layer.replace(":", "|").split("|")
+    }
+    graph = grimp.build_graph("monev", cache_dir=None)
+    split = {layer.rsplit(".", 1)[0] for layer in layers} | {"monev"}
+    unplaced = {
+        module
+        for module in graph.modules
+        if module not in split
+        and not any(module == layer or module.startswith(layer + ".") for layer in layers)
+    }
+    assert unplaced == set()
