@@ -46,6 +46,14 @@ KEEP_TABLES = {"alembic_version", "provinces", "districts"}
 _HASH_CACHE: dict[str, str] = {}
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_commits: the test gets an app and a database of its own, where commits are real "
+        "(threads or other connections, a second app, worker processes, a changed app setup)",
+    )
+
+
 def _fast_hash(password: str) -> str:
     if password not in _HASH_CACHE:
         _HASH_CACHE[password] = hash_password(password)
