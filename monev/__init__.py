@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS
+from monev.audit import services as audit
 from monev.core import access
 from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
 from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -164,6 +165,8 @@ def _register_request_hooks(app: Flask) -> None:
         g._write_token = set_write_intent(request.method not in SAFE_METHODS)
 
     app.before_request(access.enforce)
+    # Who the audit log names when a service passes no actor: the signed-in user.
+    app.extensions[audit.ACTOR_SOURCE] = access.signed_in_user
 
     @app.after_request
     def _finish(response):

@@ -61,7 +61,7 @@ def pdf_pages(pdf: bytes, tmp_path) -> int:
 
 def _publish(app, slug: str) -> None:
     with app.test_request_context(), write_intent():
-        result_services.publish(event_queries.get_by_slug(slug))
+        result_services.publish(event_queries.get_by_slug(slug), actor=None)
         db.session.commit()
 
 
