@@ -70,8 +70,12 @@ def clean_reason(reason: str | None, *, required: bool, field: str = "reason") -
     return text or None
 
 
+# --- locks --------------------------------------------------------------------------------
+
+
 def lock_assignment(assignment_id: int) -> Assignment | None:
-    """The assignment row, locked against other writers of its sheet, freshly read."""
+    """The assignment row, locked against other writers of its sheet, freshly read. Every
+    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
     return db.session.scalar(
         select(Assignment)
         .where(Assignment.id == assignment_id)
@@ -81,6 +85,8 @@ def lock_assignment(assignment_id: int) -> Assignment | None:
 
 
 def locked_sheet(assignment_id: int) -> ScoreSheet | None:
+    """The assignment's sheet row (None before its first score), locked and freshly read;
+    take :func:`lock_assignment` first."""
     return db.session.scalar(
         select(ScoreSheet)
         .where(ScoreSheet.assignment_id == assignment_id)
