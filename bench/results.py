@@ -340,7 +340,7 @@ def main() -> None:
             from monev.events import queries as event_queries
             from monev.results import services
 
-            services.publish(event_queries.get_by_slug("bench-page"), reason=None)
+            services.publish(event_queries.get_by_slug("bench-page"), reason=None, actor=None)
             db.session.commit()
         built = time.perf_counter() - t0
 

@@ -16,6 +16,7 @@ from monev import cli, jobs
 from monev import models as _schema  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
 from monev.admin.views import bp as admin_bp
 from monev.api.views import bp as api_bp
+from monev.audit import services as audit
 from monev.audit.views import bp as audit_bp
 from monev.auth.services import load_session_user
 from monev.auth.views import bp as auth_bp
@@ -181,6 +182,8 @@ def _register_request_hooks(app: Flask) -> None:
         g._write_token = set_write_intent(request.method not in SAFE_METHODS)
 
     app.before_request(access.enforce)
+    # Who the audit log names when a service passes no actor: the signed-in user.
+    app.extensions[audit.ACTOR_SOURCE] = access.signed_in_user
 
     @app.after_request
     def _finish(response):

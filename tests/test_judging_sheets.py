@@ -425,7 +425,7 @@ def test_rules_are_checked_again_under_the_lock(app, setup, judge, monkeypatch, 
     finalises the sheet, removes the assignment or records a conflict. On PostgreSQL the
     save then sees it under the lock and refuses; on SQLite the other writer cannot get in
     at all (the save's transaction holds the write lock from its first statement)."""
-    from monev.judging import services
+    from monev.judging import sheets
 
     client, token = judge
     a, c1 = setup.assignment(0, 0), setup.criteria[0]
@@ -444,13 +444,13 @@ def test_rules_are_checked_again_under_the_lock(app, setup, judge, monkeypatch, 
         ),
     }[what]
     outcome = []
-    original = services._lock_assignment
+    original = sheets.lock_assignment
 
     def interfering_lock(assignment_id):
         outcome.append(_interfere(app, *sql))
         return original(assignment_id)
 
-    monkeypatch.setattr(services, "_lock_assignment", interfering_lock)
+    monkeypatch.setattr(sheets, "lock_assignment", interfering_lock)
     before = sheet_state(app, a) if what != "unassigned" else None
     response = autosave(client, token, a, c1, "9", 1)
     if PG_URL:

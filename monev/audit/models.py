@@ -5,17 +5,17 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from monev.core.models import IdMixin
 from monev.extensions import db
 
 
-class AuditEntry(db.Model):
+class AuditEntry(IdMixin, db.Model):
     """One recorded change. Never updated or deleted (database triggers refuse it); each row
     carries the hash of the row before it, so an edit or removal breaks the chain."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import has_request_context, request
-from flask_login import current_user
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, text
 
 from monev.audit.models import AuditEntry
@@ -24,6 +23,8 @@ from monev.core.timeutil import utcnow
 from monev.extensions import db
 
 GENESIS = "0" * 64
+#: ``app.extensions`` key of the callable that names the default actor (see ``record``).
+ACTOR_SOURCE = "monev.audit_actor"
 # Any constant; shared by every process that appends (pg_advisory_xact_lock takes a bigint).
 _PG_LOCK_KEY = 0x4D4F4E4556  # "MONEV"
 
@@ -56,6 +57,11 @@ def client_ip() -> str | None:
     return (request.remote_addr or "")[:45] or None
 
 
+def _default_actor():
+    source = current_app.extensions.get(ACTOR_SOURCE)
+    return source() if source is not None else None
+
+
 def _lock_chain() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -71,11 +77,13 @@ def record(
 ) -> AuditEntry:
     """Append one row describing a change made in the current transaction.
 
-    ``actor`` defaults to the signed-in user; outside a request (CLI, jobs) it is "system"
-    unless a user is given.
+    ``actor`` defaults to whoever the app's request layer says is acting: the signed-in user
+    (``create_app`` registers ``monev.core.access.signed_in_user`` under
+    :data:`ACTOR_SOURCE`); outside a request (CLI, jobs) it is "system" unless a user is
+    given. This module does not read the session itself.
     """
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    if actor is None:
+        actor = _default_actor()
     _lock_chain()
     head = db.session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)

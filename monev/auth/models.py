@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.core.access import ADMIN, JUDGE, KIM, OPERATOR
-from monev.core.timeutil import utcnow
+from monev.core.models import CreatedMixin, IdMixin
 from monev.directory.models import Kim
 from monev.extensions import db
 from monev.regions.models import District
@@ -15,7 +15,7 @@ from monev.regions.models import District
 ROLES = (ADMIN, OPERATOR, KIM, JUDGE)
 
 
-class User(UserMixin, db.Model):
+class User(IdMixin, CreatedMixin, UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'operator', 'kim', 'judge')", name="role"),
@@ -23,7 +23,6 @@ class User(UserMixin, db.Model):
         CheckConstraint("role <> 'kim' OR kim_id IS NOT NULL", name="kim_bound"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(10))
@@ -33,7 +32,6 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     invited_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
@@ -59,15 +57,13 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(IdMixin, CreatedMixin, db.Model):
     """A signed-in browser. Revoking the row ends it, whatever cookie the browser replays."""
 
     __tablename__ = "user_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
@@ -77,7 +73,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(IdMixin, CreatedMixin, db.Model):
     """Failed and successful logins, counted per account and per address by every worker."""
 
     __tablename__ = "login_attempts"
@@ -86,8 +82,6 @@ class LoginAttempt(db.Model):
         Index("ix_login_attempts_ip_at", "ip", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str] = mapped_column(String(45))
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monev.core.models import IdMixin
 from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event
@@ -32,7 +33,7 @@ KINDS = ("winner", "participant", "judge")
 DEFAULT_NUMBER_PATTERN = "{seq:03d}/MONEV-KIM/{year}"
 
 
-class Certificate(db.Model):
+class Certificate(IdMixin, db.Model):
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("event_id", "seq", name="uq_certificates_event_seq"),
@@ -53,7 +54,6 @@ class Certificate(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(12))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), index=True)
@@ -75,19 +75,18 @@ class Certificate(db.Model):
 
     event: Mapped[Event] = relationship()
     entry: Mapped[Entry | None] = relationship()
-    replaced_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+    replaced_by: Mapped[Certificate | None] = relationship(remote_side="Certificate.id")
 
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
 
 
-class CertificateSettings(db.Model):
+class CertificateSettings(IdMixin, db.Model):
     """Wording, colours and signatories of an event's certificates (one row per event)."""
 
     __tablename__ = "certificate_settings"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
     number_pattern: Mapped[str] = mapped_column(String(120), default=DEFAULT_NUMBER_PATTERN)
     place: Mapped[str | None] = mapped_column(String(120))  # where signed, e.g. "Samarinda"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, has_request_context, request
 from flask_login import current_user
 
 ADMIN, OPERATOR, KIM, JUDGE = "admin", "operator", "kim", "judge"
@@ -83,6 +83,15 @@ def rule_for(endpoint: str | None) -> Rule | None:
         return rule
     blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
     return _blueprint_rules.get(blueprint) if blueprint else None
+
+
+def signed_in_user():
+    """The user signed in on the current request, or None (anonymous, or no request). The
+    request layer's answer to "who acts?", registered by ``create_app`` as the audit log's
+    default actor; services never read the session themselves."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user
+    return None
 
 
 def enforce() -> None:

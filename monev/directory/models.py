@@ -1,23 +1,22 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from monev.core.timeutil import utcnow
+from monev.core.models import IdMixin, TimestampMixin
 from monev.extensions import db
 from monev.regions.models import District, Kecamatan, Village
 
 
-class Kim(db.Model):
+class Kim(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "kims"
     __table_args__ = (
         UniqueConstraint("district_id", "name", name="uq_kims_district_name"),
         CheckConstraint("members_count IS NULL OR members_count >= 0", name="members_count"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     kecamatan_id: Mapped[int | None] = mapped_column(ForeignKey("kecamatan.id"))
@@ -33,8 +32,6 @@ class Kim(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     # Lower-cased "name desa kecamatan" for search that works the same on both databases.
     search_text: Mapped[str] = mapped_column(String(400), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     district: Mapped[District] = relationship()
     kecamatan: Mapped[Kecamatan | None] = relationship()

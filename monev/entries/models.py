@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.auth.models import User
-from monev.core.timeutil import utcnow
+from monev.core.models import CreatedMixin, IdMixin
 from monev.directory.models import Kim
 from monev.events.models import Category, Event
 from monev.extensions import db
@@ -27,7 +27,7 @@ SUBMISSION_STATUSES = ("not_started", "in_progress", "submitted", "returned", "v
 ITEM_KINDS = ("file", "link")
 
 
-class Entry(db.Model):
+class Entry(IdMixin, CreatedMixin, db.Model):
     __tablename__ = "entries"
     __table_args__ = (
         UniqueConstraint("event_id", "kim_id", name="uq_entries_event_kim"),
@@ -42,7 +42,6 @@ class Entry(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     kim_id: Mapped[int] = mapped_column(ForeignKey("kims.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
@@ -52,7 +51,6 @@ class Entry(db.Model):
     nomination_note: Mapped[str | None] = mapped_column(Text)
     decision_note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Submission (accepted entries only). Times are UTC.
     submission_status: Mapped[str] = mapped_column(
@@ -74,7 +72,7 @@ class Entry(db.Model):
     verified_by: Mapped[User | None] = relationship("User", foreign_keys=[verified_by_id])
 
 
-class Evidence(db.Model):
+class Evidence(IdMixin, CreatedMixin, db.Model):
     """A file or a link of an entry: for a criterion, or the presentation (criterion NULL).
 
     Files are stored under a generated ``storage_key`` (never the uploaded name, which is kept
@@ -94,7 +92,6 @@ class Evidence(db.Model):
         CheckConstraint("size IS NULL OR size >= 0", name="size"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     # NULL: the presentation.
     criterion_id: Mapped[int | None] = mapped_column(
@@ -109,7 +106,6 @@ class Evidence(db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(String(1000))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     entry: Mapped[Entry] = relationship()
     criterion: Mapped[Criterion | None] = relationship()

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from monev.core.timeutil import utcnow
+from monev.core.models import IdMixin, TimestampMixin
 from monev.extensions import db
 
 STATUSES = (
@@ -33,7 +33,7 @@ AGGREGATIONS = ("mean", "median", "trimmed")
 DEFAULT_LADDER = ["Juara I", "Juara II", "Juara III", "Harapan I", "Harapan II", "Harapan III"]
 
 
-class Event(db.Model):
+class Event(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(
@@ -45,7 +45,6 @@ class Event(db.Model):
         CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     year: Mapped[int]
@@ -59,8 +58,6 @@ class Event(db.Model):
     # Judges see KIM names on their sheets, or only the entries' coded ids (blind judging).
     judges_see_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(
         back_populates="event", order_by="Stage.position", cascade="all, delete-orphan"
@@ -76,7 +73,7 @@ class Event(db.Model):
         return self.status_index() >= STATUSES.index(status)
 
 
-class Stage(db.Model):
+class Stage(IdMixin, db.Model):
     """A judged stage (e.g. Administrasi 40 %, Presentasi 60 %) with its time window."""
 
     __tablename__ = "stages"
@@ -89,7 +86,6 @@ class Stage(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
@@ -102,7 +98,7 @@ class Stage(db.Model):
     event: Mapped[Event] = relationship(back_populates="stages")
 
 
-class Category(db.Model):
+class Category(IdMixin, db.Model):
     """A ranking category (e.g. KIM Desa, KIM Kelurahan) with its award ladder."""
 
     __tablename__ = "categories"
@@ -111,7 +107,6 @@ class Category(db.Model):
         UniqueConstraint("event_id", "name", name="uq_categories_event_name"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
@@ -123,7 +118,7 @@ class Category(db.Model):
     event: Mapped[Event] = relationship(back_populates="categories")
 
 
-class DistrictQuota(db.Model):
+class DistrictQuota(IdMixin, db.Model):
     """How many finalists a kabupaten/kota may nominate for an event."""
 
     __tablename__ = "district_quotas"
@@ -132,7 +127,6 @@ class DistrictQuota(db.Model):
         CheckConstraint("quota >= 0 AND quota <= 100", name="quota"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
     quota: Mapped[int]

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.auth.models import User
+from monev.core.models import CreatedMixin, IdMixin
 from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
@@ -19,13 +20,12 @@ SHEET_SOURCES = ("online", "paper")
 CHANGE_KINDS = ("score", "final", "reopen")
 
 
-class EventJudge(db.Model):
+class EventJudge(IdMixin, db.Model):
     """A judge's place on an event's panel."""
 
     __tablename__ = "event_judges"
     __table_args__ = (UniqueConstraint("event_id", "user_id", name="uq_event_judges_event_user"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     home_district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
@@ -35,7 +35,7 @@ class EventJudge(db.Model):
     home_district: Mapped[District | None] = relationship()
 
 
-class PanelMember(db.Model):
+class PanelMember(IdMixin, db.Model):
     """A judge on one stage's panel. A stage without members is judged by the whole event
     panel (every :class:`EventJudge`)."""
 
@@ -44,12 +44,11 @@ class PanelMember(db.Model):
         UniqueConstraint("stage_id", "judge_id", name="uq_stage_panel_members_stage_judge"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
 
-class Conflict(db.Model):
+class Conflict(IdMixin, CreatedMixin, db.Model):
     """A judge must not score an entry: declared by the judge or recorded by the organiser."""
 
     __tablename__ = "conflicts"
@@ -58,19 +57,17 @@ class Conflict(db.Model):
         CheckConstraint("source IN ('judge', 'admin')", name="source"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     source: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     entry: Mapped[Entry] = relationship()
     judge: Mapped[User] = relationship(foreign_keys=[judge_id])
 
 
-class Assignment(db.Model):
+class Assignment(IdMixin, CreatedMixin, db.Model):
     """A judge is to score an entry in a stage."""
 
     __tablename__ = "assignments"
@@ -80,11 +77,9 @@ class Assignment(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stage: Mapped[Stage] = relationship()
     entry: Mapped[Entry] = relationship()
@@ -97,7 +92,7 @@ class Assignment(db.Model):
     )
 
 
-class ScoreSheet(db.Model):
+class ScoreSheet(IdMixin, db.Model):
     """One judge's scores for one entry in one stage; final sheets are locked.
 
     ``version`` grows by one with every change, so a tab that saves on top of an older
@@ -109,7 +104,6 @@ class ScoreSheet(db.Model):
         CheckConstraint("source IN ('online', 'paper')", name="source"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("assignments.id", ondelete="CASCADE"), unique=True
     )
@@ -127,13 +121,12 @@ class ScoreSheet(db.Model):
     scores: Mapped[list[Score]] = relationship(back_populates="sheet", cascade="all, delete-orphan")
 
 
-class Score(db.Model):
+class Score(IdMixin, db.Model):
     __tablename__ = "scores"
     __table_args__ = (
         UniqueConstraint("sheet_id", "criterion_id", name="uq_scores_sheet_criterion"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(
         ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
     )
@@ -146,7 +139,7 @@ class Score(db.Model):
     criterion: Mapped[Criterion] = relationship()
 
 
-class ScoreChange(db.Model):
+class ScoreChange(IdMixin, CreatedMixin, db.Model):
     """The trail of a sheet: every saved score (old and new value and comment), every
     finalisation and reopening, with who, when, from where (online or paper) and the sheet
     version it produced. Written only by ``monev.judging.services``; never updated."""
@@ -157,7 +150,6 @@ class ScoreChange(db.Model):
         UniqueConstraint("sheet_id", "version", name="uq_score_changes_sheet_version"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(
         ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
     )
@@ -171,13 +163,12 @@ class ScoreChange(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(10), default="online")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
     criterion: Mapped[Criterion | None] = relationship()
 
 
-class ScheduleSlot(db.Model):
+class ScheduleSlot(IdMixin, db.Model):
     """When an entry presents in a stage (presentation day), in UTC, and where."""
 
     __tablename__ = "schedule_slots"
@@ -186,7 +177,6 @@ class ScheduleSlot(db.Model):
         CheckConstraint("ends_at > starts_at", name="order"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime]

@@ -1,4 +1,5 @@
-"""Strict reading of scores typed by judges (or into Excel), and a sheet's weighted total.
+"""Strict reading of scores typed by judges (or into Excel). A sheet's total is computed by
+the scoring core (``monev.scoring.sheet_total``), which takes a :class:`CriterionRule` as is.
 
 Pure functions, no Flask and no database. A score is ASCII digits with at most one decimal
 mark, the Indonesian comma ("8,5") or a point ("8.5"), optionally a leading minus for rubrics
@@ -11,12 +12,11 @@ words them in the user's language.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 # [0-9], not \d: \d matches every script's digits.
 _NUMBER = re.compile(r"-?[0-9]{1,6}(?:[.,][0-9]{1,4})?")
-HUNDRED = Decimal(100)
 
 
 class ScoreRefused(ValueError):
@@ -33,6 +33,19 @@ class CriterionRule:
     min_score: Decimal
     max_score: Decimal
     step: Decimal
+
+    # The names the scoring core reads (``monev.scoring.totals.Scale``).
+    @property
+    def key(self) -> int:
+        return self.id
+
+    @property
+    def min(self) -> Decimal:
+        return self.min_score
+
+    @property
+    def max(self) -> Decimal:
+        return self.max_score
 
 
 def parse_score(text: str | None) -> Decimal | None:
@@ -70,35 +83,3 @@ def read_score(text: str | None, rule: CriterionRule) -> Decimal | None:
     if value is not None:
         check_score(value, rule)
     return value
-
-
-@dataclass(frozen=True)
-class SheetTotal:
-    total: Decimal  # weighted total of the scored criteria, 0–100
-    scored: int
-    criteria: int
-    missing: tuple[int, ...] = field(default_factory=tuple)  # criterion ids without a score
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing
-
-
-def sheet_total(rules: list[CriterionRule], values: dict[int, Decimal | None]) -> SheetTotal:
-    """Σ weight × normalised score / 100, the normalised score being
-    100 × (v − min) / (max − min) (DESIGN.md "Scoring semantics"); unscored criteria add 0."""
-    total = Decimal(0)
-    missing = []
-    for rule in rules:
-        value = values.get(rule.id)
-        if value is None:
-            missing.append(rule.id)
-            continue
-        normalised = HUNDRED * (value - rule.min_score) / (rule.max_score - rule.min_score)
-        total += rule.weight * normalised / HUNDRED
-    return SheetTotal(
-        total=total.quantize(Decimal("0.01")),
-        scored=len(rules) - len(missing),
-        criteria=len(rules),
-        missing=tuple(missing),
-    )

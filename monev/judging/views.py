@@ -44,8 +44,8 @@ from monev.judging.forms import (
     SlotForm,
 )
 from monev.judging.models import Assignment, Conflict, EventJudge
-from monev.judging.numbers import sheet_total
 from monev.regions import queries as region_queries
+from monev.scoring import sheet_total
 
 judge_bp = Blueprint("judge", __name__, url_prefix="/judge")
 access.blueprint_roles(judge_bp, access.JUDGE)

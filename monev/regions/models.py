@@ -3,13 +3,13 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monev.core.models import IdMixin
 from monev.extensions import db
 
 
-class Province(db.Model):
+class Province(IdMixin, db.Model):
     __tablename__ = "provinces"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(2), unique=True)  # Kemendagri, e.g. "64"
     name: Mapped[str] = mapped_column(String(80), unique=True)
 
@@ -18,13 +18,12 @@ class Province(db.Model):
     )
 
 
-class District(db.Model):
+class District(IdMixin, db.Model):
     """A kabupaten or kota."""
 
     __tablename__ = "districts"
     __table_args__ = (CheckConstraint("kind IN ('kabupaten', 'kota')", name="kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), index=True)
     code: Mapped[str] = mapped_column(String(5), unique=True)  # e.g. "64.04"
     kind: Mapped[str] = mapped_column(String(10))
@@ -41,18 +40,17 @@ class District(db.Model):
         return f"{'Kab.' if self.kind == 'kabupaten' else 'Kota'} {self.name}"
 
 
-class Kecamatan(db.Model):
+class Kecamatan(IdMixin, db.Model):
     __tablename__ = "kecamatan"
     __table_args__ = (UniqueConstraint("district_id", "name", name="uq_kecamatan_district_name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     name: Mapped[str] = mapped_column(String(80))
 
     district: Mapped[District] = relationship()
 
 
-class Village(db.Model):
+class Village(IdMixin, db.Model):
     """A desa or kelurahan, entered freely under its kecamatan."""
 
     __tablename__ = "villages"
@@ -61,7 +59,6 @@ class Village(db.Model):
         CheckConstraint("kind IN ('desa', 'kelurahan')", name="kind"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kecamatan_id: Mapped[int] = mapped_column(ForeignKey("kecamatan.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(80))

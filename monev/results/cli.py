@@ -45,7 +45,7 @@ def register(app: Flask) -> None:
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
             event = _event(slug)
             try:
-                published = services.publish(event, reason=reason)
+                published = services.publish(event, reason=reason, actor=None)
             except ServiceError as error:
                 db.session.rollback()
                 click.echo(error.message, err=True)

@@ -13,22 +13,20 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.auth.models import User
-from monev.core.timeutil import utcnow
+from monev.core.models import CreatedMixin, IdMixin
 from monev.events.models import Event
 from monev.extensions import db
 
 
-class PublishedResult(db.Model):
+class PublishedResult(IdMixin, CreatedMixin, db.Model):
     __tablename__ = "published_results"
     __table_args__ = (
         UniqueConstraint("event_id", "version", name="uq_published_results_event_version"),
         CheckConstraint("version >= 1", name="version"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     version: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Why this version was published; required for every correction after the first.
     reason: Mapped[str | None] = mapped_column(Text)
@@ -43,7 +41,7 @@ class PublishedResult(db.Model):
 OBJECTION_STATUSES = ("open", "rejected", "accepted")
 
 
-class ProvisionalResult(db.Model):
+class ProvisionalResult(IdMixin, CreatedMixin, db.Model):
     """Provisional results announced to the finalists before publication, with the end of
     the objection window (*masa sanggah*). Frozen like a published version."""
 
@@ -53,23 +51,20 @@ class ProvisionalResult(db.Model):
         CheckConstraint("version >= 1", name="version"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     version: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     objections_close_at: Mapped[datetime]  # UTC
     digest: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict] = mapped_column(JSON)
 
 
-class Objection(db.Model):
+class Objection(IdMixin, CreatedMixin, db.Model):
     """A finalist's objection (*sanggahan*) to provisional results, and its resolution."""
 
     __tablename__ = "objections"
     __table_args__ = (CheckConstraint("status IN ('open', 'rejected', 'accepted')", name="status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     provisional_id: Mapped[int] = mapped_column(ForeignKey("provisional_results.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
@@ -77,24 +72,21 @@ class Objection(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     evidence_url: Mapped[str | None] = mapped_column(String(1000))
     status: Mapped[str] = mapped_column(String(10), default="open")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None]
     reopened_sheets: Mapped[int] = mapped_column(default=0)
 
 
-class SpecialAward(db.Model):
+class SpecialAward(IdMixin, CreatedMixin, db.Model):
     """A special award (*penghargaan khusus*, e.g. "KIM Terinovatif") given by the jury to
     one entry, with the jury's recorded justification."""
 
     __tablename__ = "special_awards"
     __table_args__ = (UniqueConstraint("event_id", "title", name="uq_special_awards_event_title"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     justification: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -143,6 +143,7 @@ def add_special_award(slug: str):
             entry_id=form.entry_id.data,
             title=form.title.data,
             justification=form.justification.data,
+            actor=current_user,
         )
     except ServiceError as error:
         attach_error(form, error)
@@ -215,7 +216,7 @@ def publish(slug: str):
     if not form.validate_on_submit():
         return _index_page(event, form, 422)
     try:
-        published = services.publish(event, reason=form.reason.data)
+        published = services.publish(event, reason=form.reason.data, actor=current_user)
     except ServiceError as error:
         attach_error(form, error)
         return _index_page(event, form, error.status)

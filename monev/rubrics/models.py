@@ -5,19 +5,19 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monev.core.models import IdMixin
 from monev.events.models import Stage
 from monev.extensions import db
 
 EVIDENCE_KINDS = ("none", "file", "link", "either")
 
 
-class Aspect(db.Model):
+class Aspect(IdMixin, db.Model):
     """A group of criteria within a stage (e.g. the ADINDA-P aspect "Akses")."""
 
     __tablename__ = "aspects"
     __table_args__ = (UniqueConstraint("stage_id", "name", name="uq_aspects_stage_name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(default=0)
@@ -28,7 +28,7 @@ class Aspect(db.Model):
     )
 
 
-class Criterion(db.Model):
+class Criterion(IdMixin, db.Model):
     __tablename__ = "criteria"
     __table_args__ = (
         UniqueConstraint("event_id", "key", name="uq_criteria_event_key"),
@@ -39,7 +39,6 @@ class Criterion(db.Model):
         CheckConstraint("evidence IN ('none', 'file', 'link', 'either')", name="evidence"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     aspect_id: Mapped[int] = mapped_column(ForeignKey("aspects.id", ondelete="CASCADE"), index=True)

@@ -34,6 +34,9 @@ criterion's mean normalised score. ``FairnessReport`` (see ``fairness.py``): per
 ``rank_stability`` (per judge left out, the award places that change) and ``messages``
 (codes + params; ``Message.text`` is the English default).
 
+A judge's sheet total has one definition, ``totals.sheet_total`` (exact decimals, what the
+judge sees, 2 decimals); the engine uses its vectorised float form ``totals.sheet_totals``.
+
 Semantics (the decisions behind the numbers):
 
 * Normalised criterion score: ``100 * (v - min) / (max - min)``. A judge's stage score for
@@ -106,6 +109,7 @@ from monev.scoring.model import (
     StageDef,
     StageScore,
 )
+from monev.scoring.totals import TOTAL_DECIMALS, Scale, SheetTotal, sheet_total, sheet_totals
 
 __all__ = [
     "AGGREGATIONS",
@@ -130,14 +134,19 @@ __all__ = [
     "PreparedEvent",
     "RankChange",
     "RankedRow",
+    "Scale",
     "ScoringInputError",
     "SheetInput",
+    "SheetTotal",
     "StageDef",
     "StageFairness",
     "StageScore",
+    "TOTAL_DECIMALS",
     "compute_fairness",
     "compute_results",
     "icc_forms",
     "krippendorff_alpha",
     "prepare",
+    "sheet_total",
+    "sheet_totals",
 ]

@@ -27,6 +27,7 @@ from monev.scoring.model import (
     StageDef,
     StageScore,
 )
+from monev.scoring.totals import normalised_scores, sheet_totals
 
 #: Totals and tie-break values are compared after rounding to this many decimals …
 COMPARE_DECIMALS = 4
@@ -202,13 +203,13 @@ def _stage_data(stage, keys, rows, ents, juds, remap, entry_keys, judge_keys) ->
             f"for criterion {keys[c]!r}"
         )
 
-    norm = 100.0 * (values - lo) / (hi - lo)
+    norm = normalised_scores(values, lo, hi)
     weights = np.array([c.weight for c in stage.criteria])
     aspects = tuple(dict.fromkeys(c.aspect for c in stage.criteria))
     aspect_matrix = np.zeros((n_c, len(aspects)))
     for ci, c in enumerate(stage.criteria):
         aspect_matrix[ci, aspects.index(c.aspect)] = c.weight / 100.0
-    totals = (norm * (weights / 100.0)).sum(axis=1)
+    totals = sheet_totals(norm, weights)
     return StageData(stage, tuple(keys), aspects, aspect_matrix, entry, judge, norm, totals)
 
 

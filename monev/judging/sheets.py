@@ -1,0 +1,449 @@
+"""Score sheets: autosave, whole-sheet save, finalise and reopen, and the one public way to
+write scores (:func:`write_scores`), which the paper import uses too.
+
+Every write to a sheet takes the same path. It locks the assignment row first (PostgreSQL:
+``SELECT … FOR NO KEY UPDATE``, then the sheet row ``FOR UPDATE``; SQLite ignores both, as the
+request's ``BEGIN IMMEDIATE`` already holds the database's write lock) and then re-reads,
+under that lock, everything that decides whether the change is allowed: the assignment still
+exists and is this judge's, no conflict of interest, the event is judging, the stage's window
+is open (the clock is read after the lock is granted), the sheet is not final, and the sheet
+is at the version the judge last saw. Checks made by the view before the lock only choose
+what to show; these are the ones that count.
+
+Each changed score adds one to the sheet's version and one row to ``score_changes`` (old and
+new value and comment, who, when, online or paper). Finalising and reopening are also in the
+audit log. Services flush; the request commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from monev.audit import services as audit
+from monev.auth.models import User
+from monev.core.errors import ServiceError
+from monev.core.timeutil import utcnow
+from monev.core.timezones import label as tz_label
+from monev.core.timezones import to_local
+from monev.events.models import Event, Stage
+from monev.extensions import db
+from monev.judging import queries
+from monev.judging.messages import describe
+from monev.judging.models import Assignment, Score, ScoreChange, ScoreSheet
+from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
+from monev.rubrics.validation import fmt
+from monev.scoring import SheetTotal, sheet_total
+
+COMMENT_MAX = 4000
+REASON_MAX = 1000
+SOURCES = ("online", "paper")
+
+
+class SheetRefused(ServiceError):
+    """Several fields of a sheet were refused; ``errors`` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, str], message: str | None = None, status: int = 422):
+        super().__init__(
+            message or _("Nothing was saved: correct the marked scores."), status=status
+        )
+        self.errors = errors
+
+
+def format_moment(moment: datetime | None, tz: str) -> str:
+    """A moment in the event's time zone as judges read it: "31-07-2026 17:00 WITA"."""
+    local = to_local(moment, tz)
+    return f"{local:%d-%m-%Y %H:%M} {tz_label(tz)}" if local else ""
+
+
+def clean_reason(reason: str | None, *, required: bool, field: str = "reason") -> str | None:
+    text = (reason or "").strip()
+    if required and not text:
+        raise ServiceError(_("Give a short reason."), field=field)
+    if len(text) > REASON_MAX:
+        raise ServiceError(_("Use at most %(max)d characters.", max=REASON_MAX), field=field)
+    return text or None
+
+
+# --- locks --------------------------------------------------------------------------------
+
+
+def lock_assignment(assignment_id: int) -> Assignment | None:
+    """The assignment row, locked against other writers of its sheet, freshly read. Every
+    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
+    return db.session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+def locked_sheet(assignment_id: int) -> ScoreSheet | None:
+    """The assignment's sheet row (None before its first score), locked and freshly read;
+    take :func:`lock_assignment` first."""
+    return db.session.scalar(
+        select(ScoreSheet)
+        .where(ScoreSheet.assignment_id == assignment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+# --- score sheets -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    sheet: ScoreSheet
+    changed: int
+    total: SheetTotal
+
+
+def _writable(
+    assignment_id: int, judge: User, version: int | None
+) -> tuple[Assignment, ScoreSheet | None]:
+    """Lock, then check everything again under the lock (see the module's docstring)."""
+    assignment = lock_assignment(assignment_id)
+    if assignment is None or assignment.judge_id != judge.id:
+        raise ServiceError(_("This entry is not assigned to you; nothing was saved."), status=404)
+    status, opens_at, closes_at, tz = db.session.execute(
+        select(Event.status, Stage.opens_at, Stage.closes_at, Event.timezone)
+        .join(Event, Event.id == Stage.event_id)
+        .where(Stage.id == assignment.stage_id)
+    ).one()
+    if status != "judging":
+        raise ServiceError(
+            _("Scoring is closed: the event is not in its judging phase. Nothing was saved."),
+            status=409,
+        )
+    now = utcnow()
+    if opens_at is not None and now < opens_at:
+        raise ServiceError(
+            _(
+                "Scoring for this stage opens on %(when)s; nothing was saved.",
+                when=format_moment(opens_at, tz),
+            ),
+            status=409,
+        )
+    if closes_at is not None and now > closes_at:
+        raise ServiceError(
+            _(
+                "The scoring deadline passed on %(when)s; nothing was saved.",
+                when=format_moment(closes_at, tz),
+            ),
+            status=409,
+        )
+    if queries.has_conflict(assignment.entry_id, judge.id):
+        raise ServiceError(
+            _("You declared a conflict of interest with this entry, so you cannot score it."),
+            status=403,
+        )
+    sheet = locked_sheet(assignment.id)
+    if sheet is not None and sheet.status == "final":
+        raise ServiceError(
+            _("This sheet is final and locked; only the organiser can reopen it."), status=409
+        )
+    current = sheet.version if sheet is not None else 0
+    if version != current:
+        raise ServiceError(
+            _(
+                "This sheet was changed in another tab or window since this page was loaded, "
+                "so nothing was saved here. Reload the page to see the latest scores."
+            ),
+            status=409,
+            field="version",
+        )
+    return assignment, sheet
+
+
+def _rules(stage_id: int) -> tuple[list[CriterionRule], dict[int, object]]:
+    aspects = queries.stage_criteria(stage_id)
+    criteria = {c.id: c for a in aspects for c in a.criteria}
+    return queries.criterion_rules(aspects), criteria
+
+
+def total_of(rules: list[CriterionRule], scores: Mapping[int, Score]) -> SheetTotal:
+    """The sheet's total by the scoring core's one definition (``monev.scoring.sheet_total``)."""
+    return sheet_total(rules, {cid: s.value for cid, s in scores.items()})
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    sheet: ScoreSheet
+    changed: int  # how many criteria changed (each is one new sheet version)
+    scores: dict[int, Score]  # the sheet's scores after the write, by criterion id
+
+
+def write_scores(
+    assignment: Assignment,
+    sheet: ScoreSheet | None,
+    values: Mapping[int, tuple[Decimal | None, str | None]],
+    actor: User | None,
+    *,
+    source: str = "online",
+) -> Written:
+    """Write checked scores and comments to an assignment's sheet: the one way scores are
+    written, online (autosave, whole sheet) and from paper.
+
+    The caller holds the locks (:func:`lock_assignment`, then :func:`locked_sheet` gave
+    ``sheet``, None when the assignment has no sheet yet: it is created, draft, with
+    ``source``) and has checked the values (:func:`monev.judging.numbers.read_score`) and
+    that the sheet may change. ``values`` maps criterion ids to (value, comment); a value
+    of None clears the score. Criteria are written in id order; each that changes adds one
+    to the sheet's version and a ``score_changes`` row naming ``actor`` and ``source``; a
+    paper write marks the sheet as paper. Flushes; does not commit."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    if sheet is None:
+        sheet = _new_sheet(assignment, source)
+    scores = queries.sheet_scores(sheet.id)
+    changed = 0
+    for criterion_id in sorted(values):
+        value, comment = values[criterion_id]
+        changed += _change(sheet, scores, criterion_id, value, comment, actor, source)
+    db.session.flush()
+    return Written(sheet, changed, scores)
+
+
+def _new_sheet(assignment: Assignment, source: str) -> ScoreSheet:
+    sheet = ScoreSheet(assignment_id=assignment.id, status="draft", version=0, source=source)
+    db.session.add(sheet)
+    db.session.flush()
+    return sheet
+
+
+def _change(sheet: ScoreSheet, scores: dict, criterion_id: int, value, comment, actor, source):
+    score = scores.get(criterion_id)
+    old_value = score.value if score is not None else None
+    old_comment = score.comment if score is not None else None
+    if old_value == value and (old_comment or None) == (comment or None):
+        return False
+    if score is None:
+        score = Score(sheet_id=sheet.id, criterion_id=criterion_id)
+        db.session.add(score)
+        scores[criterion_id] = score
+    score.value = value
+    score.comment = comment
+    score.updated_at = utcnow()
+    sheet.version += 1
+    if source == "paper":
+        sheet.source = "paper"
+    db.session.add(
+        ScoreChange(
+            sheet_id=sheet.id,
+            version=sheet.version,
+            kind="score",
+            criterion_id=criterion_id,
+            old_value=old_value,
+            new_value=value,
+            old_comment=old_comment,
+            new_comment=comment,
+            source=source,
+            actor_id=getattr(actor, "id", None),
+        )
+    )
+    return True
+
+
+def finalise_sheet(
+    sheet: ScoreSheet,
+    assignment: Assignment,
+    actor: User | None,
+    totals: SheetTotal,
+    *,
+    source: str = "online",
+) -> None:
+    """Lock a complete sheet as final (the caller holds the locks and checked
+    ``totals.complete``); one ``score_changes`` row and one audit record with the total."""
+    now = utcnow()
+    sheet.status = "final"
+    sheet.finalised_at = now
+    sheet.finalised_by_id = getattr(actor, "id", None)
+    sheet.version += 1
+    db.session.add(
+        ScoreChange(
+            sheet_id=sheet.id,
+            version=sheet.version,
+            kind="final",
+            source=source,
+            actor_id=getattr(actor, "id", None),
+        )
+    )
+    scores = queries.sheet_scores(sheet.id)
+    audit.record(
+        "sheet.finalised",
+        "score_sheet",
+        sheet.id,
+        {
+            "assignment_id": assignment.id,
+            "entry_id": assignment.entry_id,
+            "judge_id": assignment.judge_id,
+            "stage_id": assignment.stage_id,
+            "source": source,
+            "total": totals.total,
+            "scores": {str(cid): s.value for cid, s in sorted(scores.items())},
+        },
+        actor=actor,
+    )
+
+
+# --- online -------------------------------------------------------------------------------
+
+
+def _clean_comment(comment: str | None, field: str) -> str | None:
+    text = (comment or "").strip()
+    if len(text) > COMMENT_MAX:
+        raise ScoreRefusedField(field, _("Use at most %(max)d characters.", max=COMMENT_MAX))
+    return text or None
+
+
+class ScoreRefusedField(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def save_score(
+    assignment_id: int,
+    judge: User,
+    *,
+    criterion_id: int,
+    value: str | None,
+    comment: str | None,
+    version: int | None,
+) -> SaveResult:
+    """Autosave of one criterion (value and comment) on the judge's draft sheet."""
+    field = f"value-{criterion_id}"
+    try:
+        parsed = parse_score(value)
+    except ScoreRefused as refusal:
+        raise ServiceError(describe(refusal), field=field) from None
+    try:
+        text = _clean_comment(comment, f"comment-{criterion_id}")
+    except ScoreRefusedField as refusal:
+        raise ServiceError(refusal.message, field=refusal.field) from None
+    assignment, sheet = _writable(assignment_id, judge, version)
+    rules, criteria = _rules(assignment.stage_id)
+    if criterion_id not in criteria:
+        raise ServiceError(_("This criterion is not on this sheet."), status=404)
+    if parsed is not None:
+        rule = next(r for r in rules if r.id == criterion_id)
+        try:
+            check_score(parsed, rule)
+        except ScoreRefused as refusal:
+            raise ServiceError(describe(refusal), field=field) from None
+    written = write_scores(assignment, sheet, {criterion_id: (parsed, text)}, judge)
+    return SaveResult(written.sheet, written.changed, total_of(rules, written.scores))
+
+
+def _read_sheet_input(rules, raw: dict[int, tuple[str | None, str | None]]):
+    """Parse and check every criterion of a submitted sheet; all problems at once."""
+    errors: dict[str, str] = {}
+    values: dict[int, tuple[Decimal | None, str | None]] = {}
+    by_id = {r.id: r for r in rules}
+    for criterion_id, (value, comment) in raw.items():
+        rule = by_id.get(criterion_id)
+        if rule is None:
+            continue
+        try:
+            parsed = parse_score(value)
+            if parsed is not None:
+                check_score(parsed, rule)
+        except ScoreRefused as refusal:
+            errors[f"value-{criterion_id}"] = describe(refusal)
+            continue
+        try:
+            text = _clean_comment(comment, f"comment-{criterion_id}")
+        except ScoreRefusedField as refusal:
+            errors[refusal.field] = refusal.message
+            continue
+        values[criterion_id] = (parsed, text)
+    return values, errors
+
+
+def save_sheet(
+    assignment_id: int,
+    judge: User,
+    raw: dict[int, tuple[str | None, str | None]],
+    *,
+    version: int | None,
+    finalise: bool = False,
+) -> SaveResult:
+    """Save the whole sheet (the form without JavaScript, and the Finalise button): every
+    criterion is checked first and nothing is saved if any is refused. ``finalise`` then
+    requires every criterion scored and locks the sheet."""
+    assignment, sheet = _writable(assignment_id, judge, version)
+    rules, _criteria = _rules(assignment.stage_id)
+    values, errors = _read_sheet_input(rules, raw)
+    if errors:
+        raise SheetRefused(errors)
+    written = write_scores(assignment, sheet, values, judge)
+    sheet = written.sheet
+    totals = total_of(rules, written.scores)
+    if finalise:
+        if not totals.complete:
+            missing = {
+                f"value-{cid}": _("Score this criterion before finalising.")
+                for cid in totals.missing
+            }
+            raise SheetRefused(
+                missing,
+                _(
+                    "Finalise needs a score for every criterion; %(n)d still missing.",
+                    n=len(missing),
+                ),
+            )
+        finalise_sheet(sheet, assignment, judge, totals)
+    db.session.flush()
+    return SaveResult(sheet, written.changed, totals)
+
+
+def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -> ScoreSheet:
+    """Only the organiser reopens a final sheet, with a reason; logged twice (trail, audit)."""
+    text = clean_reason(reason, required=True)
+    sheet = queries.admin_sheet(sheet_id, event.id)
+    if sheet is None:
+        raise ServiceError(_("This score sheet does not exist."), status=404)
+    lock_assignment(sheet.assignment_id)
+    sheet = locked_sheet(sheet.assignment_id)
+    if sheet is None or sheet.status != "final":
+        raise ServiceError(_("This sheet is not final, so there is nothing to reopen."), status=409)
+    now = utcnow()
+    sheet.status = "draft"
+    sheet.finalised_at = None
+    sheet.reopened_at = now
+    sheet.reopened_by_id = admin.id
+    sheet.reopen_reason = text
+    sheet.version += 1
+    db.session.add(
+        ScoreChange(
+            sheet_id=sheet.id,
+            version=sheet.version,
+            kind="reopen",
+            note=text,
+            source="online",
+            actor_id=admin.id,
+        )
+    )
+    db.session.flush()
+    audit.record(
+        "sheet.reopened",
+        "score_sheet",
+        sheet.id,
+        {"assignment_id": sheet.assignment_id, "reason": text},
+    )
+    return sheet
+
+
+def fmt_total(total: SheetTotal) -> str:
+    return fmt(total.total)
