@@ -25,6 +25,11 @@ def keep_changes_on_error() -> None:
     g.commit_on_error = True
 
 
+def form_data(form) -> dict:
+    """Every field's value by name, without the CSRF token (what a service is given)."""
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
 TOO_LONG = _l("Use at most %(max)d characters.")
 
 
