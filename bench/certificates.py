@@ -183,8 +183,8 @@ def build(app, n: int) -> None:
 
 def _measure(db_path, instance, slug, how, limit, run):
     from monev.certificates import services
-    from monev.certificates.rendering import html_to_pdf, shutdown_pools
     from monev.events.queries import get_by_slug
+    from monev.pdf.rendering import html_to_pdf, shutdown_pools
 
     app = make_app(db_path, instance)
     with app.test_request_context():

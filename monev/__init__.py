@@ -208,10 +208,9 @@ def _register_blueprints(app: Flask) -> None:
     from monev.certificates.views import bp as certificates_bp
     from monev.directory.views import bp as directory_bp
     from monev.documents.views import bp as documents_bp
-    from monev.entries.verification_views import bp as verification_bp
-    from monev.entries.views import bp as nominations_bp
-    from monev.entries.workspace_views import bp as workspace_bp
-    from monev.events.transfer_views import bp as transfer_bp
+    from monev.entries.nominations.views import bp as nominations_bp
+    from monev.entries.verification.views import bp as verification_bp
+    from monev.entries.workspace.views import bp as workspace_bp
     from monev.events.views import bp as events_bp
     from monev.judging.views import bp as judging_bp
     from monev.judging.views import judge_bp, schedule_bp
@@ -221,6 +220,7 @@ def _register_blueprints(app: Flask) -> None:
     from monev.results.views import kim_bp as results_kim_bp
     from monev.results.views import public_bp as results_public_bp
     from monev.rubrics.views import bp as rubrics_bp
+    from monev.transfer.views import bp as transfer_bp
 
     for bp in (
         public_bp,

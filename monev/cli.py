@@ -95,8 +95,8 @@ def register(app: Flask) -> None:
     def event_export_command(slug: str, out: str | None):
         """Write the whole event SLUG as one JSON document."""
         from monev.core.documents import dumps
-        from monev.events import package
         from monev.events import queries as event_queries
+        from monev.transfer import package
 
         event = event_queries.get_by_slug(slug)
         if event is None:
@@ -116,7 +116,7 @@ def register(app: Flask) -> None:
         from flask_babel import force_locale
 
         from monev.core.documents import DocumentError
-        from monev.events import package
+        from monev.transfer import package
 
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
             try:

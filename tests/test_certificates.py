@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from monev.certificates import services
 from monev.certificates.models import Certificate
-from monev.certificates.rendering import LockedFetcher, RefusedURL, html_to_pdf
 from monev.core.database import write_intent
 from monev.extensions import db
+from monev.pdf.rendering import LockedFetcher, RefusedURL, html_to_pdf
 from tests.conftest import login, post
 
 LONG_NAME = (
@@ -395,7 +395,7 @@ def test_fetcher_serves_bundled_fonts_and_data_uris(app):
 
 
 def test_templates_get_plain_values_only(app, setup):
-    from monev.certificates.rendering import render_pdf
+    from monev.pdf.rendering import render_pdf
 
     with app.test_request_context(), pytest.raises(TypeError):
         render_pdf("certificates/certificate.html", {"event": _event(setup)})
@@ -425,7 +425,7 @@ def test_cli_writes_each_certificate_and_one_merged_pdf(app, setup, runner, tmp_
 
 
 def test_rendering_in_worker_processes_gives_the_same_certificates(app, setup, tmp_path):
-    from monev.certificates import rendering
+    from monev.pdf import rendering
 
     ids = _issue(app, setup, "participant") + _issue(app, setup, "judge")
     with app.test_request_context():

@@ -17,13 +17,13 @@ from monev.auth.models import User
 from monev.core.documents import DocumentError, dumps
 from monev.directory.models import Kim
 from monev.entries.models import Entry
-from monev.events import package
 from monev.events import queries as event_queries
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging.models import Assignment, EventJudge, Score, ScoreSheet
 from monev.regions.models import Kecamatan
 from monev.rubrics.models import Criterion
+from monev.transfer import package
 from tests.conftest import PG_URL, _config, _truncate_pg, post, t
 from tests.event_documents import full, minimal, msg
 

@@ -110,7 +110,7 @@ def planted(app, monkeypatch):
     from flask import render_template
 
     monkeypatch.setattr(
-        "monev.certificates.rendering.render_pdf",
+        "monev.pdf.rendering.render_pdf",
         lambda template, context: render_template(template, **context).encode(),
     )
     setup = build(app, n_entries=2, n_judges=3)

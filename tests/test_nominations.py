@@ -683,7 +683,7 @@ def test_admin_sets_quotas_kaltim_first(app, client, login_as, make_event):
 
     assert response.status_code == 303
     with app.app_context():
-        from monev.entries import queries
+        from monev.entries.nominations import queries
 
         assert queries.quota_values(event.id) == {kutim: 4, berau: 2}
     assert "event.quotas_set" in audit_actions(app)
@@ -706,7 +706,7 @@ def test_bad_quota_is_refused_with_the_input_kept(app, client, login_as, make_ev
     assert response.status_code == 422
     assert t(app, "A quota lies between 0 and 100.") in response.get_data(as_text=True)
     with app.app_context():
-        from monev.entries import queries
+        from monev.entries.nominations import queries
 
         assert queries.quota_values(event.id) == {kutim: 2}
 
@@ -736,7 +736,7 @@ def test_concurrent_nominations_cannot_exceed_the_quota_on_postgres(
     import threading
 
     from monev.core.errors import ServiceError
-    from monev.entries import services
+    from monev.entries.nominations import services
     from monev.events.models import Event
 
     event = make_event(quotas={"64.04": 1})

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from monev.audit.models import AuditEntry
 from monev.core.documents import DocumentError
 from monev.core.errors import ServiceError
-from monev.events import package
 from monev.events import queries as event_queries
 from monev.extensions import db
-from monev.rubrics import transfer
 from monev.rubrics.models import Aspect, Criterion
+from monev.transfer import package
+from monev.transfer import rubric as transfer
 from tests.conftest import post, t
 from tests.event_documents import full, minimal, msg
 

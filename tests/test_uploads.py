@@ -15,8 +15,8 @@ import tracemalloc
 import pytest
 from PIL import Image
 
-from monev.entries import inspection
 from monev.extensions import db
+from monev.storage import inspection
 from tests import upload_corpus as corpus
 from tests.conftest import csrf_token, login, t
 from tests.submission_fixtures import *  # noqa: F403  (its fixtures)
@@ -306,7 +306,7 @@ def test_path_traversal_and_unicode_names_are_display_only(app, finalist, kim_cl
     ],
 )
 def test_display_name_keeps_no_path_or_control_characters(raw, shown):
-    from monev.entries.submissions import display_name
+    from monev.entries.workspace.services import display_name
 
     assert display_name(raw) == shown
 
@@ -472,7 +472,7 @@ def test_interrupted_upload_leaves_no_file_and_no_row(app, finalist, kim_client)
 def test_failure_after_storing_removes_the_file_with_the_rollback(
     backend, app, finalist, kim_client, monkeypatch
 ):
-    from monev.entries import submissions
+    from monev.entries.workspace import services as submissions
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("the audit log is unavailable")

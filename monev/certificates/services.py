@@ -27,7 +27,6 @@ from monev.audit.services import record
 from monev.auth.models import User
 from monev.auth.services import external_url
 from monev.certificates.models import DEFAULT_NUMBER_PATTERN, Certificate, CertificateSettings
-from monev.certificates.rendering import ASSET_SCHEME, data_uri
 from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.directory.models import Kim
@@ -35,6 +34,7 @@ from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
 from monev.judging.models import EventJudge
+from monev.pdf.rendering import ASSET_SCHEME, data_uri
 
 _SALT = "monev.certificate"
 DOCUMENT_LOCALE = "id"  # certificates are official documents in Bahasa Indonesia
@@ -471,7 +471,7 @@ def _logo(event: Event) -> str | None:
     stored = logo_bytes(event)
     if stored is not None:  # an uploaded logo: embedded, nothing fetched while rendering
         return data_uri(*stored)
-    from monev.certificates.rendering import RefusedURL, asset_path
+    from monev.pdf.rendering import RefusedURL, asset_path
 
     url = ASSET_SCHEME + event.logo_path.lstrip("/").removeprefix("static/")
     try:
@@ -581,7 +581,7 @@ def pdfs(certs: list[Certificate], *, processes: int = 1) -> list[bytes]:
     once, the changing parts of up to ``CHUNK`` certificates are laid out together, and with
     ``processes`` > 1 the chunks are rendered in that many worker processes (for batches;
     see bench/certificates.py)."""
-    from monev.certificates.rendering import layered_job, render_many
+    from monev.pdf.rendering import layered_job, render_many
 
     jobs, slots = [], []
     for (_event, kind), group in _groups(certs).items():
@@ -633,7 +633,7 @@ def merge(documents: Iterable[bytes]) -> bytes:
     """The pages of ``documents`` (PDF bytes, read one at a time) in one PDF, in order.
     Fonts and images the documents share (the design under every certificate) are kept once,
     so merging 500 single certificates costs about what one multi-page document does."""
-    from monev.certificates.rendering import merge_documents
+    from monev.pdf.rendering import merge_documents
 
     return merge_documents(documents)
 
@@ -855,7 +855,7 @@ def preview_png(event: Event, data: dict, kind: str, *, width: int = 1200) -> by
 
     import pypdfium2
 
-    from monev.certificates.rendering import pdf_bytes, render_layered
+    from monev.pdf.rendering import pdf_bytes, render_layered
 
     current = settings_for(event)
     draft = CertificateSettings(

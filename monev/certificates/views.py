@@ -9,7 +9,6 @@ from flask_login import current_user
 from monev.certificates import services
 from monev.certificates.forms import IssueForm, ReasonForm, SettingsForm
 from monev.certificates.models import KINDS, Certificate
-from monev.certificates.rendering import data_uri
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
@@ -24,6 +23,7 @@ from monev.core.views import (
 )
 from monev.core.views import download as send_download
 from monev.extensions import db
+from monev.pdf.rendering import data_uri
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)

@@ -397,7 +397,7 @@ def _demo_logo(event: Event) -> None:
 def _nominate_2025(event: Event, kims: list[Kim]) -> None:
     """Kutai Timur's operator has nominated its four KIMs (seed article, June 2024 → 2025);
     the organiser accepted two; Kukar nominated one that waits for a decision."""
-    from monev.entries import services as nominations
+    from monev.entries.nominations import services as nominations
 
     operators = {
         u.district.code: u for u in db.session.scalars(select(User).where(User.role == "operator"))

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from monev.auth.models import User
 from monev.core.timezones import to_utc
-from monev.entries import inspection
 from monev.entries.models import Entry, Evidence
-from monev.entries.submissions import PROFILE_FIELDS
+from monev.entries.workspace.services import PROFILE_FIELDS
 from monev.events.models import Event
 from monev.extensions import db
 from monev.rubrics.models import Criterion
-from monev.storage import get_storage, tracking
+from monev.storage import get_storage, inspection, tracking
 
 WITH_FILES = 3
 SUBMITTED = "2024-06-27T15:30"

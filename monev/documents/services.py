@@ -1,5 +1,5 @@
 """The official documents of a published event, built as plain-value contexts and rendered
-with the locked-down WeasyPrint renderer (``monev.certificates.rendering``).
+with the locked-down WeasyPrint renderer (``monev.pdf.rendering``).
 
 * :func:`berita_acara_context`: the signed minutes of the judging (method, recap per
   category, special awards, version and digest of the published scores, signatures);
@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from sqlalchemy import select
 
-from monev.certificates.rendering import ASSET_SCHEME, render_merged_pdf, render_pdf
 from monev.certificates.services import DOCUMENT_LOCALE, settings_for
 from monev.core.templating import number
 from monev.documents import queries
 from monev.entries.models import Entry
 from monev.events.models import DEFAULT_LADDER, Event
 from monev.extensions import db
+from monev.pdf.rendering import ASSET_SCHEME, render_merged_pdf, render_pdf
 from monev.results import queries as result_queries
 from monev.results.models import PublishedResult
 from monev.results.queries import EventData

@@ -76,7 +76,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def printable_form(event: Event, stage: Stage, entry: Entry, *, label: str, judge: User | None):
     """A blank score form for one entry: criteria, level descriptors, boxes for the score
     and the comment, signature lines. A PDF rendered by WeasyPrint from plain values with
-    the locked-down fetcher of ``monev.certificates.rendering``; without WeasyPrint, the
+    the locked-down fetcher of ``monev.pdf.rendering``; without WeasyPrint, the
     same form as a page made for printing."""
     context = {
         "event_title": event.title,
@@ -112,7 +112,7 @@ def printable_form(event: Event, stage: Stage, entry: Entry, *, label: str, judg
         ],
     }
     try:
-        from monev.certificates.rendering import render_pdf
+        from monev.pdf.rendering import render_pdf
     except ImportError:  # WeasyPrint not installed: the printable page
         return render_template("judging/paper_form.html", **context)
     css = Path(current_app.static_folder, "css", "paper-form.css").read_text()

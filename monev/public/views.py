@@ -26,14 +26,14 @@ def home():
     if current_user.role == access.ADMIN:
         return redirect(url_for("admin.index"))
     if current_user.role == access.OPERATOR:
-        from monev.entries import queries as entry_queries
+        from monev.entries.nominations import queries as entry_queries
 
         summary = directory_queries.district_summary(current_user.district_id)
         nominations = entry_queries.open_for_district(current_user.district_id)
         return render_template("home/operator.html", summary=summary, nominations=nominations)
     if current_user.role == access.KIM:
-        from monev.entries import submission_queries
-        from monev.entries.submissions import STATUS_LABELS
+        from monev.entries.workspace import queries as submission_queries
+        from monev.entries.workspace.services import STATUS_LABELS
 
         entries = submission_queries.kim_entries(current_user.kim_id)
         return render_template(

@@ -38,7 +38,7 @@ def store_image(
 ) -> str:
     """Check and store the image read from ``stream``; returns its storage key
     (``<prefix>-<digest>.<ext>``). Raises ServiceError (on ``field``) when it is refused."""
-    from monev.entries.inspection import Refused, inspect
+    from monev.storage.inspection import Refused, inspect
 
     storage = get_storage()
     fd, name = tempfile.mkstemp(dir=storage.spool_dir(), prefix="image-")

@@ -30,8 +30,8 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.directory import services as directory_services
 from monev.directory.models import Kim
-from monev.entries import queries
 from monev.entries.models import Entry
+from monev.entries.nominations import queries
 from monev.events.models import Category, DistrictQuota, Event
 from monev.extensions import db
 from monev.mail import services as mail

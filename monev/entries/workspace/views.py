@@ -29,13 +29,11 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.templating import number
-from monev.entries import inspection
-from monev.entries import submission_queries as queries
-from monev.entries import submissions as services
 from monev.entries.models import Entry
-from monev.entries.submission_forms import LinkForm, ProfileForm, UploadForm
+from monev.entries.workspace import queries, services
+from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
 from monev.extensions import csrf, htmx
-from monev.storage import StorageError, get_storage
+from monev.storage import StorageError, get_storage, inspection
 from monev.storage.spool import MB, UploadTooLarge, accepts_video, upload_limits
 
 bp = Blueprint("workspace", __name__)

@@ -13,9 +13,14 @@ from flask_login import current_user
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
-from monev.entries import queries, services
-from monev.entries.forms import DecisionForm, NewKimNominationForm, NominateForm, fill_choices
 from monev.entries.models import NOMINATION_STATUSES
+from monev.entries.nominations import queries, services
+from monev.entries.nominations.forms import (
+    DecisionForm,
+    NewKimNominationForm,
+    NominateForm,
+    fill_choices,
+)
 from monev.events import queries as event_queries
 from monev.events import services as event_services
 from monev.events.models import Event

@@ -11,10 +11,9 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.timezones import label as tz_label
-from monev.entries import submission_queries as queries
-from monev.entries import submissions as services
 from monev.entries.models import SUBMISSION_STATUSES, Entry
-from monev.entries.submission_forms import ProfileForm, SendBackForm
+from monev.entries.workspace import queries, services
+from monev.entries.workspace.forms import ProfileForm, SendBackForm
 from monev.events import queries as event_queries
 from monev.events.models import Event
 

@@ -1,6 +1,6 @@
 """Rubric import and export: JSON (``monev-rubric/1``) and Excel (one sheet "Rubrik").
 
-The rubric part of an event package (``monev.events.package``) is read, checked and written
+The rubric part of an event package (``monev.transfer.package``) is read, checked and written
 by the same functions, so both refuse the same things and name them the same way: a JSON
 path such as ``$.rubric[1].criteria[0].step``, or for Excel the cell (``H7``).
 

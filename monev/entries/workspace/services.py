@@ -38,14 +38,13 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
-from monev.entries import antivirus, inspection
-from monev.entries import submission_queries as queries
 from monev.entries.models import Entry, Evidence
+from monev.entries.workspace import queries
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.mail import services as mail
 from monev.rubrics.models import Criterion
-from monev.storage import StorageError, get_storage, tracking
+from monev.storage import StorageError, antivirus, get_storage, inspection, tracking
 from monev.storage.spool import SpoolFile
 
 EDITABLE = ("not_started", "in_progress")

@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from monev.core import access
 from monev.core.documents import DocumentError, dumps
 from monev.core.errors import ServiceError
-from monev.events import package
 from monev.events import queries as event_queries
 from monev.events.models import Event
-from monev.events.transfer_forms import PackageUploadForm, RubricUploadForm
-from monev.rubrics import transfer as rubric_transfer
 from monev.rubrics.services import structure_locked_reason
+from monev.transfer import package
+from monev.transfer import rubric as rubric_transfer
+from monev.transfer.forms import PackageUploadForm, RubricUploadForm
 
 bp = Blueprint("transfer", __name__, url_prefix="/admin/transfer")
 access.blueprint_roles(bp, access.ADMIN)

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from monev.core.forms import TOO_LONG, MonevForm, strip
 from monev.directory.forms import KimForm
-from monev.entries.submissions import NOTE_MAX, PROFILE_FIELDS, URL_MAX
+from monev.entries.workspace.services import NOTE_MAX, PROFILE_FIELDS, URL_MAX
 
 
 class ProfileForm(MonevForm):

@@ -47,7 +47,8 @@ from monev.regions import queries as regions
 from monev.regions.models import District
 from monev.rubrics.messages import describe
 from monev.rubrics.models import Criterion
-from monev.rubrics.transfer import (
+from monev.rubrics.validation import criterion_problems, tie_break_problems
+from monev.transfer.rubric import (
     SUM_RULES,
     AspectRow,
     CriterionRow,
@@ -57,7 +58,6 @@ from monev.rubrics.transfer import (
     rubric_items,
     write_rubric,
 )
-from monev.rubrics.validation import criterion_problems, tie_break_problems
 
 FORMAT = "monev-event/1"
 TOP_REQUIRED = ("format", "event")

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from monev.core.forms import TOO_LONG, MonevForm, choices, optional_int, strip
 from monev.directory.forms import KimForm
-from monev.entries.services import NOTE_MAX
+from monev.entries.nominations.services import NOTE_MAX
 
 
 def _category_field():

@@ -1,0 +1,1 @@
+"""Nominations: districts put KIMs forward, the organiser accepts or rejects them."""

@@ -1,0 +1,1 @@
+"""Verification of submitted entries (organiser) and the districts' progress view."""

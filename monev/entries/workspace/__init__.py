@@ -1,0 +1,1 @@
+"""The KIM's entry workspace: profile, evidence files and links, submission."""

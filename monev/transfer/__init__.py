@@ -1,0 +1,1 @@
+"""Transfer: the event package (``monev-event/1``) and rubric import/export between instances."""
