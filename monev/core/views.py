@@ -161,14 +161,16 @@ def first_error(form, default: str = "") -> str:
 
 
 def checked_post(view):
-    """For a button that posts only its CSRF token: answer 400 unless the token is valid.
+    """For a button that posts only its CSRF token: a submitted request (POST) without a
+    valid token is answered 400; GET passes.
 
     The global CSRF check already refuses a bad token for most views; this states the rule at
     the view and holds for views exempt from that check."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not EmptyForm().validate_on_submit():
+        form = EmptyForm()
+        if form.is_submitted() and not form.validate():
             abort(400)
         return view(*args, **kwargs)
 
@@ -248,6 +250,15 @@ def download(
 
 
 # --- the event of the URL ------------------------------------------------------------------
+
+
+def event_row(event, model, row_id: int):
+    """The ``model`` row ``row_id`` if it belongs to ``event`` (its ``event_id``), else 404:
+    another event's stage or category does not exist under this event's URL."""
+    row = db.session.get(model, row_id)
+    if row is None or row.event_id != event.id:
+        abort(404)
+    return row
 
 
 def _default_lookup(slug: str):

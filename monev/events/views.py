@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from monev.core import access
@@ -10,11 +10,18 @@ from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, form_data
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
-from monev.core.views import attempt, button_action, checked_post, form_flow, load_event, see_other
+from monev.core.views import (
+    attempt,
+    button_action,
+    checked_post,
+    event_row,
+    form_flow,
+    load_event,
+    see_other,
+)
 from monev.events import queries, services
 from monev.events.forms import CategoryForm, EventForm, StageForm
 from monev.events.models import DEFAULT_LADDER, STATUSES, Category, Event, Stage
-from monev.extensions import db
 from monev.rubrics import queries as rubric_queries
 from monev.rubrics.messages import describe
 from monev.rubrics.validation import rubric_problems, to_decimal
@@ -109,17 +116,10 @@ def _status_label(status: str) -> str:
 # --- stages -------------------------------------------------------------------------------
 
 
-def _stage_or_404(event: Event, stage_id: int) -> Stage:
-    stage = db.session.get(Stage, stage_id)
-    if stage is None or stage.event_id != event.id:
-        abort(404)
-    return stage
-
-
 @bp.route("/<slug>/stages/new", methods=["GET", "POST"])
 @bp.route("/<slug>/stages/<int:stage_id>", methods=["GET", "POST"])
 def stage(event: Event, stage_id: int | None = None):
-    stage = _stage_or_404(event, stage_id) if stage_id else None
+    stage = event_row(event, Stage, stage_id) if stage_id else None
     form = StageForm(obj=stage if request.method == "GET" else None)
     if request.method == "GET" and stage is not None:
         form.weight.data = _plain(stage.weight)
@@ -154,7 +154,7 @@ def stage(event: Event, stage_id: int | None = None):
 
 @bp.route("/<slug>/stages/<int:stage_id>/delete", methods=["POST"])
 def delete_stage(event: Event, stage_id: int):
-    stage = _stage_or_404(event, stage_id)
+    stage = event_row(event, Stage, stage_id)
     return button_action(
         lambda: services.delete_stage(event, stage),
         to=url_for("events.detail", slug=event.slug) + "#stages",
@@ -165,17 +165,10 @@ def delete_stage(event: Event, stage_id: int):
 # --- categories ---------------------------------------------------------------------------
 
 
-def _category_or_404(event: Event, category_id: int) -> Category:
-    category = db.session.get(Category, category_id)
-    if category is None or category.event_id != event.id:
-        abort(404)
-    return category
-
-
 @bp.route("/<slug>/categories/new", methods=["GET", "POST"])
 @bp.route("/<slug>/categories/<int:category_id>", methods=["GET", "POST"])
 def category(event: Event, category_id: int | None = None):
-    category = _category_or_404(event, category_id) if category_id else None
+    category = event_row(event, Category, category_id) if category_id else None
     form = CategoryForm(obj=category if request.method == "GET" else None)
     if request.method == "GET":
         if category is not None:
@@ -198,7 +191,7 @@ def category(event: Event, category_id: int | None = None):
 
 @bp.route("/<slug>/categories/<int:category_id>/delete", methods=["POST"])
 def delete_category(event: Event, category_id: int):
-    category = _category_or_404(event, category_id)
+    category = event_row(event, Category, category_id)
     return button_action(
         lambda: services.delete_category(event, category),
         to=url_for("events.detail", slug=event.slug) + "#categories",
