@@ -99,6 +99,7 @@ def form_flow(
     render: Callable[[], ResponseReturnValue],
     done: Callable[[T], ResponseReturnValue],
     message: Message = None,
+    refused: Callable[[ServiceError], ResponseReturnValue] | None = None,
     keep_changes: bool = False,
 ) -> ResponseReturnValue:
     """The one flow of a form page (GET shows it, POST submits it):
@@ -111,6 +112,8 @@ def form_flow(
       ``done(result)`` answered, usually a redirect.
 
     ``render`` reads the form through its closure; its own status, if any, is replaced.
+    ``refused(error)`` renders instead after a refusal where the page shows more of it than
+    its message (the problems found in an uploaded file).
     """
     if not form.is_submitted():
         return _with_status(render(), 200)
@@ -119,7 +122,7 @@ def form_flow(
     result, error = attempt(action, keep_changes=keep_changes)
     if error is not None:
         attach_error(form, error)
-        return _with_status(render(), error.status)
+        return _with_status(refused(error) if refused else render(), error.status)
     text = _text(message, result)
     if text:
         flash(text, "success")

@@ -7,8 +7,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from monev.core.forms import attach_error
-from monev.core.views import attempt, button_action, checked_post, download, event_row
+from monev.core.views import button_action, checked_post, download, event_row, form_flow
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.judging import paper, queries
@@ -54,15 +53,13 @@ def paper_import(event: Event, stage_id: int):
     """Read a filled template and show what it would change (nothing is written yet)."""
     stage = stage_of(event, stage_id)
     form = PaperUploadForm()
-    if not form.validate_on_submit():
-        return _paper_page(event, stage, form), 422
-    preview, error = attempt(
-        lambda: paper.preview_upload(event, stage, form.file.data, finalise=form.finalise.data)
+    return form_flow(
+        form,
+        lambda: paper.preview_upload(event, stage, form.file.data, finalise=form.finalise.data),
+        render=lambda: _paper_page(event, stage, form),
+        refused=lambda error: _paper_page(event, stage, form, getattr(error, "preview", None)),
+        done=lambda preview: _paper_page(event, stage, form, preview),
     )
-    if error is not None:  # the refused cells are listed with the form
-        attach_error(form, error)
-        return _paper_page(event, stage, form, getattr(error, "preview", None)), error.status
-    return _paper_page(event, stage, form, preview)
 
 
 def _imported(result) -> str:
