@@ -13,6 +13,7 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.core.views import (
+    INVALID,
     attempt,
     button_action,
     discard_changes,
@@ -162,7 +163,7 @@ def preview(event):
     the code that makes the PDFs. A fragment for htmx; the whole page without JavaScript."""
     form = SettingsForm()
     discard_changes()  # a preview never changes anything
-    image, status = None, 422
+    image, status = None, INVALID
     if form.validate_on_submit():
         picture, error = attempt(
             lambda: services.preview_png(event, form.data, form.preview_kind.data or "winner")

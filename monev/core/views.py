@@ -48,6 +48,10 @@ from monev.extensions import db, htmx
 T = TypeVar("T")
 Message = str | Callable[[Any], str] | None
 
+INVALID = 422
+"""The status of a form sent back with its errors (Unprocessable Content). htmx, as configured
+in ``base.html``, swaps 422 answers into the page and no other 4xx."""
+
 # --- the transaction of a refused action ---------------------------------------------------
 
 
@@ -118,7 +122,7 @@ def form_flow(
     if not form.is_submitted():
         return _with_status(render(), 200)
     if not form.validate():
-        return _with_status(render(), 422)
+        return _with_status(render(), INVALID)
     result, error = attempt(action, keep_changes=keep_changes)
     if error is not None:
         attach_error(form, error)
@@ -204,6 +208,18 @@ def page_or_fragment(page: str, fragment: str | Mapping[str, str], /, **context)
         template = fragment.get(htmx.target or "", page) if wants_fragment() else page
         response = make_response(render_template(template, **context))
         response.vary.add("HX-Target")
+    return response
+
+
+def swap_in_place(html: str, *, refused: bool, trigger: str | None = None) -> Response:
+    """An htmx fragment that replaces the part of the page it came from: with a refusal in
+    it, :data:`INVALID` (the one 4xx htmx swaps); otherwise 200 and ``HX-Trigger: trigger``
+    so the parts that depend on it refresh."""
+    if refused:
+        return _with_status(html, INVALID)
+    response = make_response(html)
+    if trigger:
+        response.headers["HX-Trigger"] = trigger
     return response
 
 

@@ -12,12 +12,14 @@ from flask_login import current_user
 
 from monev.core import access
 from monev.core.views import (
+    INVALID,
     attempt,
     checked_post,
     form_flow,
     load_event,
     page_or_fragment,
     see_other,
+    swap_in_place,
     wants_fragment,
 )
 from monev.entries.models import NOMINATION_STATUSES
@@ -194,16 +196,15 @@ def decide(event: Event, entry_id: int):
     status = 200
     if not form.validate_on_submit():
         error = " ".join(e for errors in form.errors.values() for e in errors)
-        status = 422
+        status = INVALID
     else:
         _decided, refusal = attempt(
             lambda: services.decide(event, entry, form.decision.data, form.note.data)
         )
         if refusal is not None:
             error, status = refusal.message, refusal.status
-    if wants_fragment():
-        # The row comes back in place; htmx swaps 422 answers only, so refusals use 422.
-        response = render_template(
+    if wants_fragment():  # the row comes back in place
+        html = render_template(
             "nominations/_entry_row.html",
             event=event,
             entry=entry,
@@ -212,9 +213,7 @@ def decide(event: Event, entry_id: int):
             row_notes={entry.id: form.note.data or ""},
             filter_args=_filter_args(district_id, state),
         )
-        if error:
-            return response, 422
-        return response, 200, {"HX-Trigger": "nominations-changed"}
+        return swap_in_place(html, refused=bool(error), trigger="nominations-changed")
     if error:
         context = _admin_context(
             event,
@@ -263,7 +262,7 @@ def quotas(event: Event):
             else:
                 field_errors[d.id] = _("Enter a whole number from 0 to 100.")
         if field_errors:
-            error, status = _("Please correct the marked fields."), 422
+            error, status = _("Please correct the marked fields."), INVALID
         else:
             _saved, refusal = attempt(lambda: event_services.set_quotas(event, parsed))
             if refusal is None:

@@ -27,7 +27,15 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.core.templating import number
-from monev.core.views import attempt, checked_post, download, see_other, wants_fragment
+from monev.core.views import (
+    INVALID,
+    attempt,
+    checked_post,
+    download,
+    see_other,
+    swap_in_place,
+    wants_fragment,
+)
 from monev.entries.models import Entry
 from monev.entries.workspace import queries, services
 from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
@@ -125,9 +133,7 @@ def _card_answer(
             "value": url if error else "",
         }
         html = render_template("workspace/_card.html", **context)
-        if error:
-            return html, 422  # htmx swaps 422 answers only
-        return html, 200, {"HX-Trigger": "entry-changed"}
+        return swap_in_place(html, refused=error is not None, trigger="entry-changed")
     if error:
         context = _page_context(entry, errors={slot.key: error.message}, values={slot.key: url})
         return render_template("workspace/index.html", **context), error.status
@@ -153,7 +159,7 @@ def profile(slug: str):
     form = ProfileForm()
     error = None
     if not form.validate_on_submit():
-        error = _expired() if form.csrf_token.errors else ServiceError("", status=422)
+        error = _expired() if form.csrf_token.errors else ServiceError("", status=INVALID)
     else:
         _saved, error = attempt(
             lambda: services.save_profile(current_user, entry, form.profile_data())
@@ -168,9 +174,7 @@ def profile(slug: str):
             error=error.message if error else None,
             saved=error is None,
         )
-        if error:
-            return html, 422
-        return html, 200, {"HX-Trigger": "entry-changed"}
+        return swap_in_place(html, refused=error is not None, trigger="entry-changed")
     if error:
         context = _page_context(entry, profile_form=form, errors={"profile": error.message})
         return render_template("workspace/index.html", **context), error.status
