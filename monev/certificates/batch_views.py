@@ -10,10 +10,9 @@ from flask_login import current_user
 
 from monev.certificates import batch as batches
 from monev.core import access
-from monev.core.views import button_action, download, load_event, see_other
+from monev.core.views import button_action, download_stored, load_event, see_other
 from monev.events.models import Event
 from monev.extensions import db, htmx
-from monev.storage import StorageError, get_storage
 
 bp = Blueprint("certificate_batches", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -64,15 +63,9 @@ def _download(batch_id: int, which: str):
     if row.status != "done" or not key:
         abort(404)
     event = db.session.get(Event, row.event_id)
-    storage = get_storage()
-    path = storage.local_path(key)
-    try:
-        source = path if path is not None else storage.open(key)
-    except StorageError:
-        abort(404)
     if which == "pdf":
-        return download(source, batches.merged_filename(event), "application/pdf")
-    return download(source, batches.zip_filename(event), "application/zip")
+        return download_stored(key, batches.merged_filename(event), "application/pdf")
+    return download_stored(key, batches.zip_filename(event), "application/zip")
 
 
 @bp.route("/admin/certificate-batches/<int:batch_id>/certificates.pdf")

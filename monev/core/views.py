@@ -44,6 +44,7 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error, keep_changes_on_error
 from monev.extensions import db, htmx
+from monev.storage import StorageError, get_storage
 
 T = TypeVar("T")
 Message = str | Callable[[Any], str] | None
@@ -266,6 +267,18 @@ def download(
         f"public, max-age={max_age}" if max_age else "private, no-store"
     )
     return response
+
+
+def download_stored(key: str, filename: str, mimetype: str, *, inline: bool = False) -> Response:
+    """A file of the storage (``monev.storage``) as :func:`download`: from its path when the
+    storage is a local folder, else streamed from the object store; 404 when it is gone."""
+    storage = get_storage()
+    path = storage.local_path(key)
+    try:
+        source = path if path is not None else storage.open(key)
+    except StorageError:
+        abort(404)
+    return download(source, filename, mimetype, inline=inline)
 
 
 # --- the event of the URL ------------------------------------------------------------------

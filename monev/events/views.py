@@ -155,10 +155,19 @@ def stage(event: Event, stage_id: int | None = None):
 @bp.route("/<slug>/stages/<int:stage_id>/delete", methods=["POST"])
 def delete_stage(event: Event, stage_id: int):
     stage = event_row(event, Stage, stage_id)
-    return button_action(
+    return _delete(
         lambda: services.delete_stage(event, stage),
-        to=url_for("events.detail", slug=event.slug) + "#stages",
-        message=_("The stage has been deleted."),
+        event,
+        "stages",
+        _("The stage has been deleted."),
+    )
+
+
+def _delete(delete, event: Event, section: str, message: str):
+    """A delete button of the event page: back to its ``section`` (303), with the refusal if
+    there is one."""
+    return button_action(
+        delete, to=url_for("events.detail", slug=event.slug) + f"#{section}", message=message
     )
 
 
@@ -192,10 +201,11 @@ def category(event: Event, category_id: int | None = None):
 @bp.route("/<slug>/categories/<int:category_id>/delete", methods=["POST"])
 def delete_category(event: Event, category_id: int):
     category = event_row(event, Category, category_id)
-    return button_action(
+    return _delete(
         lambda: services.delete_category(event, category),
-        to=url_for("events.detail", slug=event.slug) + "#categories",
-        message=_("The category has been deleted."),
+        event,
+        "categories",
+        _("The category has been deleted."),
     )
 
 

@@ -164,21 +164,25 @@ def edit_aspect(event: Event, aspect_id: int):
 @bp.route("/aspects/<int:aspect_id>/delete", methods=["POST"])
 def delete_aspect(event: Event, aspect_id: int):
     aspect = _owned(Aspect, aspect_id, event)
-    stage = aspect.stage
-    return _act(
-        event,
-        lambda: services.delete_aspect(aspect),
-        stage,
-        f"stage-{stage.id}",
-        _("Aspect deleted."),
-    )
+    return _delete(event, aspect, services.delete_aspect, _("Aspect deleted."))
 
 
 @bp.route("/aspects/<int:aspect_id>/move", methods=["POST"])
 def move_aspect(event: Event, aspect_id: int):
     aspect = _owned(Aspect, aspect_id, event)
-    services.move(aspect, -1 if request.form.get("direction") == "up" else 1)
-    return _changed(event, aspect.stage, f"aspect-{aspect.id}")
+    return _move(event, aspect, f"aspect-{aspect.id}")
+
+
+def _delete(event: Event, item, delete, message: str):
+    """Delete an aspect or a criterion; its stage comes back without it."""
+    stage = item.stage
+    return _act(event, lambda: delete(item), stage, f"stage-{stage.id}", message)
+
+
+def _move(event: Event, item, anchor: str):
+    """Move an aspect or a criterion one place up or down within its parent."""
+    services.move(item, -1 if request.form.get("direction") == "up" else 1)
+    return _changed(event, item.stage, anchor)
 
 
 def _criterion_form_page(event, aspect, criterion, form):
@@ -243,21 +247,13 @@ def criterion_row(event: Event, criterion_id: int):
 @bp.route("/criteria/<int:criterion_id>/delete", methods=["POST"])
 def delete_criterion(event: Event, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
-    stage = criterion.stage
-    return _act(
-        event,
-        lambda: services.delete_criterion(criterion),
-        stage,
-        f"stage-{stage.id}",
-        _("Criterion deleted."),
-    )
+    return _delete(event, criterion, services.delete_criterion, _("Criterion deleted."))
 
 
 @bp.route("/criteria/<int:criterion_id>/move", methods=["POST"])
 def move_criterion(event: Event, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
-    services.move(criterion, -1 if request.form.get("direction") == "up" else 1)
-    return _changed(event, criterion.stage, f"criterion-{criterion.id}")
+    return _move(event, criterion, f"criterion-{criterion.id}")
 
 
 @bp.route("/copy", methods=["POST"])
