@@ -23,6 +23,7 @@ from monev.core.views import (
     safe_filename,
     see_other,
 )
+from monev.events import queries as event_queries
 from monev.events import services as event_services
 from monev.extensions import db
 from tests.conftest import t
@@ -45,7 +46,7 @@ def _demo_blueprint(template_folder: str) -> Blueprint:
         "core_views_demo", __name__, url_prefix="/_demo", template_folder=template_folder
     )
     access.blueprint_roles(bp)  # public
-    load_event(bp)
+    load_event(bp, lookup=event_queries.get_by_slug)
 
     @bp.route("/form", methods=["GET", "POST"])
     def form():

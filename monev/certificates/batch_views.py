@@ -10,13 +10,15 @@ from flask_login import current_user
 
 from monev.certificates import batch as batches
 from monev.core import access
-from monev.core.views import button_action, download_stored, load_event, see_other
+from monev.core.views import button_action, load_event, see_other
+from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.extensions import db, htmx
+from monev.storage.downloads import send_stored
 
 bp = Blueprint("certificate_batches", __name__)
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 STOP_POLLING = 286  # htmx stops an ``every`` trigger on this status
 
@@ -64,8 +66,8 @@ def _download(batch_id: int, which: str):
         abort(404)
     event = db.session.get(Event, row.event_id)
     if which == "pdf":
-        return download_stored(key, batches.merged_filename(event), "application/pdf")
-    return download_stored(key, batches.zip_filename(event), "application/zip")
+        return send_stored(key, batches.merged_filename(event), "application/pdf")
+    return send_stored(key, batches.zip_filename(event), "application/zip")
 
 
 @bp.route("/admin/certificate-batches/<int:batch_id>/certificates.pdf")

@@ -23,12 +23,13 @@ from monev.core.views import (
     wants_fragment,
 )
 from monev.core.views import download as send_download
+from monev.events import queries as event_queries
 from monev.extensions import db
 from monev.pdf.rendering import data_uri
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 @bp.app_template_global()

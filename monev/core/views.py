@@ -44,7 +44,6 @@ from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, attach_error, keep_changes_on_error
 from monev.extensions import db, htmx
-from monev.storage import StorageError, get_storage
 
 T = TypeVar("T")
 Message = str | Callable[[Any], str] | None
@@ -269,18 +268,6 @@ def download(
     return response
 
 
-def download_stored(key: str, filename: str, mimetype: str, *, inline: bool = False) -> Response:
-    """A file of the storage (``monev.storage``) as :func:`download`: from its path when the
-    storage is a local folder, else streamed from the object store; 404 when it is gone."""
-    storage = get_storage()
-    path = storage.local_path(key)
-    try:
-        source = path if path is not None else storage.open(key)
-    except StorageError:
-        abort(404)
-    return download(source, filename, mimetype, inline=inline)
-
-
 # --- the event of the URL ------------------------------------------------------------------
 
 
@@ -293,28 +280,21 @@ def event_row(event, model, row_id: int):
     return row
 
 
-def _default_lookup(slug: str):
-    from monev.events import queries as event_queries
-
-    return event_queries.get_by_slug(slug)
-
-
 def load_event(
     bp: Blueprint,
     *,
-    lookup: Callable[[str], Any] | None = None,
+    lookup: Callable[[str], Any],
     drafts_for: frozenset[str] | tuple[str, ...] = (access.ADMIN,),
 ) -> None:
     """Give every view of ``bp`` whose URL has ``<slug>`` the event itself, as ``event``.
 
     A URL value preprocessor takes ``slug`` out of the view's arguments; a ``before_request``
-    hook of the blueprint loads the event once (``lookup``, by default with its stages and
-    categories) and passes it in, or answers 404. The hook runs after the app's own: access
-    rules first (a stranger learns nothing about which events exist) and the write intent of
-    the request set before its first query. A draft event is 404 for everyone whose role is
-    not in ``drafts_for`` (an event is not announced until it leaves draft).
+    hook of the blueprint loads the event once (``lookup(slug)``, e.g.
+    ``monev.events.queries.get_by_slug``) and passes it in, or answers 404. The hook runs
+    after the app's own: access rules first (a stranger learns nothing about which events
+    exist) and the write intent of the request set before its first query. A draft event is
+    404 for everyone whose role is not in ``drafts_for`` (it is not announced yet).
     """
-    find = lookup or _default_lookup
 
     @bp.url_value_preprocessor
     def _take_slug(_endpoint, values):
@@ -326,7 +306,7 @@ def load_event(
         slug = g.pop("event_slug", None)
         if slug is None:
             return
-        event = find(slug)
+        event = lookup(slug)
         if event is None:
             abort(404)
         if event.status == "draft" and getattr(current_user, "role", None) not in drafts_for:

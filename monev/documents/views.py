@@ -13,11 +13,12 @@ from flask_login import current_user
 from monev.core import access
 from monev.core.views import download, load_event
 from monev.documents import queries, services
+from monev.events import queries as event_queries
 from monev.results import queries as result_queries
 
 bp = Blueprint("documents", __name__)
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 @bp.app_template_global()

@@ -28,7 +28,7 @@ from monev.rubrics.validation import rubric_problems, to_decimal
 
 bp = Blueprint("events", __name__, url_prefix="/admin/events")
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=queries.get_by_slug)
 
 
 def _tie_breaks(text: str) -> list[str]:

@@ -15,7 +15,8 @@ from monev.extensions import db
 
 bp = Blueprint("public", __name__)
 access.blueprint_roles(bp)  # public
-load_event(bp, drafts_for=())  # an event is not public until it leaves draft
+# An event is not public until it leaves draft.
+load_event(bp, lookup=event_queries.get_by_slug, drafts_for=())
 
 
 @bp.route("/")

@@ -32,6 +32,7 @@ from monev.core.forms import choices
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
 from monev.core.views import attempt, checked_post, download, form_flow, load_event
+from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.results import exports, objections, pages, queries, services
 from monev.results.forms import (
@@ -44,7 +45,7 @@ from monev.results.forms import (
 
 bp = Blueprint("results", __name__, url_prefix="/admin/events/<slug>/results")
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 public_bp = Blueprint("results_public", __name__, url_prefix="/events/<slug>/results")
 access.blueprint_roles(public_bp)  # public: reads published snapshots only

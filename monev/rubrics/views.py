@@ -39,7 +39,7 @@ from monev.rubrics.validation import rubric_problems
 
 bp = Blueprint("rubrics", __name__, url_prefix="/admin/events/<slug>/rubric")
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 def _owned(model, item_id: int, event: Event):

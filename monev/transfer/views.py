@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from monev.core import access
 from monev.core.documents import dumps
 from monev.core.views import download, form_flow, load_event
+from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.rubrics.services import structure_locked_reason
 from monev.transfer import package
@@ -21,7 +22,7 @@ from monev.transfer.forms import PackageUploadForm, RubricUploadForm
 
 bp = Blueprint("transfer", __name__, url_prefix="/admin/transfer")
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 MAX_UPLOAD = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

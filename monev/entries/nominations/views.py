@@ -30,13 +30,15 @@ from monev.entries.nominations.forms import (
     NominateForm,
     fill_choices,
 )
+from monev.events import queries as event_queries
 from monev.events import services as event_services
 from monev.events.models import Event
 from monev.regions import queries as region_queries
 
 bp = Blueprint("nominations", __name__)
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)  # a draft event is 404 for operators: not announced yet
+# A draft event is 404 for operators: not announced yet.
+load_event(bp, lookup=event_queries.get_by_slug)
 
 ENTRY_ID = f"<int(max={services.MAX_ID}):entry_id>"  # larger numbers are no row: 404
 HOME_PROVINCE = "64"  # Kalimantan Timur: the organiser's province, listed first

@@ -13,11 +13,13 @@ from monev.core.views import attempt, checked_post, form_flow, load_event, see_o
 from monev.entries.models import SUBMISSION_STATUSES, Entry
 from monev.entries.workspace import queries, services
 from monev.entries.workspace.forms import ProfileForm, SendBackForm
+from monev.events import queries as event_queries
 from monev.events.models import Event
 
 bp = Blueprint("verification", __name__)
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)  # a draft event is 404 for operators: not announced yet
+# A draft event is 404 for operators: not announced yet.
+load_event(bp, lookup=event_queries.get_by_slug)
 
 ENTRY_ID = f"<int(max={2**31 - 1}):entry_id>"
 

@@ -31,7 +31,6 @@ from monev.core.views import (
     INVALID,
     attempt,
     checked_post,
-    download_stored,
     see_other,
     swap_in_place,
     wants_fragment,
@@ -41,6 +40,7 @@ from monev.entries.workspace import queries, services
 from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
 from monev.extensions import csrf
 from monev.storage import inspection
+from monev.storage.downloads import send_stored
 from monev.storage.spool import MB, UploadTooLarge, accepts_video, upload_limits
 
 bp = Blueprint("workspace", __name__)
@@ -346,7 +346,7 @@ def _serve(evidence_id: int, *, thumbnail: bool):
     name = services.download_name(item)
     if thumbnail:
         name = name.rsplit(".", 1)[0] + "-thumbnail.jpg"
-    response = download_stored(key, name, mimetype, inline=inline)
+    response = send_stored(key, name, mimetype, inline=inline)
     response.headers["Content-Security-Policy"] = FILE_CSP + ("" if item.is_pdf else "; sandbox")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from monev.core import access
 from monev.core.views import download, event_row, load_event
+from monev.events import queries as event_queries
 from monev.events.models import Event, Stage
 
 judge_bp = Blueprint("judge", __name__, url_prefix="/judge")
@@ -16,7 +17,7 @@ access.blueprint_roles(schedule_bp, access.JUDGE, access.KIM)
 
 bp = Blueprint("judging", __name__, url_prefix="/admin/events/<slug>/judging")
 access.blueprint_roles(bp, access.ADMIN)
-load_event(bp)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 def stage_of(event: Event, stage_id: int) -> Stage:
