@@ -188,8 +188,10 @@ def _register_request_hooks(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         # One commit per request. Error answers roll back, except where a view asked to keep
-        # what it recorded (a failed sign-in is counted even though the answer is an error).
-        if response.status_code < 400 or g.get("commit_on_error"):
+        # what it recorded (a failed sign-in is counted even though the answer is an error);
+        # a refused action answered with a redirect rolls back too (monev.core.views).
+        keep = response.status_code < 400 or g.get("commit_on_error")
+        if keep and not g.get("discard_changes"):
             db.session.commit()
         else:
             db.session.rollback()
@@ -211,6 +213,7 @@ def _register_request_hooks(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
         g.pop("commit_on_error", None)
+        g.pop("discard_changes", None)
         token = g.pop("_write_token", None)
         if token is not None:
             reset_write_intent(token)

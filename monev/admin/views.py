@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,11 +11,11 @@ from monev.admin.forms import EditUserForm, EmptyForm, InviteForm
 from monev.auth import services as auth_services
 from monev.auth.models import ROLES, User
 from monev.core import access
-from monev.core.errors import ServiceError
-from monev.core.forms import attach_error, choices
+from monev.core.forms import choices
 from monev.core.templating import ROLE_LABELS
+from monev.core.views import button_action, form_flow, page_or_fragment
 from monev.directory import queries as directory_queries
-from monev.extensions import db, htmx
+from monev.extensions import db
 from monev.mail import services as mail
 from monev.regions import queries as region_queries
 
@@ -44,34 +44,29 @@ def users():
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     rows = queries.users(q, role if role in ROLES else "")
-    template = "admin/_users_rows.html" if htmx else "admin/users.html"
-    return render_template(template, users=rows, q=q, role=role, roles=ROLES)
+    return page_or_fragment(
+        "admin/users.html", "admin/_users_rows.html", users=rows, q=q, role=role, roles=ROLES
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def invite_user():
     form = InviteForm()
     _fill_choices(form)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = auth_services.invite_user(
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                district_id=form.district_id.data,
-                kim_id=form.kim_id.data,
-                institution=form.institution.data,
-            )
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("admin/user_new.html", form=form), status
+    return form_flow(
+        form,
+        lambda: auth_services.invite_user(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            district_id=form.district_id.data,
+            kim_id=form.kim_id.data,
+            institution=form.institution.data,
+        ),
+        render=lambda: render_template("admin/user_new.html", form=form),
+        message=lambda user: _("Invitation sent to %(email)s.", email=user.email),
+        done=lambda user: redirect(url_for("admin.edit_user", user_id=user.id)),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -81,57 +76,46 @@ def edit_user(user_id: int):
     if request.method == "GET":
         form.active.data = user.active
     _fill_choices(form)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            auth_services.update_user(
-                user,
-                current_user,
-                name=form.name.data,
-                role=form.role.data,
-                district_id=form.district_id.data,
-                kim_id=form.kim_id.data,
-                institution=form.institution.data,
-                active=form.active.data,
-            )
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            flash(_("The account has been saved."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
-    elif form.is_submitted():
-        status = 422
-    return (
-        render_template(
+    return form_flow(
+        form,
+        lambda: auth_services.update_user(
+            user,
+            current_user,
+            name=form.name.data,
+            role=form.role.data,
+            district_id=form.district_id.data,
+            kim_id=form.kim_id.data,
+            institution=form.institution.data,
+            active=form.active.data,
+        ),
+        render=lambda: render_template(
             "admin/user_edit.html",
             form=form,
             user=user,
             resend_form=EmptyForm(formdata=None),
             sessions=auth_services.active_sessions(user),
         ),
-        status,
+        message=_("The account has been saved."),
+        done=lambda _result: redirect(url_for("admin.edit_user", user_id=user.id)),
     )
 
 
 @bp.route("/users/<int:user_id>/resend-invitation", methods=["POST"])
 def resend_invitation(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    try:
-        auth_services.send_invitation(user)
-    except ServiceError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return button_action(
+        lambda: auth_services.send_invitation(user),
+        to=url_for("admin.edit_user", user_id=user.id),
+        message=_("A new invitation has been sent to %(email)s.", email=user.email),
+        code=302,
+    )
 
 
 @bp.route("/outbox")
 def outbox():
     q = request.args.get("q", "").strip()[:100]
     messages = mail.list_outbox(q)
-    template = "admin/_outbox_rows.html" if htmx else "admin/outbox.html"
-    return render_template(template, messages=messages, q=q)
+    return page_or_fragment("admin/outbox.html", "admin/_outbox_rows.html", messages=messages, q=q)
 
 
 @bp.route("/outbox/<name>")

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from monev.audit import queries
 from monev.audit.services import verify
 from monev.core import access
-from monev.extensions import htmx
+from monev.core.views import page_or_fragment
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 access.blueprint_roles(bp, access.ADMIN)
@@ -38,9 +38,9 @@ def index():
     except ValueError:
         page_no = 1
     page = queries.search(filters, page_no)
-    template = "audit/_rows.html" if htmx and htmx.target == "audit-results" else "audit/index.html"
-    return render_template(
-        template,
+    return page_or_fragment(
+        "audit/index.html",
+        {"audit-results": "audit/_rows.html"},
         page=page,
         args=args,
         actions=queries.distinct_actions(),

@@ -28,7 +28,8 @@ from monev.auth.forms import (
 )
 from monev.core import access
 from monev.core.errors import ServiceError
-from monev.core.forms import attach_error, choices, keep_changes_on_error
+from monev.core.forms import choices
+from monev.core.views import form_flow
 
 bp = Blueprint("auth", __name__)
 access.blueprint_roles(bp)  # public by default; the account pages say otherwise
@@ -48,24 +49,22 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        keep_changes_on_error()  # failed attempts must be counted
-        try:
-            user = services.authenticate(form.email.data, form.password.data, client_ip() or "-")
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            session.clear()
-            session.permanent = True
-            services.start_session(user, client_ip(), request.user_agent.string)
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("auth/login.html", form=form), status
+    return form_flow(
+        form,
+        lambda: services.authenticate(form.email.data, form.password.data, client_ip() or "-"),
+        render=lambda: render_template("auth/login.html", form=form),
+        done=_signed_in,
+        keep_changes=True,  # failed attempts must be counted
+    )
+
+
+def _signed_in(user):
+    session.clear()
+    session.permanent = True
+    services.start_session(user, client_ip(), request.user_agent.string)
+    login_user(user)
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,20 +80,18 @@ def logout():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        flash(
-            _(
-                "If an account exists for %(email)s, we have sent it a link to set a new "
-                "password. The link is valid for %(hours)d hours.",
-                email=form.email.data.strip(),
-                hours=current_app.config["PASSWORD_RESET_HOURS"],
-            ),
-            "info",
-        )
-        return redirect(url_for("auth.login"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/forgot.html", form=form), status
+    return form_flow(
+        form,
+        lambda: services.request_password_reset(form.email.data),
+        render=lambda: render_template("auth/forgot.html", form=form),
+        message=lambda _result: _(
+            "If an account exists for %(email)s, we have sent it a link to set a new "
+            "password. The link is valid for %(hours)d hours.",
+            email=form.email.data.strip(),
+            hours=current_app.config["PASSWORD_RESET_HOURS"],
+        ),
+        done=lambda _result: redirect(url_for("auth.login")),
+    )
 
 
 def _token_page(token: str, purpose: str, template: str, apply):
@@ -105,19 +102,13 @@ def _token_page(token: str, purpose: str, template: str, apply):
     except ServiceError as error:
         return render_template("auth/token_invalid.html", message=error.message), error.status
     form = SetPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = apply(token, form.password.data, form.confirm.data)
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            flash(_("Your password has been set. You can sign in now."), "success")
-            return redirect(url_for("auth.login"))
-    elif form.is_submitted():
-        status = 422
-    return render_template(template, form=form, user=user), status
+    return form_flow(
+        form,
+        lambda: apply(token, form.password.data, form.confirm.data),
+        render=lambda: render_template(template, form=form, user=user),
+        message=_("Your password has been set. You can sign in now."),
+        done=lambda _user: redirect(url_for("auth.login")),
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -140,16 +131,13 @@ def _profile_form() -> ProfileForm:
     return form
 
 
-def _account_page(profile_form=None, password_form=None, status=200):
-    return (
-        render_template(
-            "auth/account.html",
-            profile_form=profile_form or _profile_form(),
-            password_form=password_form or ChangePasswordForm(formdata=None),
-            sessions=services.active_sessions(current_user),
-            current=services.current_session(current_user),
-        ),
-        status,
+def _account_page(profile_form=None, password_form=None):
+    return render_template(
+        "auth/account.html",
+        profile_form=profile_form or _profile_form(),
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        sessions=services.active_sessions(current_user),
+        current=services.current_session(current_user),
     )
 
 
@@ -163,31 +151,28 @@ def account():
 @access.signed_in
 def update_profile():
     form = _profile_form()
-    if not form.validate_on_submit():
-        return _account_page(profile_form=form, status=422)
-    services.update_own_profile(current_user, form.name.data, form.locale.data)
-    flash(_("Your profile has been saved."), "success")
-    return redirect(url_for("auth.account"))
+    return form_flow(
+        form,
+        lambda: services.update_own_profile(current_user, form.name.data, form.locale.data),
+        render=lambda: _account_page(profile_form=form),
+        message=_("Your profile has been saved."),
+        done=lambda _result: redirect(url_for("auth.account")),
+    )
 
 
 @bp.route("/account/password", methods=["POST"])
 @access.signed_in
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                current_user, form.current.data, form.password.data, form.confirm.data
-            )
-        except ServiceError as error:
-            attach_error(form, error)
-        else:
-            flash(
-                _("Your password has been changed. Your other sessions have been signed out."),
-                "success",
-            )
-            return redirect(url_for("auth.account"))
-    return _account_page(password_form=form, status=422)
+    return form_flow(
+        form,
+        lambda: services.change_password(
+            current_user, form.current.data, form.password.data, form.confirm.data
+        ),
+        render=lambda: _account_page(password_form=form),
+        message=_("Your password has been changed. Your other sessions have been signed out."),
+        done=lambda _result: redirect(url_for("auth.account")),
+    )
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])

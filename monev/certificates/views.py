@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,12 +12,24 @@ from monev.certificates.models import KINDS, Certificate
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
+from monev.core.views import (
+    INVALID,
+    attempt,
+    button_action,
+    discard_changes,
+    form_flow,
+    load_event,
+    see_other,
+    wants_fragment,
+)
+from monev.core.views import download as send_download
 from monev.events import queries as event_queries
-from monev.extensions import db, htmx
+from monev.extensions import db
 from monev.pdf.rendering import data_uri
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 @bp.app_template_global()
@@ -34,10 +46,6 @@ def my_certificates() -> list[dict]:
         }
         for c in services.for_user(current_user)
     ]
-
-
-def _event(slug: str):
-    return event_queries.get_by_slug(slug) or abort(404)
 
 
 def _certificate(certificate_id: int) -> Certificate:
@@ -78,44 +86,42 @@ def _stored_images(event) -> dict:
     }
 
 
-def _index_page(event, settings_form=None, status=200, preview=None):
-    return (
-        render_template(
-            "certificates/admin.html",
-            event=event,
-            certificates=services.for_event(event),
-            kinds=KINDS,
-            issue_form=IssueForm(),
-            reason_form=ReasonForm(),
-            settings_form=settings_form or _settings_form(event),
-            stored=_stored_images(event),
-            preview=preview,
-        ),
-        status,
+def _index_page(event, settings_form=None, preview=None):
+    return render_template(
+        "certificates/admin.html",
+        event=event,
+        certificates=services.for_event(event),
+        kinds=KINDS,
+        issue_form=IssueForm(),
+        reason_form=ReasonForm(),
+        settings_form=settings_form or _settings_form(event),
+        stored=_stored_images(event),
+        preview=preview,
     )
 
 
+def _admin_url(event) -> str:
+    return url_for("certificates.admin_index", slug=event.slug)
+
+
 @bp.route("/admin/events/<slug>/certificates")
-def admin_index(slug):
-    return _index_page(_event(slug))
+def admin_index(event):
+    return _index_page(event)
 
 
 @bp.route("/admin/events/<slug>/certificates/issue", methods=["POST"])
-def issue(slug):
-    event = _event(slug)
+def issue(event):
     form = IssueForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        created = services.issue(event, form.kind.data, actor=current_user)
-    except ServiceError as error:
+    created, error = attempt(lambda: services.issue(event, form.kind.data, actor=current_user))
+    if error is not None:
         flash(error.message, "error")
+    elif created:
+        flash(_("%(num)d certificates issued.", num=len(created)), "success")
     else:
-        if created:
-            flash(_("%(num)d certificates issued.", num=len(created)), "success")
-        else:
-            flash(_("Nothing to issue: every certificate of this kind exists already."), "info")
-    return redirect(url_for("certificates.admin_index", slug=event.slug), 303)
+        flash(_("Nothing to issue: every certificate of this kind exists already."), "info")
+    return see_other(_admin_url(event))
 
 
 def _uploads(form: SettingsForm) -> tuple[object, dict[int, object]]:
@@ -134,56 +140,43 @@ def _uploads(form: SettingsForm) -> tuple[object, dict[int, object]]:
 
 
 @bp.route("/admin/events/<slug>/certificates/settings", methods=["POST"])
-def settings(slug):
-    event = _event(slug)
+def settings(event):
     form = SettingsForm()
-    if form.validate_on_submit():
+
+    def save():
         background, signatures = _uploads(form)
-        try:
-            services.save_settings(
-                event, form.data, background=background, signatures=signatures, actor=current_user
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            _attach_settings_error(form, error)
-            return _index_page(event, form, error.status if error.status != 400 else 422)
-        flash(_("Certificate settings saved."), "success")
-        return redirect(url_for("certificates.admin_index", slug=event.slug) + "#design", 303)
-    return _index_page(event, form, 422)
+        services.save_settings(
+            event, form.data, background=background, signatures=signatures, actor=current_user
+        )
 
-
-def _attach_settings_error(form: SettingsForm, error: ServiceError) -> None:
-    """Put a refusal beside its field, including a signatory row's signature input."""
-    if error.field and error.field.startswith("signatories-"):
-        _, index, name = error.field.split("-", 2)
-        field = form.signatories.entries[int(index)].form[name.replace("-", "_")]
-        field.errors = [*field.errors, error.message]
-        return
-    attach_error(form, error)
+    return form_flow(
+        form,
+        save,
+        render=lambda: _index_page(event, form),
+        message=_("Certificate settings saved."),
+        done=lambda _result: see_other(_admin_url(event) + "#design"),
+    )
 
 
 @bp.route("/admin/events/<slug>/certificates/preview", methods=["POST"])
-def preview(slug):
+def preview(event):
     """The certificate as it would look with the form's (unsaved) values: an image drawn by
     the code that makes the PDFs. A fragment for htmx; the whole page without JavaScript."""
-    event = _event(slug)
     form = SettingsForm()
-    image = None
-    status = 200
+    discard_changes()  # a preview never changes anything
+    image, status = None, INVALID
     if form.validate_on_submit():
-        try:
-            picture = services.preview_png(event, form.data, form.preview_kind.data or "winner")
-            image = data_uri(picture, "image/jpeg")
-        except ServiceError as error:
-            _attach_settings_error(form, error)
-            status = 422
-    else:
-        status = 422
-    db.session.rollback()  # a preview never changes anything
+        picture, error = attempt(
+            lambda: services.preview_png(event, form.data, form.preview_kind.data or "winner")
+        )
+        if error is None:
+            image, status = data_uri(picture, "image/jpeg"), 200
+        else:
+            attach_error(form, error)
     preview = {"image": image, "errors": _error_list(form)}
-    if htmx:
+    if wants_fragment():
         return render_template("certificates/_preview.html", preview=preview), status
-    return _index_page(event, form, status, preview=preview)
+    return _index_page(event, form, preview=preview), status
 
 
 def _error_list(form) -> list[str]:
@@ -202,16 +195,17 @@ def _error_list(form) -> list[str]:
 def _reason_action(certificate_id: int, action):
     cert = _certificate(certificate_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        flash(_("Give the reason for revoking."), "error")
-    else:
-        try:
-            action(cert, form.reason.data, actor=current_user)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
-            flash(_("Done: the certificate's status is shown on its verification page."), "success")
-    return redirect(url_for("certificates.admin_index", slug=cert.event.slug), 303)
+
+    def act():
+        if not form.validate_on_submit():
+            raise ServiceError(_("Give the reason for revoking."))
+        action(cert, form.reason.data, actor=current_user)
+
+    return button_action(
+        act,
+        to=_admin_url(cert.event),
+        message=_("Done: the certificate's status is shown on its verification page."),
+    )
 
 
 @bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
@@ -232,10 +226,7 @@ def download(certificate_id):
         abort(403)
     if cert.revoked_at is not None and current_user.role != access.ADMIN:
         abort(404)
-    response = make_response(services.pdf(cert))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{services.filename(cert)}"'
-    return response
+    return send_download(services.pdf(cert), services.filename(cert), "application/pdf")
 
 
 @bp.route("/verify/<code>")

@@ -6,23 +6,49 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from wtforms.fields import FieldList, FormField
 from wtforms.fields.choices import SelectChoice
 
 from monev.core.errors import ServiceError
 
 
 def attach_error(form, error: ServiceError) -> None:
-    """Show a service's refusal beside its field, or at the top of the form."""
-    field = getattr(form, error.field, None) if error.field else None
+    """Show a service's refusal beside its field, or at the top of the form. ``error.field``
+    is a field's name in the form, or the full name of a field in a list of sub-forms
+    (``signatories-0-signature``)."""
+    field = _field_named(form, error.field) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
 
 
+def _field_named(form, name: str):
+    field = getattr(form, name, None)
+    if field is not None:
+        return field
+    for candidate in _all_fields(form):
+        if candidate.name == name:
+            return candidate
+    return None
+
+
+def _all_fields(fields):
+    """Every field of a form, including those of its field lists and sub-forms."""
+    for field in fields:
+        yield field
+        if isinstance(field, FieldList | FormField):
+            yield from _all_fields(field)
+
+
 def keep_changes_on_error() -> None:
     """Commit what this request recorded even though it answers with an error status."""
     g.commit_on_error = True
+
+
+def form_data(form) -> dict:
+    """Every field's value by name, without the CSRF token (what a service is given)."""
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
 
 
 TOO_LONG = _l("Use at most %(max)d characters.")

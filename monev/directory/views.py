@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.errors import ServiceError
-from monev.core.forms import attach_error, choices
+from monev.core.forms import choices, form_data
+from monev.core.views import form_flow, page_or_fragment
 from monev.directory import queries, services
 from monev.directory.forms import KimForm
-from monev.extensions import htmx
 from monev.regions import queries as region_queries
 
 bp = Blueprint("directory", __name__, url_prefix="/kim")
@@ -44,10 +43,14 @@ def index():
     district_id = _district_filter()
     page = queries.search_kims(q, district_id, page_no)
     districts = region_queries.districts() if current_user.role == access.ADMIN else []
-    template = (
-        "directory/_rows.html" if htmx and htmx.target == "kim-results" else "directory/index.html"
+    return page_or_fragment(
+        "directory/index.html",
+        {"kim-results": "directory/_rows.html"},
+        page=page,
+        q=q,
+        district_id=district_id,
+        districts=districts,
     )
-    return render_template(template, page=page, q=q, district_id=district_id, districts=districts)
 
 
 def _form_choices(form: KimForm) -> None:
@@ -62,7 +65,7 @@ def _form_choices(form: KimForm) -> None:
 
 
 def _form_data(form: KimForm) -> dict:
-    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data = form_data(form)
     if current_user.role == access.OPERATOR:
         data["district_id"] = current_user.district_id
     return data
@@ -72,21 +75,14 @@ def _form_data(form: KimForm) -> dict:
 def create():
     form = KimForm()
     _form_choices(form)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            kim = services.create_kim(current_user, _form_data(form))
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            flash(_("KIM %(name)s has been added.", name=kim.name), "success")
-            return redirect(url_for("directory.detail", kim_id=kim.id))
-    elif form.is_submitted():
-        status = 422
-    return (
-        render_template("directory/form.html", form=form, kim=None, district=current_user.district),
-        status,
+    return form_flow(
+        form,
+        lambda: services.create_kim(current_user, _form_data(form)),
+        render=lambda: render_template(
+            "directory/form.html", form=form, kim=None, district=current_user.district
+        ),
+        message=lambda kim: _("KIM %(name)s has been added.", name=kim.name),
+        done=lambda kim: redirect(url_for("directory.detail", kim_id=kim.id)),
     )
 
 
@@ -107,16 +103,12 @@ def edit(kim_id: int):
         form.village.data = kim.village.name if kim.village else ""
         form.village_kind.data = kim.village.kind if kim.village else "desa"
         form.social_links.data = "\n".join(kim.social_links or [])
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_kim(current_user, kim, _form_data(form))
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            flash(_("The KIM profile has been saved."), "success")
-            return redirect(url_for("directory.detail", kim_id=kim.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("directory/form.html", form=form, kim=kim, district=kim.district), status
+    return form_flow(
+        form,
+        lambda: services.update_kim(current_user, kim, _form_data(form)),
+        render=lambda: render_template(
+            "directory/form.html", form=form, kim=kim, district=kim.district
+        ),
+        message=_("The KIM profile has been saved."),
+        done=lambda _result: redirect(url_for("directory.detail", kim_id=kim.id)),
+    )

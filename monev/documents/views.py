@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
+from monev.core.views import download, load_event
 from monev.documents import queries, services
 from monev.events import queries as event_queries
 from monev.results import queries as result_queries
 
 bp = Blueprint("documents", __name__)
 access.blueprint_roles(bp, access.ADMIN)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 @bp.app_template_global()
@@ -30,26 +32,17 @@ def my_rapor() -> list[dict]:
     ]
 
 
-def _event(slug: str):
-    return event_queries.get_by_slug(slug) or abort(404)
-
-
 def _unavailable(event):
     message = _("The documents are made from the published results: publish the results first.")
     return render_template("documents/unavailable.html", event=event, message=message), 404
 
 
 def _pdf(content: bytes, name: str):
-    response = make_response(content)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(content, name, "application/pdf")
 
 
 @bp.route("/admin/events/<slug>/documents")
-def admin_index(slug):
-    event = _event(slug)
+def admin_index(event):
     published = result_queries.latest(event.id)
     categories = []
     if published is not None:
@@ -80,8 +73,7 @@ def _published(view):
     its documents come after publication."""
 
     @wraps(view)
-    def wrapper(slug, **kwargs):
-        event = _event(slug)
+    def wrapper(event, **kwargs):
         published = result_queries.latest(event.id)
         if published is None:
             return _unavailable(event)
@@ -121,9 +113,8 @@ def rapor(event, published, entry_id):
 
 @bp.route("/my/documents/<slug>/rapor.pdf")
 @access.roles(access.KIM)
-def kim_rapor(slug):
+def kim_rapor(event):
     """The signed-in KIM's own rapor: its accepted entry in the event, after publication."""
-    event = _event(slug)
     entry = result_queries.kim_entry(event.id, current_user.kim_id)
     published = result_queries.latest(event.id)
     if entry is None or published is None:

@@ -13,7 +13,7 @@ from monev.judging.paper_import import (
     apply_upload,
     preview_upload,
 )
-from monev.judging.paper_template import build_template, printable_form, template_response
+from monev.judging.paper_template import XLSX, build_template, printable_form, template_file
 
 __all__ = [
     "Applied",
@@ -21,9 +21,10 @@ __all__ = [
     "Change",
     "ImportRefused",
     "Preview",
+    "XLSX",
     "apply_upload",
     "build_template",
     "preview_upload",
     "printable_form",
-    "template_response",
+    "template_file",
 ]

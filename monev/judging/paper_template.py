@@ -49,7 +49,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # --- printable form -----------------------------------------------------------------------
 
 
-def printable_form(event: Event, stage: Stage, entry: Entry, *, label: str, judge: User | None):
+def printable_form(
+    event: Event, stage: Stage, entry: Entry, *, label: str, judge: User | None
+) -> tuple[bytes, str]:
     """A blank score form for one entry: criteria, level descriptors, boxes for the score
     and the comment, signature lines. A PDF rendered by WeasyPrint from plain values with
     the locked-down fetcher of ``monev.pdf.rendering``; without WeasyPrint, the
@@ -89,12 +91,7 @@ def printable_form(event: Event, stage: Stage, entry: Entry, *, label: str, judg
     }
     css = Path(current_app.static_folder, "css", "paper-form.css").read_text()
     pdf = render_pdf("judging/paper_form.html", {**context, "inline_css": css})
-    name = f"formulir-{event.slug}-{stage.key}-{entry.code}.pdf"
-    return current_app.response_class(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return pdf, f"formulir-{event.slug}-{stage.key}-{entry.code}.pdf"
 
 
 def _level(value) -> str:
@@ -165,10 +162,6 @@ def build_template(event: Event, stage: Stage) -> bytes:
     return out.getvalue()
 
 
-def template_response(event: Event, stage: Stage):
-    name = f"nilai-kertas-{event.slug}-{stage.key}.xlsx"
-    return current_app.response_class(
-        build_template(event, stage),
-        mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+def template_file(event: Event, stage: Stage) -> tuple[bytes, str]:
+    """The Excel template of ``stage`` and its file name."""
+    return build_template(event, stage), f"nilai-kertas-{event.slug}-{stage.key}.xlsx"

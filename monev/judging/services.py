@@ -39,9 +39,6 @@ from monev.judging.sheets import (
     write_scores,
 )
 
-# The views' name for format_moment (kept while they are rewritten).
-_when = format_moment
-
 __all__ = [
     "COMMENT_MAX",
     "REASON_MAX",

@@ -1,22 +1,26 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from monev.core import access
 from monev.core.timezones import label, to_local
+from monev.core.views import download, load_event
 from monev.directory import queries as directory_queries
 from monev.entries.nominations import queries as entry_queries
 from monev.entries.workspace import queries as submission_queries
 from monev.entries.workspace.services import STATUS_LABELS
 from monev.events import logo as logo_module
 from monev.events import queries as event_queries
+from monev.events.models import Event
 from monev.extensions import db
 from monev.judging.queries import judge_progress
 
 bp = Blueprint("public", __name__)
 access.blueprint_roles(bp)  # public
+# An event is not public until it leaves draft.
+load_event(bp, lookup=event_queries.get_by_slug, drafts_for=())
 
 
 @bp.route("/")
@@ -46,34 +50,24 @@ def healthz():
 
 
 @bp.route("/events/<slug>")
-def event(slug: str):
+def event(event: Event):
     """Public page of an event: timeline, finalists once nominations close."""
-    from flask import abort
-
-    ev = event_queries.get_by_slug(slug)
-    if ev is None or ev.status == "draft":
-        abort(404)
-    finalists = event_queries.finalists_by_district(ev.id) if ev.at_least("submission") else []
+    finalists = (
+        event_queries.finalists_by_district(event.id) if event.at_least("submission") else []
+    )
     return render_template(
         "public/event.html",
-        event=ev,
+        event=event,
         finalists=finalists,
         to_local=to_local,
-        tz_label=label(ev.timezone),
+        tz_label=label(event.timezone),
     )
 
 
 @bp.route("/events/<slug>/logo")
-def event_logo(slug: str):
-    from flask import abort, make_response
-
-    ev = event_queries.get_by_slug(slug)
-    found = logo_module.logo_bytes(ev) if ev is not None and ev.status != "draft" else None
+def event_logo(event: Event):
+    found = logo_module.logo_bytes(event)
     if found is None:
         abort(404)
     data, mime = found
-    response = make_response(data)
-    response.headers["Content-Type"] = mime
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return download(data, f"{event.slug}-logo", mime, inline=True, max_age=3600)

@@ -16,7 +16,6 @@ from threading import Lock
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -29,10 +28,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.errors import ServiceError
-from monev.core.forms import EmptyForm, attach_error, choices
+from monev.core.forms import choices
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
+from monev.core.views import attempt, checked_post, download, form_flow, load_event
 from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.results import exports, objections, pages, queries, services
@@ -46,16 +45,15 @@ from monev.results.forms import (
 
 bp = Blueprint("results", __name__, url_prefix="/admin/events/<slug>/results")
 access.blueprint_roles(bp, access.ADMIN)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 public_bp = Blueprint("results_public", __name__, url_prefix="/events/<slug>/results")
 access.blueprint_roles(public_bp)  # public: reads published snapshots only
+load_event(public_bp, lookup=queries.event_by_slug)  # the event alone: pages read snapshots
 
 kim_bp = Blueprint("results_kim", __name__, url_prefix="/my/results/<slug>")
 access.blueprint_roles(kim_bp, access.KIM)  # a finalist KIM: provisional results, objections
-
-
-def _event(slug: str) -> Event:
-    return event_queries.get_by_slug(slug) or abort(404)
+load_event(kim_bp, lookup=queries.event_by_slug)
 
 
 # --- admin --------------------------------------------------------------------------------
@@ -78,7 +76,7 @@ def _versions_with_changes(history) -> list[tuple]:
     return out
 
 
-def _index_page(event: Event, form: PublishForm | None = None, status: int = 200, **forms):
+def _index_page(event: Event, form: PublishForm | None = None, **forms):
     computed = services.compute(event)
     view = pages.admin_results(computed) if computed.results else None
     history = queries.versions(event.id)
@@ -88,20 +86,17 @@ def _index_page(event: Event, form: PublishForm | None = None, status: int = 200
         pending = [
             pages.describe_change(c) for c in services.snapshot_changes(history[0].snapshot, live)
         ]
-    return (
-        render_template(
-            "results/index.html",
-            event=event,
-            computed=computed,
-            view=view,
-            versions=_versions_with_changes(history),
-            pending=pending,
-            unfinished=services.unfinished_sheets(computed.data),
-            can_publish=event.status in services.PUBLISHABLE,
-            form=form or PublishForm(formdata=None),
-            **_jury_context(event, computed, forms),
-        ),
-        status,
+    return render_template(
+        "results/index.html",
+        event=event,
+        computed=computed,
+        view=view,
+        versions=_versions_with_changes(history),
+        pending=pending,
+        unfinished=services.unfinished_sheets(computed.data),
+        can_publish=event.status in services.PUBLISHABLE,
+        form=form or PublishForm(formdata=None),
+        **_jury_context(event, computed, forms),
     )
 
 
@@ -130,107 +125,98 @@ def _jury_context(event: Event, computed, forms: dict) -> dict:
 # --- special awards, provisional results, objections --------------------------------------
 
 
+def _back_to(event: Event, anchor: str | None = None):
+    return lambda _result: redirect(url_for("results.index", slug=event.slug, _anchor=anchor))
+
+
 @bp.route("/special-awards", methods=["POST"])
-def add_special_award(slug: str):
-    event = _event(slug)
+def add_special_award(event: Event):
     form = SpecialAwardForm()
     form.entry_id.choices = []
-    if not form.validate_on_submit():
-        return _index_page(event, status=422, award_form=form)
-    try:
-        services.add_special_award(
+    return form_flow(
+        form,
+        lambda: services.add_special_award(
             event,
             entry_id=form.entry_id.data,
             title=form.title.data,
             justification=form.justification.data,
             actor=current_user,
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _index_page(event, status=error.status, award_form=form)
-    flash(_("The special award is recorded; it is published with the next version."), "success")
-    return redirect(url_for("results.index", slug=slug, _anchor="special-awards"))
+        ),
+        render=lambda: _index_page(event, award_form=form),
+        message=_("The special award is recorded; it is published with the next version."),
+        done=_back_to(event, "special-awards"),
+    )
 
 
 @bp.route("/special-awards/<int:award_id>/delete", methods=["POST"])
-def remove_special_award(slug: str, award_id: int):
-    event = _event(slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        services.remove_special_award(event, award_id)
-    except ServiceError as error:
+@checked_post
+def remove_special_award(event: Event, award_id: int):
+    _removed, error = attempt(lambda: services.remove_special_award(event, award_id))
+    if error is not None:
         abort(error.status)
     flash(_("The special award is withdrawn."), "success")
-    return redirect(url_for("results.index", slug=slug, _anchor="special-awards"))
+    return redirect(url_for("results.index", slug=event.slug, _anchor="special-awards"))
 
 
 @bp.route("/provisional", methods=["POST"])
-def announce(slug: str):
-    event = _event(slug)
+def announce(event: Event):
     form = AnnounceForm()
-    if not form.validate_on_submit():
-        return _index_page(event, status=422, announce_form=form)
-    try:
-        objections.announce(
+    return form_flow(
+        form,
+        lambda: objections.announce(
             event, closes_at=to_utc(form.closes_at.data, event.timezone), actor=current_user
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _index_page(event, status=error.status, announce_form=form)
-    flash(_("The provisional results are announced to the finalists."), "success")
-    return redirect(url_for("results.index", slug=slug, _anchor="objections"))
+        ),
+        render=lambda: _index_page(event, announce_form=form),
+        message=_("The provisional results are announced to the finalists."),
+        done=_back_to(event, "objections"),
+    )
 
 
 @bp.route("/objections/<int:objection_id>", methods=["POST"])
-def resolve(slug: str, objection_id: int):
-    event = _event(slug)
+def resolve(event: Event, objection_id: int):
     form = ResolveForm(prefix=f"o{objection_id}")
-    if not form.validate_on_submit():
-        return _index_page(event, status=422, resolve_forms={objection_id: form})
-    try:
-        objections.resolve_objection(
+    return form_flow(
+        form,
+        lambda: objections.resolve_objection(
             event,
             objection_id,
             decision=form.decision.data,
             note=form.note.data,
             reopen=form.reopen.data,
             admin=current_user,
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _index_page(event, status=error.status, resolve_forms={objection_id: form})
-    flash(_("The objection is resolved; the KIM sees the decision."), "success")
-    return redirect(url_for("results.index", slug=slug, _anchor="objections"))
+        ),
+        render=lambda: _index_page(event, resolve_forms={objection_id: form}),
+        message=_("The objection is resolved; the KIM sees the decision."),
+        done=_back_to(event, "objections"),
+    )
 
 
 @bp.route("/")
-def index(slug: str):
-    return _index_page(_event(slug))
+def index(event: Event):
+    return _index_page(event)
+
+
+def _published_message(published) -> str:
+    if published.version == 1:
+        return _("The results are published.")
+    return _("Correction published as version %(v)d.", v=published.version)
 
 
 @bp.route("/publish", methods=["POST"])
-def publish(slug: str):
-    event = _event(slug)
+def publish(event: Event):
     form = PublishForm()
-    if not form.validate_on_submit():
-        return _index_page(event, form, 422)
-    try:
-        published = services.publish(event, reason=form.reason.data, actor=current_user)
-    except ServiceError as error:
-        attach_error(form, error)
-        return _index_page(event, form, error.status)
-    if published.version == 1:
-        flash(_("The results are published."), "success")
-    else:
-        flash(_("Correction published as version %(v)d.", v=published.version), "success")
-    return redirect(url_for("results.index", slug=event.slug))
+    return form_flow(
+        form,
+        lambda: services.publish(event, actor=current_user, reason=form.reason.data),
+        render=lambda: _index_page(event, form),
+        message=_published_message,
+        done=_back_to(event),
+    )
 
 
 @bp.route("/entries/<int:entry_id>")
-def entry(slug: str, entry_id: int):
+def entry(event: Event, entry_id: int):
     """One entry's full set of sheets: every judge's criterion scores and comments."""
-    event = _event(slug)
     computed = services.compute(event, fairness=False)
     data = computed.data
     found = next((e for e in data.entries if e.id == entry_id), None)
@@ -274,13 +260,12 @@ def entry(slug: str, entry_id: int):
 
 
 @bp.route("/recap.xlsx")
-def export_excel(slug: str):
-    event = _event(slug)
+def export_excel(event: Event):
     computed = services.compute(event, fairness=False)
     if computed.results is None:
         flash(computed.problem, "error")
-        return redirect(url_for("results.index", slug=slug))
-    return _download(
+        return redirect(url_for("results.index", slug=event.slug))
+    return download(
         exports.recap_workbook(computed),
         f"rekap-nilai-{event.slug}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -288,20 +273,13 @@ def export_excel(slug: str):
 
 
 @bp.route("/scores.csv")
-def export_csv(slug: str):
-    event = _event(slug)
+def export_csv(event: Event):
     computed = services.compute(event, fairness=False)
-    return _download(
+    return download(
         exports.scores_csv(computed).encode("utf-8"),
         f"nilai-{event.slug}.csv",
         "text/csv; charset=utf-8",
     )
-
-
-def _download(body: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # --- public -------------------------------------------------------------------------------
@@ -350,8 +328,7 @@ class _LRU:
                 self.items.popitem(last=False)
 
 
-def _public_page(slug: str, category_key: str | None, number: int | None = None):
-    event = queries.event_by_slug(slug) or abort(404)
+def _public_page(event: Event, category_key: str | None, number: int | None = None):
     history = queries.version_list(event.id)  # snapshots deferred
     if not history:
         abort(404)
@@ -372,71 +349,67 @@ def _public_page(slug: str, category_key: str | None, number: int | None = None)
 
 
 @public_bp.route("")
-def public_index(slug: str):
-    return _public_page(slug, None)
+def public_index(event: Event):
+    return _public_page(event, None)
 
 
 @public_bp.route("/<category_key>")
-def public_category(slug: str, category_key: str):
-    return _public_page(slug, category_key)
+def public_category(event: Event, category_key: str):
+    return _public_page(event, category_key)
 
 
 @public_bp.route("/versions/<int:version>")
-def public_version(slug: str, version: int):
-    return _public_page(slug, None, version)
+def public_version(event: Event, version: int):
+    return _public_page(event, None, version)
 
 
 # --- finalist KIMs ------------------------------------------------------------------------
 
 
-def _kim_page(slug: str, form: ObjectionForm | None = None, status: int = 200):
-    event = queries.event_by_slug(slug) or abort(404)
-    entry = queries.kim_entry(event.id, current_user.kim_id) or abort(404)
+def _kim_entry(event: Event):
+    return queries.kim_entry(event.id, current_user.kim_id) or abort(404)
+
+
+def _kim_page(event: Event, entry, form: ObjectionForm | None = None):
     provisional = queries.latest_provisional(event.id)
     view = None
     if provisional is not None:
         view = pages.public_results(provisional.snapshot)
-    return (
-        render_template(
-            "results/kim.html",
-            event=event,
-            entry=entry,
-            provisional=provisional,
-            view=view,
-            window_open=objections.window_open(event, provisional),
-            published=event.status in ("published", "archived"),
-            objections=queries.objections(event.id, entry.id),
-            form=form or ObjectionForm(formdata=None),
-            to_local=to_local,
-            tz_label=tz_label(event.timezone),
-        ),
-        status,
+    return render_template(
+        "results/kim.html",
+        event=event,
+        entry=entry,
+        provisional=provisional,
+        view=view,
+        window_open=objections.window_open(event, provisional),
+        published=event.status in ("published", "archived"),
+        objections=queries.objections(event.id, entry.id),
+        form=form or ObjectionForm(formdata=None),
+        to_local=to_local,
+        tz_label=tz_label(event.timezone),
     )
 
 
 @kim_bp.route("")
-def kim_index(slug: str):
+def kim_index(event: Event):
     """The finalist's view: provisional results, the objection window, its objections."""
-    return _kim_page(slug)
+    return _kim_page(event, _kim_entry(event))
 
 
 @kim_bp.route("/objections", methods=["POST"])
-def kim_object(slug: str):
-    event = queries.event_by_slug(slug) or abort(404)
-    entry = queries.kim_entry(event.id, current_user.kim_id) or abort(404)
+def kim_object(event: Event):
+    entry = _kim_entry(event)
     form = ObjectionForm()
-    if not form.validate_on_submit():
-        return _kim_page(slug, form, 422)
-    try:
-        objections.file_objection(
+    return form_flow(
+        form,
+        lambda: objections.file_objection(
             event,
             entry,
             reason=form.reason.data,
             evidence_url=form.evidence_url.data,
             user=current_user,
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _kim_page(slug, form, error.status)
-    flash(_("Your objection is filed; the organiser will answer it here."), "success")
-    return redirect(url_for("results_kim.kim_index", slug=slug))
+        ),
+        render=lambda: _kim_page(event, entry, form),
+        message=_("Your objection is filed; the organiser will answer it here."),
+        done=lambda _result: redirect(url_for("results_kim.kim_index", slug=event.slug)),
+    )

@@ -18,8 +18,16 @@ from flask_babel import gettext as _
 
 from monev.core import access
 from monev.core.errors import ServiceError
-from monev.core.forms import EmptyForm, attach_error
+from monev.core.forms import EmptyForm, form_data
 from monev.core.templating import number
+from monev.core.views import (
+    attempt,
+    button_action,
+    form_flow,
+    load_event,
+    page_or_fragment,
+    see_other,
+)
 from monev.events import queries as event_queries
 from monev.events.forms import AspectForm, CriterionForm
 from monev.events.models import Event, Stage
@@ -31,10 +39,7 @@ from monev.rubrics.validation import rubric_problems
 
 bp = Blueprint("rubrics", __name__, url_prefix="/admin/events/<slug>/rubric")
 access.blueprint_roles(bp, access.ADMIN)
-
-
-def _event(slug: str) -> Event:
-    return event_queries.get_by_slug(slug) or abort(404)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
 def _owned(model, item_id: int, event: Event):
@@ -80,7 +85,7 @@ def _changed(event: Event, stage: Stage, anchor: str, message: str | None = None
         return response
     if message:
         flash(message, "success")
-    return redirect(url_for("rubrics.index", slug=event.slug) + f"#{anchor}", code=303)
+    return see_other(url_for("rubrics.index", slug=event.slug) + f"#{anchor}")
 
 
 def _refused(event: Event, error: ServiceError):
@@ -92,152 +97,145 @@ def _refused(event: Event, error: ServiceError):
         response.headers["HX-Reswap"] = "innerHTML"
         return response
     flash(error.message, "error")
-    return redirect(url_for("rubrics.index", slug=event.slug), code=303)
+    return see_other(url_for("rubrics.index", slug=event.slug))
+
+
+def _act(event: Event, action, stage: Stage, anchor, message: str | None = None):
+    """Run a builder action: the changed stage, or the refusal (see :func:`_changed`)."""
+    result, error = attempt(action)
+    if error is not None:
+        return _refused(event, error)
+    return _changed(event, stage, anchor(result) if callable(anchor) else anchor, message)
 
 
 @bp.route("/")
-def index(slug: str):
-    event = _event(slug)
+def index(event: Event):
     others = [e for e in event_queries.all_events() if e.id != event.id]
-    copy_form = EmptyForm(formdata=None)
     return render_template(
         "rubrics/index.html",
         event=event,
         grouped=queries.aspects_by_stage(event),
         summary=_summary(event),
         others=others,
-        copy_form=copy_form,
+        copy_form=EmptyForm(formdata=None),
         post_form=EmptyForm(formdata=None),
         aspect_form=AspectForm(formdata=None),
     )
 
 
 @bp.route("/summary")
-def summary(slug: str):
-    event = _event(slug)
+def summary(event: Event):
     return render_template("rubrics/_summary.html", event=event, summary=_summary(event))
 
 
 @bp.route("/stages/<int:stage_id>/aspects", methods=["POST"])
-def add_aspect(slug: str, stage_id: int):
-    event = _event(slug)
+def add_aspect(event: Event, stage_id: int):
     stage = _owned(Stage, stage_id, event)
     form = AspectForm()
-    try:
+
+    def add():
         if not form.validate_on_submit():
             raise ServiceError(" ".join(form.name.errors or [_("Give the aspect a name.")]))
-        aspect = services.save_aspect(stage, None, form.name.data)
-    except ServiceError as error:
-        return _refused(event, error)
-    return _changed(event, stage, f"aspect-{aspect.id}", _("Aspect added."))
+        return services.save_aspect(stage, None, form.name.data)
+
+    return _act(event, add, stage, lambda aspect: f"aspect-{aspect.id}", _("Aspect added."))
 
 
 @bp.route("/aspects/<int:aspect_id>", methods=["GET", "POST"])
-def edit_aspect(slug: str, aspect_id: int):
-    event = _event(slug)
+def edit_aspect(event: Event, aspect_id: int):
     aspect = _owned(Aspect, aspect_id, event)
     form = AspectForm(obj=aspect if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_aspect(aspect.stage, aspect, form.name.data)
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            return _changed(event, aspect.stage, f"aspect-{aspect.id}", _("Aspect renamed."))
-    elif form.is_submitted():
-        status = 422
-    template = "rubrics/_aspect_form.html" if htmx else "rubrics/aspect_form.html"
-    return render_template(template, event=event, aspect=aspect, form=form), status
-
-
-@bp.route("/aspects/<int:aspect_id>/delete", methods=["POST"])
-def delete_aspect(slug: str, aspect_id: int):
-    event = _event(slug)
-    aspect = _owned(Aspect, aspect_id, event)
-    stage = aspect.stage
-    try:
-        services.delete_aspect(aspect)
-    except ServiceError as error:
-        return _refused(event, error)
-    return _changed(event, stage, f"stage-{stage.id}", _("Aspect deleted."))
-
-
-@bp.route("/aspects/<int:aspect_id>/move", methods=["POST"])
-def move_aspect(slug: str, aspect_id: int):
-    event = _event(slug)
-    aspect = _owned(Aspect, aspect_id, event)
-    services.move(aspect, -1 if request.form.get("direction") == "up" else 1)
-    return _changed(event, aspect.stage, f"aspect-{aspect.id}")
-
-
-def _criterion_form_page(event, aspect, criterion, form, status):
-    template = "rubrics/_criterion_form.html" if htmx else "rubrics/criterion_form.html"
-    locked = services.structure_locked_reason(event, [criterion.id] if criterion else None)
-    return (
-        render_template(
-            template, event=event, aspect=aspect, criterion=criterion, form=form, locked=locked
+    return form_flow(
+        form,
+        lambda: services.save_aspect(aspect.stage, aspect, form.name.data),
+        render=lambda: page_or_fragment(
+            "rubrics/aspect_form.html",
+            "rubrics/_aspect_form.html",
+            event=event,
+            aspect=aspect,
+            form=form,
         ),
-        status,
+        done=lambda _result: _changed(
+            event, aspect.stage, f"aspect-{aspect.id}", _("Aspect renamed.")
+        ),
     )
 
 
-def _criterion_data(form: CriterionForm) -> dict:
-    return {name: f.data for name, f in form._fields.items() if name != "csrf_token"}
+@bp.route("/aspects/<int:aspect_id>/delete", methods=["POST"])
+def delete_aspect(event: Event, aspect_id: int):
+    aspect = _owned(Aspect, aspect_id, event)
+    return _delete(event, aspect, services.delete_aspect, _("Aspect deleted."))
+
+
+@bp.route("/aspects/<int:aspect_id>/move", methods=["POST"])
+def move_aspect(event: Event, aspect_id: int):
+    aspect = _owned(Aspect, aspect_id, event)
+    return _move(event, aspect, f"aspect-{aspect.id}")
+
+
+def _delete(event: Event, item, delete, message: str):
+    """Delete an aspect or a criterion; its stage comes back without it."""
+    stage = item.stage
+    return _act(event, lambda: delete(item), stage, f"stage-{stage.id}", message)
+
+
+def _move(event: Event, item, anchor: str):
+    """Move an aspect or a criterion one place up or down within its parent."""
+    services.move(item, -1 if request.form.get("direction") == "up" else 1)
+    return _changed(event, item.stage, anchor)
+
+
+def _criterion_form_page(event, aspect, criterion, form):
+    locked = services.structure_locked_reason(event, [criterion.id] if criterion else None)
+    return page_or_fragment(
+        "rubrics/criterion_form.html",
+        "rubrics/_criterion_form.html",
+        event=event,
+        aspect=aspect,
+        criterion=criterion,
+        form=form,
+        locked=locked,
+    )
 
 
 @bp.route("/aspects/<int:aspect_id>/criteria/new", methods=["GET", "POST"])
-def new_criterion(slug: str, aspect_id: int):
-    event = _event(slug)
+def new_criterion(event: Event, aspect_id: int):
     aspect = _owned(Aspect, aspect_id, event)
     form = CriterionForm()
     if request.method == "GET":
         form.key.data = f"c{len(queries.criterion_keys(event.id)) + 1}"
         form.min_score.data, form.max_score.data, form.step.data = "1", "10", "1"
-    status = 200
-    if form.validate_on_submit():
-        try:
-            criterion = services.save_criterion(aspect, None, _criterion_data(form))
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            return _changed(event, aspect.stage, f"criterion-{criterion.id}", _("Criterion added."))
-    elif form.is_submitted():
-        status = 422
-    return _criterion_form_page(event, aspect, None, form, status)
+    return form_flow(
+        form,
+        lambda: services.save_criterion(aspect, None, form_data(form)),
+        render=lambda: _criterion_form_page(event, aspect, None, form),
+        done=lambda criterion: _changed(
+            event, aspect.stage, f"criterion-{criterion.id}", _("Criterion added.")
+        ),
+    )
 
 
 @bp.route("/criteria/<int:criterion_id>", methods=["GET", "POST"])
-def edit_criterion(slug: str, criterion_id: int):
-    event = _event(slug)
+def edit_criterion(event: Event, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
     form = CriterionForm(obj=criterion if request.method == "GET" else None)
     if request.method == "GET":
         for name in ("weight", "min_score", "max_score", "step"):
             getattr(form, name).data = number(getattr(criterion, name))
         form.descriptors.data = services.descriptors_text(criterion.descriptors)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_criterion(criterion.aspect, criterion, _criterion_data(form))
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
-        else:
-            return _changed(
-                event, criterion.stage, f"criterion-{criterion.id}", _("Criterion saved.")
-            )
-    elif form.is_submitted():
-        status = 422
-    return _criterion_form_page(event, criterion.aspect, criterion, form, status)
+    return form_flow(
+        form,
+        lambda: services.save_criterion(criterion.aspect, criterion, form_data(form)),
+        render=lambda: _criterion_form_page(event, criterion.aspect, criterion, form),
+        done=lambda _result: _changed(
+            event, criterion.stage, f"criterion-{criterion.id}", _("Criterion saved.")
+        ),
+    )
 
 
 @bp.route("/criteria/<int:criterion_id>/row")
-def criterion_row(slug: str, criterion_id: int):
+def criterion_row(event: Event, criterion_id: int):
     """The read-only row again (the inline form's Cancel)."""
-    event = _event(slug)
     criterion = _owned(Criterion, criterion_id, event)
     if not htmx:
         return redirect(url_for("rubrics.index", slug=event.slug) + f"#criterion-{criterion.id}")
@@ -247,36 +245,28 @@ def criterion_row(slug: str, criterion_id: int):
 
 
 @bp.route("/criteria/<int:criterion_id>/delete", methods=["POST"])
-def delete_criterion(slug: str, criterion_id: int):
-    event = _event(slug)
+def delete_criterion(event: Event, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
-    stage = criterion.stage
-    try:
-        services.delete_criterion(criterion)
-    except ServiceError as error:
-        return _refused(event, error)
-    return _changed(event, stage, f"stage-{stage.id}", _("Criterion deleted."))
+    return _delete(event, criterion, services.delete_criterion, _("Criterion deleted."))
 
 
 @bp.route("/criteria/<int:criterion_id>/move", methods=["POST"])
-def move_criterion(slug: str, criterion_id: int):
-    event = _event(slug)
+def move_criterion(event: Event, criterion_id: int):
     criterion = _owned(Criterion, criterion_id, event)
-    services.move(criterion, -1 if request.form.get("direction") == "up" else 1)
-    return _changed(event, criterion.stage, f"criterion-{criterion.id}")
+    return _move(event, criterion, f"criterion-{criterion.id}")
 
 
 @bp.route("/copy", methods=["POST"])
-def copy(slug: str):
-    event = _event(slug)
+def copy(event: Event):
     source = event_queries.get_by_slug(request.form.get("source", ""))
-    if source is None or source.id == event.id:
-        flash(_("Choose the event to copy the rubric from."), "error")
-        return redirect(url_for("rubrics.index", slug=event.slug), code=303)
-    try:
-        copied = services.copy_rubric(source, event)
-    except ServiceError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("%(n)d criteria copied from %(event)s.", n=copied, event=source.title), "success")
-    return redirect(url_for("rubrics.index", slug=event.slug), code=303)
+
+    def copy_rubric() -> int:
+        if source is None or source.id == event.id:
+            raise ServiceError(_("Choose the event to copy the rubric from."))
+        return services.copy_rubric(source, event)
+
+    return button_action(
+        copy_rubric,
+        to=url_for("rubrics.index", slug=event.slug),
+        message=lambda n: _("%(n)d criteria copied from %(event)s.", n=n, event=source.title),
+    )

@@ -6,13 +6,22 @@ Operator pages live under /nominations/<slug>, the organiser's under
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.errors import ServiceError
-from monev.core.forms import EmptyForm, attach_error
+from monev.core.views import (
+    INVALID,
+    attempt,
+    checked_post,
+    form_flow,
+    load_event,
+    page_or_fragment,
+    see_other,
+    swap_in_place,
+    wants_fragment,
+)
 from monev.entries.models import NOMINATION_STATUSES
 from monev.entries.nominations import queries, services
 from monev.entries.nominations.forms import (
@@ -24,34 +33,21 @@ from monev.entries.nominations.forms import (
 from monev.events import queries as event_queries
 from monev.events import services as event_services
 from monev.events.models import Event
-from monev.extensions import htmx
 from monev.regions import queries as region_queries
 
 bp = Blueprint("nominations", __name__)
 access.blueprint_roles(bp, access.ADMIN)
+# A draft event is 404 for operators: not announced yet.
+load_event(bp, lookup=event_queries.get_by_slug)
 
 ENTRY_ID = f"<int(max={services.MAX_ID}):entry_id>"  # larger numbers are no row: 404
 HOME_PROVINCE = "64"  # Kalimantan Timur: the organiser's province, listed first
 
 
-def _event(slug: str) -> Event:
-    event = event_queries.get_by_slug(slug)
-    if event is None:
-        abort(404)
-    return event
-
-
-def _operator_event(slug: str) -> Event:
-    event = _event(slug)
-    if event.status == "draft":
-        abort(404)  # not announced yet
-    return event
-
-
 # --- operators ----------------------------------------------------------------------------
 
 
-def _district_page(event: Event, *, form=None, new_form=None, error=None, status=200):
+def _district_page(event: Event, *, form=None, new_form=None, error=None):
     district_id = current_user.district_id
     kims = queries.nominable_kims(event.id, district_id)
     form = form or NominateForm(formdata=None)
@@ -60,31 +56,28 @@ def _district_page(event: Event, *, form=None, new_form=None, error=None, status
     fill_choices(new_form, None, event.categories)
     quota = queries.quota_for(event.id, district_id)
     used = queries.used_places(event.id, district_id)
-    return (
-        render_template(
-            "nominations/district.html",
-            event=event,
-            district=current_user.district,
-            entries=queries.district_entries(event.id, district_id),
-            kims=kims,
-            quota=quota,
-            used=used,
-            is_open=event.status == "nomination",
-            form=form,
-            new_form=new_form,
-            error=error,
-        ),
-        status,
+    return render_template(
+        "nominations/district.html",
+        event=event,
+        district=current_user.district,
+        entries=queries.district_entries(event.id, district_id),
+        kims=kims,
+        quota=quota,
+        used=used,
+        is_open=event.status == "nomination",
+        form=form,
+        new_form=new_form,
+        error=error,
     )
 
 
 @bp.route("/nominations/<slug>")
 @access.roles(access.OPERATOR)
-def district(slug: str):
-    return _district_page(_operator_event(slug))
+def district(event: Event):
+    return _district_page(event)
 
 
-def _flash_nominated(result: services.Nomination) -> None:
+def _nominated(result: services.Nomination):
     entry = result.entry
     flash(
         _("%(kim)s has been nominated as %(code)s.", kim=entry.kim.name, code=entry.code), "success"
@@ -97,65 +90,55 @@ def _flash_nominated(result: services.Nomination) -> None:
             ),
             "info",
         )
+    return see_other(url_for("nominations.district", slug=entry.event.slug))
 
 
 @bp.route("/nominations/<slug>/nominate", methods=["POST"])
 @access.roles(access.OPERATOR)
-def nominate(slug: str):
-    event = _operator_event(slug)
+def nominate(event: Event):
     form = NominateForm()
-    if not form.validate_on_submit():
-        return _district_page(event, form=form, status=422)
-    try:
-        result = services.nominate(
+    return form_flow(
+        form,
+        lambda: services.nominate(
             current_user,
             event,
             form.kim_id.data,
             form.category_id.data,
             form.note.data,
             email=form.email.data,
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _district_page(event, form=form, status=error.status)
-    _flash_nominated(result)
-    return redirect(url_for("nominations.district", slug=event.slug), 303)
+        ),
+        render=lambda: _district_page(event, form=form),
+        done=_nominated,
+    )
 
 
 @bp.route("/nominations/<slug>/new-kim", methods=["POST"])
 @access.roles(access.OPERATOR)
-def nominate_new(slug: str):
-    event = _operator_event(slug)
+def nominate_new(event: Event):
     form = NewKimNominationForm(prefix="new")
-    if not form.validate_on_submit():
-        return _district_page(event, new_form=form, status=422)
-    try:
-        result = services.nominate_new_kim(
+    return form_flow(
+        form,
+        lambda: services.nominate_new_kim(
             current_user, event, form.kim_data(), form.category_id.data, form.note.data
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _district_page(event, new_form=form, status=error.status)
-    _flash_nominated(result)
-    return redirect(url_for("nominations.district", slug=event.slug), 303)
+        ),
+        render=lambda: _district_page(event, new_form=form),
+        done=_nominated,
+    )
 
 
 @bp.route(f"/nominations/<slug>/{ENTRY_ID}/withdraw", methods=["POST"])
 @access.roles(access.OPERATOR)
-def withdraw(slug: str, entry_id: int):
-    event = _operator_event(slug)
+@checked_post
+def withdraw(event: Event, entry_id: int):
     entry = queries.district_entry(event.id, current_user.district_id, entry_id)
     if entry is None:
         abort(404)  # another district's nomination does not exist for this operator
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     name = entry.kim.name
-    try:
-        services.withdraw(current_user, event, entry)
-    except ServiceError as error:
-        return _district_page(event, error=error.message, status=error.status)
+    _withdrawn, error = attempt(lambda: services.withdraw(current_user, event, entry))
+    if error is not None:
+        return _district_page(event, error=error.message), error.status
     flash(_("The nomination of %(kim)s has been withdrawn.", kim=name), "success")
-    return redirect(url_for("nominations.district", slug=event.slug), 303)
+    return see_other(url_for("nominations.district", slug=event.slug))
 
 
 # --- the organiser ------------------------------------------------------------------------
@@ -194,20 +177,20 @@ def _admin_context(event: Event, district_id, status, **extra) -> dict:
 
 
 @bp.route("/admin/events/<slug>/nominations")
-def admin_index(slug: str):
-    event = _event(slug)
+def admin_index(event: Event):
     district_id, status = _filters()
-    context = _admin_context(event, district_id, status)
-    if htmx and htmx.target == "nomination-results":
-        return render_template("nominations/_admin_results.html", **context)
-    if htmx and htmx.target == "district-summary":
-        return render_template("nominations/_district_summary.html", **context)
-    return render_template("nominations/admin.html", **context)
+    return page_or_fragment(
+        "nominations/admin.html",
+        {
+            "nomination-results": "nominations/_admin_results.html",
+            "district-summary": "nominations/_district_summary.html",
+        },
+        **_admin_context(event, district_id, status),
+    )
 
 
 @bp.route(f"/admin/events/<slug>/nominations/{ENTRY_ID}/decide", methods=["POST"])
-def decide(slug: str, entry_id: int):
-    event = _event(slug)
+def decide(event: Event, entry_id: int):
     entry = queries.event_entry(event.id, entry_id) or abort(404)
     form = DecisionForm()
     district_id, state = _filters()
@@ -215,15 +198,15 @@ def decide(slug: str, entry_id: int):
     status = 200
     if not form.validate_on_submit():
         error = " ".join(e for errors in form.errors.values() for e in errors)
-        status = 422
+        status = INVALID
     else:
-        try:
-            services.decide(event, entry, form.decision.data, form.note.data)
-        except ServiceError as exc:
-            error, status = exc.message, exc.status
-    if htmx:
-        # The row comes back in place; htmx swaps 422 answers only, so refusals use 422.
-        response = render_template(
+        _decided, refusal = attempt(
+            lambda: services.decide(event, entry, form.decision.data, form.note.data)
+        )
+        if refusal is not None:
+            error, status = refusal.message, refusal.status
+    if wants_fragment():  # the row comes back in place
+        html = render_template(
             "nominations/_entry_row.html",
             event=event,
             entry=entry,
@@ -232,9 +215,7 @@ def decide(slug: str, entry_id: int):
             row_notes={entry.id: form.note.data or ""},
             filter_args=_filter_args(district_id, state),
         )
-        if error:
-            return response, 422
-        return response, 200, {"HX-Trigger": "nominations-changed"}
+        return swap_in_place(html, refused=bool(error), trigger="nominations-changed")
     if error:
         context = _admin_context(
             event,
@@ -248,9 +229,8 @@ def decide(slug: str, entry_id: int):
         flash(_("%(kim)s has been accepted.", kim=entry.kim.name), "success")
     else:
         flash(_("%(kim)s has been rejected.", kim=entry.kim.name), "success")
-    return redirect(
-        url_for("nominations.admin_index", slug=event.slug, **_filter_args(district_id, state)),
-        303,
+    return see_other(
+        url_for("nominations.admin_index", slug=event.slug, **_filter_args(district_id, state))
     )
 
 
@@ -263,8 +243,8 @@ def _quota_districts(show_all: bool, current: dict[int, int]):
 
 
 @bp.route("/admin/events/<slug>/quotas", methods=["GET", "POST"])
-def quotas(slug: str):
-    event = _event(slug)
+@checked_post
+def quotas(event: Event):
     show_all = bool(request.values.get("all"))
     current = queries.quota_values(event.id)
     districts = _quota_districts(show_all, current)
@@ -273,8 +253,6 @@ def quotas(slug: str):
     error = None
     status = 200
     if request.method == "POST":
-        if not EmptyForm().validate_on_submit():
-            abort(400)
         parsed: dict[int, int] = {}
         for d in districts:
             raw = (request.form.get(f"quota-{d.id}") or "").strip()
@@ -286,17 +264,15 @@ def quotas(slug: str):
             else:
                 field_errors[d.id] = _("Enter a whole number from 0 to 100.")
         if field_errors:
-            error, status = _("Please correct the marked fields."), 422
+            error, status = _("Please correct the marked fields."), INVALID
         else:
-            try:
-                event_services.set_quotas(event, parsed)
-            except ServiceError as exc:
-                error, status = exc.message, exc.status
-                field_errors = {k: exc.message for k, v in parsed.items() if not 0 <= v <= 100}
-            else:
+            _saved, refusal = attempt(lambda: event_services.set_quotas(event, parsed))
+            if refusal is None:
                 flash(_("The quotas have been saved."), "success")
                 args = {"all": 1} if show_all else {}
-                return redirect(url_for("nominations.quotas", slug=event.slug, **args), 303)
+                return see_other(url_for("nominations.quotas", slug=event.slug, **args))
+            error, status = refusal.message, refusal.status
+            field_errors = {k: refusal.message for k, v in parsed.items() if not 0 <= v <= 100}
     return (
         render_template(
             "nominations/quotas.html",

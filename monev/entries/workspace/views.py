@@ -15,10 +15,8 @@ from flask import (
     abort,
     current_app,
     flash,
-    redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -27,13 +25,22 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from monev.core import access
 from monev.core.errors import ServiceError
-from monev.core.forms import EmptyForm, attach_error
+from monev.core.forms import attach_error
 from monev.core.templating import number
+from monev.core.views import (
+    INVALID,
+    attempt,
+    checked_post,
+    see_other,
+    swap_in_place,
+    wants_fragment,
+)
 from monev.entries.models import Entry
 from monev.entries.workspace import evidence, queries, services
 from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
-from monev.extensions import csrf, htmx
-from monev.storage import StorageError, get_storage, inspection
+from monev.extensions import csrf
+from monev.storage import inspection
+from monev.storage.downloads import send_stored
 from monev.storage.spool import MB, UploadTooLarge, accepts_video, upload_limits
 
 bp = Blueprint("workspace", __name__)
@@ -106,7 +113,7 @@ def _checklist_context(entry: Entry) -> dict:
 @bp.route("/entry/<slug>")
 def index(slug: str):
     entry = _entry(slug)
-    if htmx and htmx.target == "checklist":
+    if wants_fragment("checklist"):
         return render_template("workspace/_checklist.html", **_checklist_context(entry))
     return render_template("workspace/index.html", **_page_context(entry))
 
@@ -117,7 +124,7 @@ def index(slug: str):
 def _card_answer(
     entry: Entry, slot: services.Slot, error: ServiceError | None, done: str, *, url=""
 ):
-    if htmx:
+    if wants_fragment():
         context = {
             **_common(entry),
             "slot": slot,
@@ -126,14 +133,12 @@ def _card_answer(
             "value": url if error else "",
         }
         html = render_template("workspace/_card.html", **context)
-        if error:
-            return html, 422  # htmx swaps 422 answers only
-        return html, 200, {"HX-Trigger": "entry-changed"}
+        return swap_in_place(html, refused=error is not None, trigger="entry-changed")
     if error:
         context = _page_context(entry, errors={slot.key: error.message}, values={slot.key: url})
         return render_template("workspace/index.html", **context), error.status
     flash(done, "success")
-    return redirect(url_for("workspace.index", slug=entry.event.slug, _anchor=slot.key), 303)
+    return see_other(url_for("workspace.index", slug=entry.event.slug, _anchor=slot.key))
 
 
 def _slot_items(entry: Entry, slot: services.Slot):
@@ -154,14 +159,14 @@ def profile(slug: str):
     form = ProfileForm()
     error = None
     if not form.validate_on_submit():
-        error = _expired() if form.csrf_token.errors else ServiceError("", status=422)
+        error = _expired() if form.csrf_token.errors else ServiceError("", status=INVALID)
     else:
-        try:
-            services.save_profile(current_user, entry, form.profile_data())
-        except ServiceError as exc:
-            attach_error(form, exc)
-            error = exc
-    if htmx:
+        _saved, error = attempt(
+            lambda: services.save_profile(current_user, entry, form.profile_data())
+        )
+        if error is not None:
+            attach_error(form, error)
+    if wants_fragment():
         html = render_template(
             "workspace/_profile_card.html",
             **_common(entry),
@@ -169,14 +174,12 @@ def profile(slug: str):
             error=error.message if error else None,
             saved=error is None,
         )
-        if error:
-            return html, 422
-        return html, 200, {"HX-Trigger": "entry-changed"}
+        return swap_in_place(html, refused=error is not None, trigger="entry-changed")
     if error:
         context = _page_context(entry, profile_form=form, errors={"profile": error.message})
         return render_template("workspace/index.html", **context), error.status
     flash(_("Your profile has been saved."), "success")
-    return redirect(url_for("workspace.index", slug=slug, _anchor="profile"), 303)
+    return see_other(url_for("workspace.index", slug=slug, _anchor="profile"))
 
 
 # --- files and links -----------------------------------------------------------------------
@@ -247,10 +250,9 @@ def _upload(slug: str, criterion_id: int | None):
     form = UploadForm()
     if not form.validate_on_submit():
         return _card_answer(entry, slot, _expired(), "")
-    try:
-        item = evidence.add_file(current_user, entry, slot, upload)
-    except ServiceError as exc:
-        return _card_answer(entry, slot, exc, "")
+    item, error = attempt(lambda: evidence.add_file(current_user, entry, slot, upload))
+    if error is not None:
+        return _card_answer(entry, slot, error, "")
     return _card_answer(entry, slot, None, _("“%(name)s” has been added.", name=item.original_name))
 
 
@@ -276,10 +278,9 @@ def _link(slug: str, criterion_id: int | None):
             return _card_answer(entry, slot, _expired(), "", url=form.url.data or "")
         message = " ".join(form.url.errors) or _("Enter the link.")
         return _card_answer(entry, slot, ServiceError(message, field="url"), "", url=form.url.data)
-    try:
-        evidence.add_link(current_user, entry, slot, form.url.data)
-    except ServiceError as exc:
-        return _card_answer(entry, slot, exc, "", url=form.url.data)
+    _added, error = attempt(lambda: evidence.add_link(current_user, entry, slot, form.url.data))
+    if error is not None:
+        return _card_answer(entry, slot, error, "", url=form.url.data)
     return _card_answer(entry, slot, None, _("The link has been added."))
 
 
@@ -294,18 +295,16 @@ def add_presentation_link(slug: str):
 
 
 @bp.route(f"/entry/<slug>/evidence/{EVIDENCE_ID}/remove", methods=["POST"])
+@checked_post
 def remove(slug: str, evidence_id: int):
     entry = _entry(slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        slot = evidence.remove(current_user, entry, evidence_id)
-    except ServiceError as exc:
-        if exc.status == 404:
+    slot, error = attempt(lambda: evidence.remove(current_user, entry, evidence_id))
+    if error is not None:
+        if error.status == 404:
             abort(404)
         item = next((i for i in queries.items(entry.id) if i.id == evidence_id), None)
         slot = services.Slot(item.criterion if item else None)
-        return _card_answer(entry, slot, exc, "")
+        return _card_answer(entry, slot, error, "")
     return _card_answer(entry, slot, None, _("Removed."))
 
 
@@ -313,15 +312,13 @@ def remove(slug: str, evidence_id: int):
 
 
 @bp.route("/entry/<slug>/submit", methods=["POST"])
+@checked_post
 def submit(slug: str):
     entry = _entry(slug)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        services.submit(current_user, entry)
-    except ServiceError as exc:
-        context = _page_context(entry, errors={"submit": exc.message})
-        return render_template("workspace/index.html", **context), exc.status
+    _submitted, error = attempt(lambda: services.submit(current_user, entry))
+    if error is not None:
+        context = _page_context(entry, errors={"submit": error.message})
+        return render_template("workspace/index.html", **context), error.status
     flash(
         _(
             "Your entry has been submitted. The organiser will now check it; you will be told by "
@@ -329,7 +326,7 @@ def submit(slug: str):
         ),
         "success",
     )
-    return redirect(url_for("workspace.index", slug=slug), 303)
+    return see_other(url_for("workspace.index", slug=slug))
 
 
 # --- serving files -------------------------------------------------------------------------
@@ -349,26 +346,10 @@ def _serve(evidence_id: int, *, thumbnail: bool):
     name = evidence.download_name(item)
     if thumbnail:
         name = name.rsplit(".", 1)[0] + "-thumbnail.jpg"
-    storage = get_storage()
-    path = storage.local_path(key)
-    try:
-        source = path if path is not None else storage.open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(
-        source,
-        mimetype=mimetype,
-        as_attachment=not inline,
-        download_name=name,
-        conditional=path is not None,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = send_stored(key, name, mimetype, inline=inline)
     response.headers["Content-Security-Policy"] = FILE_CSP + ("" if item.is_pdf else "; sandbox")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -8,8 +8,6 @@ the board, late judges) and :mod:`.schedule`; every name is available from here.
 
 from __future__ import annotations
 
-# judging/views.py reads the Entry model as ``queries.Entry``; kept for it.
-from monev.entries.models import Entry
 from monev.judging.queries.panel import (
     conflict_pairs,
     entry_label_for_judges,
@@ -51,7 +49,6 @@ from monev.judging.queries.sheets import (
 )
 
 __all__ = [
-    "Entry",
     "Board",
     "JudgeRow",
     "JudgeStageProgress",

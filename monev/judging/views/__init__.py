@@ -1,0 +1,15 @@
+"""Judging pages: the judge's assignments and score sheets (/judge/…, ``judge``), the
+presentation schedule for judges and KIMs (/schedule/, ``schedule``), and the organiser's
+judging pages (/admin/events/<slug>/judging/…, ``judging``).
+
+- ``blueprints``: the three blueprints, their access rules and the stage of the URL;
+- ``sheets``: what judges do (assignments, score sheets, conflicts, blank paper forms);
+- ``panel``: the organiser's panel, conflicts, assignments, progress and sheets;
+- ``schedule``: the presentation schedule (the organiser's and everyone's own);
+- ``paper``: paper score forms and their import, for the organiser.
+"""
+
+from monev.judging.views import panel, paper, schedule, sheets  # noqa: F401  (the routes)
+from monev.judging.views.blueprints import bp, judge_bp, schedule_bp
+
+__all__ = ["bp", "judge_bp", "schedule_bp"]

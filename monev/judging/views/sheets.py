@@ -1,0 +1,273 @@
+"""What judges do (/judge/…): their assignments, score sheets (whole-sheet saves and the
+autosave of one criterion), conflicts of interest and blank paper forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from monev.core.forms import EmptyForm
+from monev.core.timeutil import utcnow
+from monev.core.timezones import label as tz_label
+from monev.core.timezones import to_local
+from monev.core.views import attempt, form_flow, wants_fragment
+from monev.events.models import Event, Stage
+from monev.judging import paper, queries, services
+from monev.judging.forms import DeclareConflictForm
+from monev.judging.models import Assignment
+from monev.judging.views.blueprints import judge_bp, printable
+from monev.scoring import sheet_total
+
+
+@judge_bp.route("/", endpoint="index")
+def judge_index():
+    return render_template(
+        "judging/judge_index.html", progress=queries.judge_progress(current_user.id)
+    )
+
+
+def _own_assignment(assignment_id: int) -> Assignment:
+    return queries.judge_assignment(current_user.id, assignment_id) or abort(404)
+
+
+@dataclass
+class SheetPage:
+    assignment: Assignment
+    event: Event
+    stage: Stage
+    label: str
+    aspects: list
+    scores: dict
+    evidence: dict
+    version: int
+    status: str
+    conflict: bool
+    open_now: bool
+    closed_reason: str | None
+    total: object
+    tz: str
+    deadline: str
+
+
+def _sheet_page(assignment: Assignment) -> SheetPage:
+    stage, event = assignment.stage, assignment.stage.event
+    sheet = assignment.sheet
+    aspects = queries.stage_criteria(stage.id)
+    scores = queries.sheet_scores(sheet.id if sheet else None)
+    conflict = queries.has_conflict(assignment.entry_id, current_user.id)
+    now = utcnow()
+    closed_reason = None
+    if event.status != "judging":
+        closed_reason = _("Scoring is closed: the event is not in its judging phase.")
+    elif stage.opens_at and now < stage.opens_at:
+        closed_reason = _(
+            "Scoring for this stage opens on %(when)s.",
+            when=services.format_moment(stage.opens_at, event.timezone),
+        )
+    elif stage.closes_at and now > stage.closes_at:
+        closed_reason = _(
+            "The scoring deadline passed on %(when)s.",
+            when=services.format_moment(stage.closes_at, event.timezone),
+        )
+    return SheetPage(
+        assignment=assignment,
+        event=event,
+        stage=stage,
+        label=queries.entry_label_for_judges(assignment.entry, event),
+        aspects=aspects,
+        scores=scores,
+        evidence=queries.evidence_for(assignment.entry),
+        version=sheet.version if sheet else 0,
+        status=sheet.status if sheet else "draft",
+        conflict=conflict,
+        open_now=closed_reason is None,
+        closed_reason=closed_reason,
+        total=sheet_total(
+            queries.criterion_rules(aspects), {cid: s.value for cid, s in scores.items()}
+        ),
+        tz=tz_label(event.timezone),
+        deadline=services.format_moment(stage.closes_at, event.timezone),
+    )
+
+
+def _raw_sheet(form, aspects) -> dict:
+    return {
+        c.id: (form.get(f"value-{c.id}"), form.get(f"comment-{c.id}"))
+        for a in aspects
+        for c in a.criteria
+        if f"value-{c.id}" in form or f"comment-{c.id}" in form
+    }
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return None
+
+
+@judge_bp.route("/sheets/<int:assignment_id>", methods=["GET", "POST"])
+def sheet(assignment_id: int):
+    assignment = _own_assignment(assignment_id)
+    if request.method == "GET":
+        page = _sheet_page(assignment)
+        return render_template(
+            "judging/sheet.html", page=page, errors={}, submitted=None, form=EmptyForm()
+        )
+    return _save_whole_sheet(assignment, finalise=False)
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/finalise", methods=["POST"])
+def finalise(assignment_id: int):
+    assignment = _own_assignment(assignment_id)
+    return _save_whole_sheet(assignment, finalise=True)
+
+
+def _save_whole_sheet(assignment: Assignment, *, finalise: bool):
+    form = EmptyForm()
+    page = _sheet_page(assignment)
+    if not form.validate_on_submit():
+        return render_template(
+            "judging/sheet.html", page=page, errors={}, submitted=request.form, form=form
+        ), 400
+    raw = _raw_sheet(request.form, page.aspects)
+    result, error = attempt(
+        lambda: services.save_sheet(
+            assignment.id, current_user, raw, version=_version(request.form), finalise=finalise
+        )
+    )
+    if error is not None:  # the sheet as stored, the input as sent, the refusals beside it
+        return (
+            render_template(
+                "judging/sheet.html",
+                page=_sheet_page(_own_assignment(assignment.id)),
+                errors=getattr(error, "errors", {}),
+                refusal=error.message,
+                submitted=request.form,
+                form=form,
+            ),
+            error.status,
+        )
+    if finalise:
+        flash(_("The score sheet is final. Thank you!"), "success")
+        return redirect(url_for("judge.index"))
+    flash(
+        _("Saved.") if result.changed else _("Nothing had changed; the sheet is as it was."),
+        "success",
+    )
+    return redirect(url_for("judge.sheet", assignment_id=assignment.id))
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/scores/<int:criterion_id>", methods=["POST"])
+def save_score(assignment_id: int, criterion_id: int):
+    """Autosave of one criterion (htmx); without htmx it answers like the whole-sheet save."""
+    assignment = _own_assignment(assignment_id)
+    form = request.form
+    if not wants_fragment():
+        return _save_whole_sheet(assignment, finalise=False)
+    result, error = attempt(
+        lambda: services.save_score(
+            assignment.id,
+            current_user,
+            criterion_id=criterion_id,
+            value=form.get(f"value-{criterion_id}", form.get("value")),
+            comment=form.get(f"comment-{criterion_id}", form.get("comment")),
+            version=_version(form),
+        )
+    )
+    if error is not None:
+        return (
+            render_template(
+                "judging/_save_state.html",
+                criterion_id=criterion_id,
+                error=error.message,
+                version=None,
+                total=None,
+            ),
+            error.status,
+        )
+    return render_template(
+        "judging/_save_state.html",
+        criterion_id=criterion_id,
+        error=None,
+        version=result.sheet.version,
+        total=result.total,
+        saved_at=utcnow(),
+        tz=assignment.stage.event.timezone,
+        to_local=to_local,
+    )
+
+
+@judge_bp.route("/assignments/<int:assignment_id>/conflict", methods=["GET", "POST"])
+def declare_conflict(assignment_id: int):
+    assignment = _own_assignment(assignment_id)
+    event = assignment.stage.event
+    form = DeclareConflictForm()
+    return form_flow(
+        form,
+        lambda: services.declare_conflict(assignment.id, current_user, form.reason.data),
+        render=lambda: render_template(
+            "judging/declare_conflict.html",
+            form=form,
+            assignment=assignment,
+            label=queries.entry_label_for_judges(assignment.entry, event),
+            already=queries.has_conflict(assignment.entry_id, current_user.id),
+        ),
+        message=_(
+            "Your conflict of interest is recorded; the organiser will assign another judge."
+        ),
+        done=lambda _result: redirect(url_for("judge.index")),
+    )
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/paper-form")
+def paper_form(assignment_id: int):
+    """The judge's own blank paper form for an assigned entry (no scores on it)."""
+    assignment = _own_assignment(assignment_id)
+    event = assignment.stage.event
+    return printable(
+        paper.printable_form(
+            event,
+            assignment.stage,
+            assignment.entry,
+            label=queries.entry_label_for_judges(assignment.entry, event),
+            judge=current_user,
+        )
+    )
+
+
+# --- template helpers (the judge's home is rendered by public.home) ----------------------
+
+SHEET_STATE_LABELS = {
+    "empty": _l("Not started"),
+    "draft": _l("Draft"),
+    "final": _l("Final"),
+    "conflict": _l("Conflict"),
+}
+
+
+@judge_bp.app_context_processor
+def _judging_helpers():
+    def deadline_of(progress) -> str:
+        return services.format_moment(progress.stage.closes_at, progress.event.timezone)
+
+    def slot_time(progress, moment) -> str:
+        return services.format_moment(moment, progress.event.timezone)
+
+    def evidence_url(item) -> str | None:
+        """The evidence file's address, served (with its own access check) by the
+        submissions part of the app; links have no file."""
+        if item.kind != "file" or "workspace.file" not in current_app.view_functions:
+            return None
+        return url_for("workspace.file", evidence_id=item.id)
+
+    return {
+        "sheet_state_labels": SHEET_STATE_LABELS,
+        "deadline_of": deadline_of,
+        "slot_time": slot_time,
+        "evidence_url": evidence_url,
+    }
