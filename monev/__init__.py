@@ -211,6 +211,7 @@ def _register_blueprints(app: Flask) -> None:
     from monev.events.views import bp as events_bp
     from monev.judging.views import bp as judging_bp
     from monev.judging.views import judge_bp, schedule_bp
+    from monev.lifecycle.views import bp as lifecycle_bp
     from monev.public.views import bp as public_bp
     from monev.regions.views import bp as regions_bp
     from monev.results.views import bp as results_bp
@@ -227,6 +228,7 @@ def _register_blueprints(app: Flask) -> None:
         directory_bp,
         regions_bp,
         events_bp,
+        lifecycle_bp,
         rubrics_bp,
         nominations_bp,
         workspace_bp,

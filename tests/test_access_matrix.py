@@ -47,7 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "events.index": {ADMIN},
     "events.create": {ADMIN},
     "events.detail": {ADMIN},
-    "events.move_status": {ADMIN},
+    "lifecycle.move": {ADMIN},
     "events.stage": {ADMIN},
     "events.delete_stage": {ADMIN},
     "events.category": {ADMIN},
@@ -214,6 +214,7 @@ def _url(app, rule, people, role):
             "version": 1,
             "certificate_id": 1,
             "batch_id": 1,
+            "target": "nomination",
             "award_id": 1,
             "objection_id": 1,
         }[arg]

@@ -17,32 +17,7 @@ from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
 from tests.submission_fixtures import *  # noqa: F403
-
-
-def _set(app, entry_id, **fields):
-    with app.app_context():
-        entry = db.session.get(Entry, entry_id)
-        for name, value in fields.items():
-            setattr(entry, name, value)
-        db.session.commit()
-
-
-def _close_window(app, event_id, *, ago=timedelta(minutes=1)):
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        stage = standing.first_stage(event)
-        stage.opens_at = utcnow() - timedelta(days=2)
-        stage.closes_at = utcnow() - ago
-        db.session.commit()
-
-
-@pytest.fixture
-def five(app, make_finalist):
-    """Five finalists; only the first submitted."""
-    entries = [make_finalist() for _ in range(5)]
-    _set(app, entries[0].entry_id, submission_status="submitted", submitted_at=utcnow())
-    _set(app, entries[1].entry_id, submission_status="in_progress")
-    return entries
+from tests.submission_fixtures import close_window, set_entry
 
 
 def test_unsubmitted_entries_stop_competing_when_the_window_closes_without_a_click(app, five):
@@ -50,7 +25,7 @@ def test_unsubmitted_entries_stop_competing_when_the_window_closes_without_a_cli
         before = {e.id: standing.standing_of(e).code for e in db.session.scalars(select(Entry))}
     assert sorted(before.values()) == ["active"] * 5
 
-    _close_window(app, five[0].event_id)
+    close_window(app, five[0].event_id)
     with app.app_context():
         now = {e.id: standing.standing_of(e) for e in db.session.scalars(select(Entry))}
         competing = db.session.scalars(select(Entry.id).where(standing.competing())).all()
@@ -68,7 +43,7 @@ def t_reason(app, code):
 
 
 def test_sweep_records_each_change_once_with_an_audit_row(app, five):
-    _close_window(app, five[0].event_id)
+    close_window(app, five[0].event_id)
     with app.app_context():
         event = db.session.get(Event, five[0].event_id)
         first = standing.sweep(event)
@@ -87,7 +62,7 @@ def test_sweep_records_each_change_once_with_an_audit_row(app, five):
 
 
 def test_the_periodic_job_sweeps_open_events(app, five):
-    _close_window(app, five[0].event_id)
+    close_window(app, five[0].event_id)
     with app.app_context():
         standing.sweep_open_events.call_local()
         stored = db.session.scalars(select(Entry.standing).order_by(Entry.id)).all()
@@ -96,7 +71,7 @@ def test_the_periodic_job_sweeps_open_events(app, five):
 
 def test_returned_entry_is_eliminated_when_its_personal_deadline_passes(app, five):
     entry_id = five[0].entry_id
-    _set(
+    set_entry(
         app,
         entry_id,
         submission_status="returned",

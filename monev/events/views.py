@@ -107,25 +107,6 @@ def detail(slug: str):
     return redirect(url_for("events.detail", slug=event.slug))
 
 
-@bp.route("/<slug>/status", methods=["POST"])
-def move_status(slug: str):
-    event = event_or_404(slug)
-    target = request.form.get("status", "")
-    try:
-        services.move_status(event, target)
-    except ServiceError as error:
-        flash(error.message, "error")
-        return _detail_page(event, status=error.status)
-    flash(_("The event is now in the %(status)s phase.", status=_status_label(target)), "success")
-    return redirect(url_for("events.detail", slug=event.slug))
-
-
-def _status_label(status: str) -> str:
-    from monev.core.templating import STATUS_LABELS
-
-    return str(STATUS_LABELS.get(status, status))
-
-
 # --- stages -------------------------------------------------------------------------------
 
 
