@@ -250,8 +250,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from monev.core import templating
+    from monev.entries import standing
 
     templating.register(app)
+    app.jinja_env.filters["standing"] = standing.standing_of  # an entry's standing now
 
 
 def _register_cli(app: Flask) -> None:

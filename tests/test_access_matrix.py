@@ -48,6 +48,8 @@ EXPECTED: dict[str, set[str]] = {
     "events.create": {ADMIN},
     "events.detail": {ADMIN},
     "lifecycle.move": {ADMIN},
+    "lifecycle.standing_page": {ADMIN},
+    "lifecycle.change_standing": {ADMIN},
     "events.stage": {ADMIN},
     "events.delete_stage": {ADMIN},
     "events.category": {ADMIN},
@@ -215,6 +217,7 @@ def _url(app, rule, people, role):
             "certificate_id": 1,
             "batch_id": 1,
             "target": "nomination",
+            "action": "withdraw",
             "award_id": 1,
             "objection_id": 1,
         }[arg]

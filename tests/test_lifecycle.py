@@ -128,3 +128,32 @@ def test_a_move_the_phase_does_not_allow_is_refused(app, client, five, make_user
     response = client.get(f"/admin/events/{five[0].slug}/phase/published")
     assert response.status_code == 303
     assert _status(app, five[0].event_id) == "submission"
+
+
+def test_admin_disqualifies_with_a_public_reason_and_a_private_note(app, client, five, make_user):
+    _admin(client, make_user)
+    finalist = five[0]
+    url = f"/admin/events/{finalist.slug}/entries/{finalist.entry_id}/standing"
+
+    missing = post(client, f"{url}/disqualify", {"reason": "", "note": ""}, token_from=url)
+    assert missing.status_code == 422
+    assert t(app, "Choose the reason.") in missing.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Entry, finalist.entry_id).standing == "active"
+
+    done = post(
+        client,
+        f"{url}/disqualify",
+        {"reason": "false_information", "note": "Foto kegiatan milik KIM lain"},
+        token_from=url,
+    )
+    assert done.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert t(app, "Disqualified for untrue data or evidence.") in page
+    with app.app_context():
+        entry = db.session.get(Entry, finalist.entry_id)
+        assert (entry.standing, entry.standing_reason) == ("eliminated", "false_information")
+        assert entry.standing_note == "Foto kegiatan milik KIM lain"
+
+    public = client.get(f"/events/{finalist.slug}").get_data(as_text=True)
+    assert "Foto kegiatan milik KIM lain" not in public

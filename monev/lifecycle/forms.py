@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectMultipleField
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import MonevForm, choices
+from monev.core.forms import TOO_LONG, MonevForm, choices, strip
+from monev.entries.standing import DISQUALIFY_REASONS, NOTE_MAX, REASONS
 
 
 class MoveForm(MonevForm):
@@ -21,3 +23,21 @@ class MoveForm(MonevForm):
 
     def fill(self, warnings) -> None:
         self.acknowledge.choices = choices((c.code, c.message) for c in warnings)
+
+
+class StandingNoteForm(MonevForm):
+    note = TextAreaField(
+        _l("Reason (kept in the audit log, not shown publicly)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=NOTE_MAX, message=TOO_LONG)],
+    )
+
+
+class DisqualifyForm(StandingNoteForm):
+    reason = SelectField(
+        _l("Reason category (shown publicly)"),
+        choices=choices(
+            [("", _l("Choose…"))] + [(code, REASONS[code]) for code in DISQUALIFY_REASONS]
+        ),
+        validate_choice=False,  # the service names a wrong one beside the field
+    )
