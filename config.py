@@ -129,6 +129,9 @@ class TestingConfig(Config):
     SERVER_NAME = None
     HUEY_IMMEDIATE = env_bool("MONEV_HUEY_IMMEDIATE", True)  # jobs run inside the test
     CERTIFICATE_PROCESSES = 1  # no worker processes unless a test asks for them
+    # A cheap Argon2id (the production parameters take about half a second per hash); one
+    # test pins the production parameters.
+    ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 class ProductionConfig(Config):

@@ -1,5 +1,15 @@
-"""Fixtures: a migrated database per test (SQLite file copy, or PostgreSQL truncated),
-the app, a client, factories and helpers.
+"""Fixtures: the app, created once per session, with each test inside a transaction that is
+rolled back; a client, factories and helpers.
+
+Every test runs in an outer transaction on one connection; the app's sessions join it with a
+SAVEPOINT (``join_transaction_mode="create_savepoint"``), so a request's commit and rollback
+behave as in production while nothing outlives the test. ``app.config`` is restored after
+each test, and each test has its own instance, outbox and storage folders.
+
+A test that needs real commits (threads or other connections, a second app on the same
+database, worker processes, or changes to the app's setup such as a new blueprint) is marked
+``@pytest.mark.real_commits``: it gets an app and a database of its own, as every test did
+before (a copy of the migrated SQLite file, or PostgreSQL truncated before and after).
 
 Set MONEV_TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQL.
 """
@@ -7,14 +17,19 @@ Set MONEV_TEST_DATABASE_URL=postgresql://... to run the whole suite on PostgreSQ
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import current_app
+from flask_sqlalchemy.session import Session as FlaskSession
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, text
 
 from monev import create_app
@@ -29,6 +44,14 @@ PASSWORD = "kopi-susu-pagi-hari"  # passes the policy; used by factories
 # Reference data loaded by migrations; kept between tests.
 KEEP_TABLES = {"alembic_version", "provinces", "districts"}
 _HASH_CACHE: dict[str, str] = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_commits: the test gets an app and a database of its own, where commits are real "
+        "(threads or other connections, a second app, worker processes, a changed app setup)",
+    )
 
 
 def _fast_hash(password: str) -> str:
@@ -49,7 +72,8 @@ def _config(instance: Path, uri: str) -> dict:
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> str:
-    """Run the migrations once; each test gets a copy (SQLite) or truncated tables (PG)."""
+    """Run the migrations once: the SQLite file every database is copied from, or the
+    PostgreSQL database (emptied between tests)."""
     from flask_migrate import upgrade
 
     folder = tmp_path_factory.mktemp("template")
@@ -77,24 +101,113 @@ def _truncate_pg(app) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture
-def app(template_db, tmp_path) -> Iterator:
-    instance = tmp_path / "instance"
-    instance.mkdir()
+# --- the app: once per session, each test rolled back -------------------------------------
+
+
+class _RolledBackSession(FlaskSession):
+    """The app's session class in tests: in the shared app, it joins the test's connection
+    (and its outer transaction) instead of taking a connection from the pool."""
+
+    app = None
+    connection = None
+
+    def get_bind(self, *args, **kwargs):
+        cls = type(self)
+        if cls.connection is not None and current_app._get_current_object() is cls.app:
+            return cls.connection
+        return super().get_bind(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def shared_app(template_db, tmp_path_factory):
+    """The app every ordinary test uses (through ``app``), on a database of the session."""
+    folder = tmp_path_factory.mktemp("shared")
     if PG_URL:
         uri = template_db
     else:
-        shutil.copy(template_db, tmp_path / "monev.db")
+        shutil.copy(template_db, folder / "monev.db")
+        uri = f"sqlite:///{folder / 'monev.db'}"
+    os.environ["MONEV_INSTANCE_PATH"] = str(folder)
+    application = create_app(_config(folder, uri))
+    factory = db.session.session_factory
+    factory.class_ = _RolledBackSession
+    factory.kw["join_transaction_mode"] = "create_savepoint"
+    _RolledBackSession.app = application
+    yield application
+    _RolledBackSession.app = None
+    with application.app_context():
+        db.engine.dispose()
+
+
+def own_app(tmp_path: Path, source: str, files: Path | None = None) -> Iterator:
+    """An app on a database of its own, where commits are real: a copy of the SQLite file
+    ``source``, or the PostgreSQL database ``source`` (the test database is emptied before
+    and after). ``files``: a storage folder to start from (copied)."""
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    if files is not None:
+        shutil.copytree(files, instance / "files")
+    if source.startswith("postgresql"):
+        uri = source
+    else:
+        shutil.copy(source, tmp_path / "monev.db")
         uri = f"sqlite:///{tmp_path / 'monev.db'}"
     os.environ["MONEV_INSTANCE_PATH"] = str(instance)
     application = create_app(_config(instance, uri))
-    if PG_URL:
+    if source == PG_URL:
         _truncate_pg(application)
-    # No app context is held during the test: each request gets its own, as in production
-    # (a shared one would share ``g`` and Flask-Login's cached user between requests).
-    yield application
+    try:
+        yield application
+    finally:
+        if source == PG_URL:
+            _truncate_pg(application)
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, template_db, tmp_path) -> Iterator:
+    """The app, with a database where everything the test writes is rolled back after it
+    (or, for a test marked ``real_commits``, an app and database of its own).
+
+    No app context is held during the test: each request gets its own, as in production
+    (a shared one would share ``g`` and Flask-Login's cached user between requests)."""
+    if request.node.get_closest_marker("real_commits"):
+        yield from own_app(tmp_path, template_db)
+        return
+    yield from _rolled_back(request.getfixturevalue("shared_app"), tmp_path / "instance")
+
+
+def _rolled_back(application, instance: Path) -> Iterator:
+    from monev import jobs
+    from monev.storage import _EXTENSION_KEY as STORAGE_KEY
+
+    if jobs._state.app is not application:  # an app of a real_commits test took the queue
+        jobs.init_app(application)
+    instance.mkdir()
+    config = copy.deepcopy(dict(application.config))
+    instance_path = application.instance_path
+    os.environ["MONEV_INSTANCE_PATH"] = str(instance)
+    application.config.update(
+        OUTBOX_DIR=str(instance / "outbox"), STORAGE_DIR=str(instance / "files")
+    )
+    application.instance_path = str(instance)
+    application.extensions.pop(STORAGE_KEY, None)
     with application.app_context():
-        db.engine.dispose()
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    _RolledBackSession.connection = connection
+    try:
+        yield application
+    finally:
+        _RolledBackSession.connection = None
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+        application.config.clear()
+        application.config.update(config)
+        application.instance_path = instance_path
+        application.extensions.pop(STORAGE_KEY, None)
 
 
 @pytest.fixture
@@ -211,31 +324,68 @@ CSRF_RE = re.compile(
 )
 
 
-def csrf_token(client, url: str = "/") -> str:
-    page = client.get(url, follow_redirects=True).get_data(as_text=True)
-    match = CSRF_RE.search(page)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
+def csrf_token(client, url: str | None = None) -> str:
+    """A valid CSRF token of the client's session, made as Flask-WTF's ``generate_csrf``
+    makes it (the session's secret, signed), without fetching a page. With ``url``, the
+    token is read from that page instead."""
+    if url is not None:
+        page = client.get(url, follow_redirects=True).get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        assert match, f"no CSRF token on {url}"
+        return match.group(1) or match.group(2)
+    app = client.application
+    field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    with client.session_transaction() as sess:
+        if field not in sess:
+            sess[field] = secrets.token_hex(20)  # as Flask-WTF: 40 random hex digits
+        raw = sess[field]
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
 
-def post(client, url: str, data: dict | None = None, *, token_from: str = "/", **kwargs):
+def post(client, url: str, data: dict | None = None, **kwargs):
     """POST a form the way a browser does: with the CSRF token of the user's session."""
     data = dict(data or {})
-    data.setdefault("csrf_token", csrf_token(client, token_from))
+    data.setdefault("csrf_token", csrf_token(client))
     return client.post(url, data=data, **kwargs)
 
 
 def login(client, email: str, password: str = PASSWORD):
-    response = post(client, "/login", {"email": email, "password": password}, token_from="/login")
+    """Sign in through the login form (the password is checked)."""
+    response = post(client, "/login", {"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
+
+
+def sign_in(client, email: str) -> None:
+    """Sign in as the login form does, without it: a server-side session and Flask-Login's
+    session keys (with its session-protection identifier of this client), no password
+    check and no sign-in attempt recorded."""
+    from flask import request
+    from flask_login.utils import _create_identifier
+
+    from monev.auth import services
+
+    app = client.application
+    with app.test_request_context(environ_base=client.environ_base):
+        user = services.user_by_email(email)
+        assert user is not None and user.active, email
+        token = services.start_session(user, request.remote_addr, request.user_agent.string)
+        db.session.commit()
+        identifier = _create_identifier()
+    with client.session_transaction() as sess:
+        sess.clear()
+        sess.permanent = True
+        sess["_user_id"] = token
+        sess["_fresh"] = True
+        sess["_id"] = identifier
 
 
 @pytest.fixture
 def login_as(client, make_user):
     def do(role: str = "admin", **kwargs) -> User:
         user = make_user(role, **kwargs)
-        login(client, user.email)
+        sign_in(client, user.email)
         return user
 
     return do

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select, text
 
@@ -13,6 +12,7 @@ from monev.core.database import write_intent
 from monev.core.timeutil import utcnow
 from monev.extensions import db
 from tests.conftest import csrf_token
+from tests.factories import CriterionPlan, StagePlan, make_event
 
 PASSWORD = "kopi-susu-pagi-hari"
 
@@ -50,66 +50,46 @@ def build(
     from monev.auth.passwords import hash_password
     from monev.directory.models import Kim
     from monev.entries.models import Entry
-    from monev.events import services as events
     from monev.judging.models import Assignment, EventJudge
     from monev.regions import queries as regions
     from monev.regions.models import District
-    from monev.rubrics import services as rubrics
 
     with app.app_context(), write_intent():
         districts = {d.code: d for d in db.session.scalars(select(District))}
         pw = hash_password(PASSWORD)
         admin = User(email="panitia@uji.monev.id", name="Panitia", role="admin", password_hash=pw)
         db.session.add(admin)
-        event = events.create_event(
-            {"slug": "uji-juri", "title": "Monev Uji Juri", "year": 2026, "organiser": "Diskominfo"}
-        )
         now = utcnow()
-        stage = events.save_stage(
-            event,
-            None,
-            {
-                "key": "presentasi",
-                "name": "Presentasi",
-                "weight": Decimal(100),
-                "opens_at": now - timedelta(days=1),
-                "closes_at": now + timedelta(days=1),
-                "judges_per_entry": judges_per_entry,
-            },
+        built = make_event(
+            "uji-juri",
+            title="Monev Uji Juri",
+            stages=[
+                StagePlan(
+                    "presentasi",
+                    "Presentasi",
+                    100,
+                    aspect="Akses",
+                    criteria=(
+                        CriterionPlan(
+                            "c1",
+                            "Akses informasi",
+                            60,
+                            1,
+                            10,
+                            "0.5",
+                            descriptors="1-4: Belum ada\n5-10: Ada",
+                            guidance="Bagaimana warga mendapat informasi.",
+                        ),
+                        CriterionPlan("c2", "Produksi konten", 40, 0, 1000, "0.01"),
+                    ),
+                    opens_at=now - timedelta(days=1),
+                    closes_at=now + timedelta(days=1),
+                    judges_per_entry=judges_per_entry,
+                )
+            ],
         )
-        events.save_category(event, None, {"key": "desa", "name": "KIM Desa"})
-        db.session.flush()
-        stage = event.stages[0]
-        aspect = rubrics.save_aspect(stage, None, "Akses")
-        c1 = rubrics.save_criterion(
-            aspect,
-            None,
-            {
-                "key": "c1",
-                "name": "Akses informasi",
-                "weight": "60",
-                "min_score": "1",
-                "max_score": "10",
-                "step": "0.5",
-                "descriptors": "1-4: Belum ada\n5-10: Ada",
-                "evidence": "none",
-                "guidance": "Bagaimana warga mendapat informasi.",
-            },
-        )
-        c2 = rubrics.save_criterion(
-            aspect,
-            None,
-            {
-                "key": "c2",
-                "name": "Produksi konten",
-                "weight": "40",
-                "min_score": "0",
-                "max_score": "1000",
-                "step": "0.01",
-                "descriptors": "",
-                "evidence": "none",
-            },
-        )
+        event, stage = built.event, built.stages["presentasi"]
+        c1, c2 = built.criteria["c1"], built.criteria["c2"]
         category = event.categories[0]
         codes = ["64.04", "64.03", "64.02"]
         entries, kim_names = [], {}
@@ -181,11 +161,11 @@ def build(
 
 
 def sign_in(client, email: str) -> str:
-    """Sign in and return a CSRF token of the session."""
-    from tests.conftest import login
+    """Sign in (without the login form) and return a CSRF token of the session."""
+    from tests.conftest import sign_in as sign_in_directly
 
-    login(client, email, PASSWORD)
-    return csrf_token(client, "/account")
+    sign_in_directly(client, email)
+    return csrf_token(client)
 
 
 def autosave(client, token, assignment_id, criterion_id, value, version, comment=""):

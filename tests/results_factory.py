@@ -14,11 +14,10 @@ from sqlalchemy import select
 from monev.auth.models import User
 from monev.directory.models import Kim
 from monev.entries.models import Entry
-from monev.events.models import Category, Event, Stage
 from monev.extensions import db
 from monev.judging.models import Assignment, Score, ScoreSheet
 from monev.regions.models import District
-from monev.rubrics.models import Aspect, Criterion
+from tests.factories import DESA_AND_KELURAHAN, CriterionPlan, StagePlan, make_event
 
 DISTRICTS = ("64.04", "64.02", "64.72")
 CRITERIA = {"adm": ("a1", "a2"), "pres": ("p1", "p2")}
@@ -50,48 +49,32 @@ def build(
     comment: str | None = None,
 ) -> JudgedEvent:
     with app.app_context():
-        event = Event(
-            slug=slug,
-            title=f"Monev KIM Uji {slug}",
+        built = make_event(
+            slug,
             year=2024,
             organiser="Diskominfo Uji",
+            stages=[
+                StagePlan(
+                    key,
+                    key.title(),
+                    weight,
+                    aspect=f"Aspek {key}",
+                    criteria=tuple(
+                        CriterionPlan(ckey, f"Kriteria {ckey}", 50, 1, 10, "0.5")
+                        for ckey in CRITERIA[key]
+                    ),
+                )
+                for key, weight in (("adm", 40), ("pres", 60))
+            ],
+            categories=DESA_AND_KELURAHAN[:categories],
             status=status,
             aggregation="mean",
             tie_breaks=["stage:pres"],
         )
-        db.session.add(event)
-        db.session.flush()
-        cats = [
-            Category(event_id=event.id, key=key, name=name, position=i, score_bands=[])
-            for i, (key, name) in enumerate([("desa", "KIM Desa"), ("kelurahan", "KIM Kelurahan")])
-        ][:categories]
-        db.session.add_all(cats)
-        criteria: dict[str, list[Criterion]] = {}
-        for position, (key, weight) in enumerate((("adm", 40), ("pres", 60))):
-            stage = Stage(
-                event_id=event.id, key=key, name=key.title(), position=position, weight=weight
-            )
-            db.session.add(stage)
-            db.session.flush()
-            aspect = Aspect(stage_id=stage.id, name=f"Aspek {key}", position=0)
-            db.session.add(aspect)
-            db.session.flush()
-            criteria[key] = []
-            for i, ckey in enumerate(CRITERIA[key]):
-                c = Criterion(
-                    event_id=event.id,
-                    stage_id=stage.id,
-                    aspect_id=aspect.id,
-                    key=ckey,
-                    name=f"Kriteria {ckey}",
-                    weight=50,
-                    min_score=1,
-                    max_score=10,
-                    step=Decimal("0.5"),
-                    position=i,
-                )
-                db.session.add(c)
-                criteria[key].append(c)
+        event, cats = built.event, list(built.categories.values())
+        criteria = {
+            key: [built.criteria[ckey] for ckey in CRITERIA[key]] for key in ("adm", "pres")
+        }
         districts = {
             d.code: d.id
             for d in db.session.scalars(select(District).where(District.code.in_(DISTRICTS)))

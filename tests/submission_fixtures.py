@@ -16,12 +16,11 @@ from monev.audit.models import AuditEntry
 from monev.core.timeutil import utcnow
 from monev.entries import standing
 from monev.entries.models import Entry, Evidence
-from monev.events import services as event_services
 from monev.events.models import Event
 from monev.extensions import db
-from monev.rubrics import services as rubric_services
 from tests import s3_server
-from tests.conftest import csrf_token, login, t
+from tests.conftest import csrf_token, sign_in, t
+from tests.factories import CriterionPlan, StagePlan, make_event
 
 SLUG = "monev-kim-uji-2026"
 # The fixtures, for ``from tests.submission_fixtures import *`` in the test modules.
@@ -53,73 +52,45 @@ class Finalist:
 
 
 def _make_event(slug: str, status: str, opens, closes) -> tuple[Event, dict]:
-    event = event_services.create_event(
-        {
-            "slug": slug,
-            "title": "Monev KIM Uji 2026",
-            "year": 2026,
-            "organiser": "Diskominfo Provinsi Kalimantan Timur",
-        }
+    built = make_event(
+        slug,
+        title="Monev KIM Uji 2026",
+        organiser="Diskominfo Provinsi Kalimantan Timur",
+        stages=[
+            StagePlan(
+                "administrasi",
+                "Administrasi",
+                40,
+                aspect="Kelembagaan",
+                criteria=tuple(
+                    CriterionPlan(
+                        key,
+                        name,
+                        weight,
+                        evidence=evidence,
+                        evidence_hint=f"Petunjuk {key}",
+                        guidance=f"Panduan penilaian {key}.",
+                    )
+                    for key, name, weight, evidence in [
+                        ("a1", "SK pembentukan KIM", 40, "file"),
+                        ("a2", "Kanal informasi", 30, "link"),
+                        ("a3", "Laporan kegiatan", 30, "either"),
+                    ]
+                ),
+                opens_at=opens,
+                closes_at=closes,
+            ),
+            StagePlan(
+                "presentasi",
+                "Presentasi",
+                60,
+                aspect="Akses",
+                criteria=(CriterionPlan("p1", "Akses informasi", 100),),
+            ),
+        ],
+        status=status,
     )
-    admin = event_services.save_stage(
-        event,
-        None,
-        {
-            "key": "administrasi",
-            "name": "Administrasi",
-            "weight": 40,
-            "opens_at": opens,
-            "closes_at": closes,
-        },
-    )
-    presentasi = event_services.save_stage(
-        event, None, {"key": "presentasi", "name": "Presentasi", "weight": 60}
-    )
-    event_services.save_category(event, None, {"key": "desa", "name": "KIM Desa"})
-    db.session.flush()
-    aspect = rubric_services.save_aspect(admin, None, "Kelembagaan")
-    criteria = {}
-    for key, name, weight, evidence in [
-        ("a1", "SK pembentukan KIM", "40", "file"),
-        ("a2", "Kanal informasi", "30", "link"),
-        ("a3", "Laporan kegiatan", "30", "either"),
-    ]:
-        criterion = rubric_services.save_criterion(
-            aspect,
-            None,
-            {
-                "key": key,
-                "name": name,
-                "weight": weight,
-                "min_score": "1",
-                "max_score": "10",
-                "step": "1",
-                "descriptors": "",
-                "evidence": evidence,
-                "evidence_hint": f"Petunjuk {key}",
-                "guidance": f"Panduan penilaian {key}.",
-            },
-        )
-        criteria[key] = criterion.id
-    aspect2 = rubric_services.save_aspect(presentasi, None, "Akses")
-    p1 = rubric_services.save_criterion(
-        aspect2,
-        None,
-        {
-            "key": "p1",
-            "name": "Akses informasi",
-            "weight": "100",
-            "min_score": "1",
-            "max_score": "10",
-            "step": "1",
-            "descriptors": "",
-            "evidence": "none",
-        },
-    )
-    criteria["p1"] = p1.id
-    event.status = status
-    db.session.flush()
-    return event, criteria
+    return built.event, {key: c.id for key, c in built.criteria.items()}
 
 
 @pytest.fixture
@@ -186,14 +157,12 @@ def finalist(make_finalist) -> Finalist:
 @pytest.fixture
 def kim_client(app, finalist):
     client = app.test_client()
-    login(client, finalist.email)
+    sign_in(client, finalist.email)
     return client
 
 
-def send_file(
-    client, url: str, data: bytes, name: str = "bukti.pdf", *, htmx=False, page=None, token=None
-):
-    token = token or csrf_token(client, page or url.split("/criteria")[0].split("/presentation")[0])
+def send_file(client, url: str, data: bytes, name: str = "bukti.pdf", *, htmx=False, token=None):
+    token = token or csrf_token(client)
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(
         url,
@@ -204,8 +173,7 @@ def send_file(
 
 
 def send_link(client, url: str, link: str, *, htmx=False, token=None):
-    page = url.split("/criteria")[0].split("/presentation")[0]
-    token = token or csrf_token(client, page)
+    token = token or csrf_token(client)
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(url, data={"csrf_token": token, "url": link}, headers=headers)
 

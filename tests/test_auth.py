@@ -49,7 +49,7 @@ def test_login_email_is_case_insensitive(client, make_user):
     ],
 )
 def test_login_bad_input_gets_a_clear_message(app, client, email, password, msgid):
-    response = post(client, "/login", {"email": email, "password": password}, token_from="/login")
+    response = post(client, "/login", {"email": email, "password": password})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert t(app, msgid, max=254) in page
@@ -58,9 +58,7 @@ def test_login_bad_input_gets_a_clear_message(app, client, email, password, msgi
 
 def test_wrong_password_is_refused_and_counted(app, client, make_user):
     user = make_user("judge")
-    response = post(
-        client, "/login", {"email": user.email, "password": "salah-sekali"}, token_from="/login"
-    )
+    response = post(client, "/login", {"email": user.email, "password": "salah-sekali"})
     assert response.status_code == 422
     assert t(app, "The e-mail address or password is wrong.") in response.get_data(as_text=True)
     with app.app_context():
@@ -74,7 +72,6 @@ def test_unknown_account_gets_the_same_message(app, client):
         client,
         "/login",
         {"email": "tidak.ada@uji.monev.id", "password": "apa saja"},
-        token_from="/login",
     )
     assert response.status_code == 422
     assert t(app, "The e-mail address or password is wrong.") in response.get_data(as_text=True)
@@ -82,9 +79,7 @@ def test_unknown_account_gets_the_same_message(app, client):
 
 def test_deactivated_account_cannot_sign_in(app, client, make_user):
     user = make_user("judge", active=False)
-    response = post(
-        client, "/login", {"email": user.email, "password": PASSWORD}, token_from="/login"
-    )
+    response = post(client, "/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 422
     assert t(app, "This account has been deactivated. Contact the organiser.") in response.get_data(
         as_text=True
@@ -135,13 +130,9 @@ def test_account_is_throttled_after_repeated_failures(app, client, make_user):
     user = make_user("judge")
     limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     for _ in range(limit):
-        post(
-            client, "/login", {"email": user.email, "password": "salah-terus"}, token_from="/login"
-        )
+        post(client, "/login", {"email": user.email, "password": "salah-terus"})
     # Even the right password is refused while throttled.
-    response = post(
-        client, "/login", {"email": user.email, "password": PASSWORD}, token_from="/login"
-    )
+    response = post(client, "/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
     assert t(
         app,
@@ -152,6 +143,7 @@ def test_account_is_throttled_after_repeated_failures(app, client, make_user):
         assert db.session.scalar(select(func.count(UserSession.id))) == 0
 
 
+@pytest.mark.real_commits
 def test_throttle_counters_are_shared_by_all_workers(app, make_user, tmp_path):
     """Two app instances (two server workers) on one database see the same counters."""
     from monev import create_app
@@ -167,12 +159,9 @@ def test_throttle_counters_are_shared_by_all_workers(app, make_user, tmp_path):
             workers[i % 2],
             "/login",
             {"email": user.email, "password": "salah"},
-            token_from="/login",
         )
     for worker in workers:
-        response = post(
-            worker, "/login", {"email": user.email, "password": PASSWORD}, token_from="/login"
-        )
+        response = post(worker, "/login", {"email": user.email, "password": PASSWORD})
         assert response.status_code == 429
     with second_worker.app_context():
         db.engine.dispose()
@@ -182,10 +171,8 @@ def test_address_is_throttled_across_accounts(app, client, make_user):
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 4
     users = [make_user("judge") for _ in range(5)]
     for user in users[:4]:
-        post(client, "/login", {"email": user.email, "password": "salah"}, token_from="/login")
-    response = post(
-        client, "/login", {"email": users[4].email, "password": PASSWORD}, token_from="/login"
-    )
+        post(client, "/login", {"email": user.email, "password": "salah"})
+    response = post(client, "/login", {"email": users[4].email, "password": PASSWORD})
     assert response.status_code == 429
 
 
@@ -229,7 +216,6 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, make_user):
         laptop,
         "/account/password",
         {"current": PASSWORD, "password": new_password, "confirm": new_password},
-        token_from="/account",
     )
     assert response.status_code == 302
     assert laptop.get("/account").status_code == 200
@@ -254,7 +240,6 @@ def test_password_change_with_wrong_current_password_changes_nothing(app, client
             "password": "ikan-bakar-di-tepi-mahakam",
             "confirm": "ikan-bakar-di-tepi-mahakam",
         },
-        token_from="/account",
     )
     assert response.status_code == 422
     assert t(app, "The current password is wrong.") in response.get_data(as_text=True)
@@ -284,7 +269,6 @@ def test_weak_passwords_are_refused(app, client, make_user, password, msgid):
         client,
         "/account/password",
         {"current": PASSWORD, "password": password, "confirm": password},
-        token_from="/account",
     )
     assert response.status_code == 422
     assert t(app, msgid, n=8 if "least" in msgid else 128) in response.get_data(as_text=True)
@@ -298,7 +282,6 @@ def test_password_made_of_own_email_is_refused(app, client, make_user):
         client,
         "/account/password",
         {"current": PASSWORD, "password": weak, "confirm": weak},
-        token_from="/account",
     )
     assert response.status_code == 422
 
@@ -311,7 +294,6 @@ def test_no_composition_rules_a_long_passphrase_is_accepted(client, make_user):
         client,
         "/account/password",
         {"current": PASSWORD, "password": phrase, "confirm": phrase},
-        token_from="/account",
     )
     assert response.status_code == 302
 
@@ -327,7 +309,6 @@ def test_deactivation_ends_every_session_of_that_user(app, make_user):
         admin_client,
         f"/admin/users/{judge.id}",
         {"name": judge.name, "role": "judge", "district_id": "", "kim_id": "", "institution": ""},
-        token_from=f"/admin/users/{judge.id}",
     )
     assert response.status_code == 302
     assert judge_client.get("/account").status_code == 302
@@ -340,7 +321,7 @@ def test_end_other_sessions_button(app, make_user):
     a, b = app.test_client(), app.test_client()
     login(a, user.email)
     login(b, user.email)
-    post(a, "/account/sessions/end-others", token_from="/account")
+    post(a, "/account/sessions/end-others")
     assert a.get("/account").status_code == 200
     assert b.get("/account").status_code == 302
 
@@ -350,9 +331,7 @@ def test_end_other_sessions_button(app, make_user):
 
 def test_forgotten_password_link_works_once(app, client, make_user):
     user = make_user("judge")
-    response = post(
-        client, "/password/forgot", {"email": user.email}, token_from="/password/forgot"
-    )
+    response = post(client, "/password/forgot", {"email": user.email})
     assert response.status_code == 302
     [message] = outbox_messages(app)
     assert message.to == user.email
@@ -360,7 +339,7 @@ def test_forgotten_password_link_works_once(app, client, make_user):
     path = re.sub(r"^https?://[^/]+", "", link)
     assert client.get(path).status_code == 200
     new = "kopi-tubruk-tanpa-gula"
-    response = post(client, path, {"password": new, "confirm": new}, token_from=path)
+    response = post(client, path, {"password": new, "confirm": new})
     assert response.status_code == 302
     login(client, user.email, new)
     post(client, "/logout")
@@ -377,7 +356,6 @@ def test_forgotten_password_for_unknown_address_says_the_same_and_sends_nothing(
         client,
         "/password/forgot",
         {"email": "siapa@uji.monev.id"},
-        token_from="/password/forgot",
         follow_redirects=True,
     )
     assert response.status_code == 200
@@ -385,9 +363,7 @@ def test_forgotten_password_for_unknown_address_says_the_same_and_sends_nothing(
 
 
 def test_forgotten_password_bad_email(app, client):
-    response = post(
-        client, "/password/forgot", {"email": "tanpa-at"}, token_from="/password/forgot"
-    )
+    response = post(client, "/password/forgot", {"email": "tanpa-at"})
     assert response.status_code == 422
     assert t(app, "Enter a valid e-mail address, like nama@contoh.id.") in response.get_data(
         as_text=True
@@ -413,13 +389,12 @@ def test_forged_reset_link_is_refused(app, client):
 
 def test_reset_with_mismatched_passwords_keeps_the_old_one(app, client, make_user):
     user = make_user("judge")
-    post(client, "/password/forgot", {"email": user.email}, token_from="/password/forgot")
+    post(client, "/password/forgot", {"email": user.email})
     path = re.sub(r"^https?://[^/]+", "", link_in(outbox_messages(app)[0].body))
     response = post(
         client,
         path,
         {"password": "kopi-tubruk-tanpa-gula", "confirm": "kopi-tubruk-tanpa-susu"},
-        token_from=path,
     )
     assert response.status_code == 422
     assert t(app, "The two passwords are not the same.") in response.get_data(as_text=True)
@@ -444,7 +419,6 @@ def test_invited_judge_sets_a_password_and_signs_in(app, make_user):
             "kim_id": "",
             "institution": "Universitas Mulawarman",
         },
-        token_from="/admin/users/new",
     )
     assert response.status_code == 302
     [message] = outbox_messages(app)
@@ -457,15 +431,11 @@ def test_invited_judge_sets_a_password_and_signs_in(app, make_user):
             guest,
             "/login",
             {"email": "juri.baru@uji.monev.id", "password": "anything at all"},
-            token_from="/login",
         ).status_code
         == 422
     )
     password = "juri-baru-dari-samarinda"
-    assert (
-        post(guest, path, {"password": password, "confirm": password}, token_from=path).status_code
-        == 302
-    )
+    assert post(guest, path, {"password": password, "confirm": password}).status_code == 302
     login(guest, "juri.baru@uji.monev.id", password)
     # The invitation cannot be used twice.
     assert app.test_client().get(path).status_code == 404
@@ -483,7 +453,6 @@ def test_operator_invitation_requires_a_district(app, client, login_as):
             "district_id": "",
             "kim_id": "",
         },
-        token_from="/admin/users/new",
     )
     assert response.status_code == 422
     assert t(app, "An operator must belong to a kabupaten/kota.") in response.get_data(as_text=True)
@@ -499,7 +468,6 @@ def test_inviting_an_existing_address_is_refused(app, client, login_as, make_use
         client,
         "/admin/users/new",
         {"email": other.email.upper(), "name": "Dobel", "role": "judge"},
-        token_from="/admin/users/new",
     )
     assert response.status_code == 422
     assert t(app, "An account with this e-mail address already exists.") in response.get_data(
@@ -513,7 +481,6 @@ def test_admin_cannot_deactivate_or_demote_themselves(app, client, login_as):
         client,
         f"/admin/users/{admin.id}",
         {"name": admin.name, "role": "judge"},
-        token_from=f"/admin/users/{admin.id}",
     )
     assert response.status_code == 422
     with app.app_context():
@@ -525,16 +492,14 @@ def test_admin_cannot_deactivate_or_demote_themselves(app, client, login_as):
 
 def test_profile_update_keeps_input_on_error(app, client, login_as):
     login_as("judge")
-    response = post(client, "/account/profile", {"name": "", "locale": "en"}, token_from="/account")
+    response = post(client, "/account/profile", {"name": "", "locale": "en"})
     assert response.status_code == 422
     assert t(app, "Enter your name.") in response.get_data(as_text=True)
 
 
 def test_choosing_english_switches_the_interface(client, login_as):
     login_as("judge")
-    response = post(
-        client, "/account/profile", {"name": "Juri Inggris", "locale": "en"}, token_from="/account"
-    )
+    response = post(client, "/account/profile", {"name": "Juri Inggris", "locale": "en"})
     assert response.status_code == 302
     page = client.get("/account").get_data(as_text=True)
     assert '<html lang="en"' in page
@@ -542,5 +507,49 @@ def test_choosing_english_switches_the_interface(client, login_as):
 
 
 def test_language_switch_for_visitors(client):
-    post(client, "/lang/en", {"next": "/login"}, token_from="/login")
+    post(client, "/lang/en", {"next": "/login"})
     assert '<html lang="en"' in client.get("/login").get_data(as_text=True)
+
+
+def test_production_hashes_with_argon2id_at_its_default_cost(tmp_path, monkeypatch):
+    """Tests hash cheaply (TestingConfig.ARGON2_PARAMETERS); production keeps argon2-cffi's
+    RFC 9106 low-memory profile: 3 passes over 64 MiB with 4 lanes."""
+    from argon2 import Type, extract_parameters
+
+    from monev import create_app
+    from monev.auth.passwords import hash_password, needs_rehash
+
+    monkeypatch.setenv("MONEV_INSTANCE_PATH", str(tmp_path))
+    production = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+        }
+    )
+    assert "ARGON2_PARAMETERS" not in production.config
+    with production.app_context():
+        stored = hash_password(PASSWORD)
+        params = extract_parameters(stored)
+        assert not needs_rehash(stored)
+    assert (
+        params.type,
+        params.time_cost,
+        params.memory_cost,
+        params.parallelism,
+        params.hash_len,
+        params.salt_len,
+    ) == (Type.ID, 3, 65536, 4, 32, 16)
+
+
+def test_testing_hashes_cheaply_and_a_production_hash_still_verifies(app):
+    from argon2 import PasswordHasher, extract_parameters
+
+    from monev.auth.passwords import hash_password, needs_rehash, verify_password
+
+    with app.app_context():
+        params = extract_parameters(hash_password(PASSWORD))
+        production_hash = PasswordHasher().hash(PASSWORD)
+        assert verify_password(production_hash, PASSWORD)
+        assert needs_rehash(production_hash)  # signing in moves it to this app's parameters
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (1, 8, 1)

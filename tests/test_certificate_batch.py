@@ -26,6 +26,7 @@ from monev.core.timeutil import utcnow
 from monev.extensions import db
 from monev.storage import get_storage
 from tests.conftest import login, post, t
+from tests.factories import make_event
 
 KIMS = 6  # + 1 judge = 7 certificates, rendered in chunks of 3: 3 + 3 + 1
 CHUNK = 3
@@ -41,7 +42,6 @@ class Setup:
 @pytest.fixture
 def setup(app, make_kim, make_user) -> Setup:
     from monev.entries.models import Entry
-    from monev.events.models import Category, Event
     from monev.judging.models import EventJudge
 
     app.config["CERTIFICATE_BATCH_CHUNK"] = CHUNK
@@ -49,10 +49,8 @@ def setup(app, make_kim, make_user) -> Setup:
     judge = make_user("judge", name="Dr. Rahmawati Sulistyo")
     admin = make_user("admin")
     with app.test_request_context(), write_intent():
-        event = Event(slug="monev-2026", title="Monev KIM 2026", year=2026, organiser="Diskominfo")
-        category = Category(event=event, key="desa", name="KIM Desa")
-        db.session.add_all([event, category])
-        db.session.flush()
+        built = make_event("monev-2026", title="Monev KIM 2026")
+        event, category = built.event, built.categories["desa"]
         for i, kim in enumerate(kims):
             db.session.add(
                 Entry(
@@ -131,7 +129,7 @@ def _admin_client(app, setup):
 
 def _start(client, setup):
     page = f"/admin/events/{setup.slug}/certificates"
-    return post(client, f"{page}/batch", token_from=page)
+    return post(client, f"{page}/batch")
 
 
 def _batches(app) -> list[dict]:
@@ -343,6 +341,7 @@ def test_a_batch_held_by_a_live_worker_is_not_taken_over(app, setup, queue, monk
     assert _batches(app)[0]["status"] == "running"
 
 
+@pytest.mark.real_commits
 def test_worker_that_lost_its_claim_stops_writing(app, setup, monkeypatch):
     real = services.pdfs
 

@@ -36,7 +36,7 @@ def image_bytes(size=(300, 100), colour=(20, 30, 90, 255), fmt="PNG") -> bytes:
 
 
 def _post(client, slug, data, files=None, *, path="settings", headers=None):
-    payload = {"csrf_token": csrf_token(client, f"/admin/events/{slug}/certificates"), **data}
+    payload = {"csrf_token": csrf_token(client), **data}
     for name, (content, filename) in (files or {}).items():
         payload[name] = (io.BytesIO(content), filename)
     return client.post(
@@ -75,7 +75,7 @@ def _images_in(pdf: bytes) -> list[tuple[int, int]]:
     return found
 
 
-def test_signatures_and_background_are_stored_and_drawn(app, setup, client, tmp_path):  # noqa: F811
+def test_signatures_and_background_are_stored_and_drawn(app, setup, client):  # noqa: F811
     login(client, setup.admin.email)
     response = _post(
         client,
@@ -111,7 +111,7 @@ def test_signatures_and_background_are_stored_and_drawn(app, setup, client, tmp_
     with app.test_request_context():
         pdf = services.pdf(db.session.get(Certificate, ids[0]))
     assert sorted(_images_in(pdf)) == sorted([(600, 200), (1200, 450), (3508, 2480)])
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_text(pdf)
     assert "Ir. Budi Santoso, M.T." in text and "NIP. 1970 0101 1990 03 1 001" in text
 
     # Removing a signature drops it from the design and deletes the file after the commit.

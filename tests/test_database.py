@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from monev import create_app
 from monev.auth.models import User
 from monev.core.database import write_intent
+from monev.directory.models import Kim
 from monev.extensions import db
 from tests.conftest import PG_URL, count_queries, login, post
 
@@ -24,6 +25,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@pytest.mark.real_commits
 @sqlite_only
 def test_unsafe_requests_begin_immediate_and_reads_do_not(app, client, make_user):
     user = make_user("judge")
@@ -52,6 +54,7 @@ def test_unsafe_requests_begin_immediate_and_reads_do_not(app, client, make_user
     assert "BEGIN IMMEDIATE" in writes and "BEGIN" not in writes
 
 
+@pytest.mark.real_commits
 def test_concurrent_read_modify_write_transactions_all_succeed(app, make_user):
     """30 writers each read a row then update it: none fails with 'database is locked'."""
     user = make_user("judge")
@@ -138,7 +141,45 @@ def test_failed_request_rolls_back(app, client, login_as):
         client,
         "/kim/new",
         {"name": "", "kecamatan": "Kecamatan Baru", "village_kind": "desa", "village": "Desa"},
-        token_from="/kim/new",
     )
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM kecamatan")).scalar() == before
+
+
+# --- isolation between tests (the app is shared by the session) -----------------------------
+
+LEAKED_KIM = "KIM yang tidak boleh bocor"
+
+
+def test_isolation_first_a_test_commits_rows_and_changes_the_config(app, client, login_as):
+    operator = login_as("operator")  # the KIM goes into the operator's district
+    response = post(
+        client,
+        "/kim/new",
+        {
+            "name": LEAKED_KIM,
+            "district_id": "",
+            "kecamatan": "Kecamatan Bocor",
+            "village_kind": "desa",
+            "village": "Desa Bocor",
+            "sk_number": "01/SK/2024",
+            "sk_date": "2024-01-02",
+            "chair_name": "Siti",
+            "members_count": "11",
+            "phone": "0812 5500 1234",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    app.config["LOGIN_WINDOW_MINUTES"] = 999
+    with app.app_context():
+        assert db.session.scalar(select(Kim.id).where(Kim.name == LEAKED_KIM)) is not None
+        assert db.session.get(User, operator.id) is not None
+
+
+def test_isolation_then_the_next_test_sees_none_of_it(app):
+    """Runs after the test above (file order): its rows and its config change are gone."""
+    with app.app_context():
+        assert db.session.scalar(select(Kim.id).where(Kim.name == LEAKED_KIM)) is None
+        assert db.session.scalar(select(func.count(User.id))) == 0
+        assert db.session.scalar(select(func.count(Kim.id))) == 0
+    assert app.config["LOGIN_WINDOW_MINUTES"] == 15

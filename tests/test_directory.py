@@ -35,7 +35,7 @@ def test_admin_adds_a_kim_with_new_kecamatan_and_desa(app, client, login_as):
     login_as("admin")
     with app.app_context():
         kutim = district("64.04").id
-    response = post(client, "/kim/new", kim_form(district_id=kutim), token_from="/kim/new")
+    response = post(client, "/kim/new", kim_form(district_id=kutim))
     assert response.status_code == 302
     with app.app_context():
         kim = db.session.scalar(select(Kim).where(Kim.name == "KIM Pinang Raya"))
@@ -58,7 +58,7 @@ def test_operator_adds_a_kim_in_own_district_whatever_district_is_posted(app, cl
     login_as("operator", district_code="64.04")
     with app.app_context():
         berau = district("64.05").id
-    response = post(client, "/kim/new", kim_form(district_id=berau), token_from="/kim/new")
+    response = post(client, "/kim/new", kim_form(district_id=berau))
     assert response.status_code == 302
     with app.app_context():
         kim = db.session.scalar(select(Kim).where(Kim.name == "KIM Pinang Raya"))
@@ -82,7 +82,7 @@ def test_operator_cannot_open_or_edit_another_districts_kim(app, client, login_a
     login_as("operator", district_code="64.04")
     assert client.get(f"/kim/{other.id}").status_code == 404
     assert client.get(f"/kim/{other.id}/edit").status_code == 404
-    response = post(client, f"/kim/{other.id}/edit", kim_form(name="Diubah"), token_from="/kim/")
+    response = post(client, f"/kim/{other.id}/edit", kim_form(name="Diubah"))
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(Kim, other.id).name == "KIM Sungai Bedungun"
@@ -96,7 +96,6 @@ def test_kim_account_edits_only_its_own_profile(app, client, login_as, make_kim)
         client,
         f"/kim/{own.id}/edit",
         kim_form(name="KIM Teluk Lingga", members_count="25"),
-        token_from=f"/kim/{own.id}/edit",
     )
     assert response.status_code == 302
     assert client.get(f"/kim/{other.id}/edit").status_code == 404
@@ -108,7 +107,7 @@ def test_kim_account_edits_only_its_own_profile(app, client, login_as, make_kim)
 def test_duplicate_name_in_a_district_is_refused(app, client, login_as, make_kim):
     make_kim("KIM Teluk Pandan", district_code="64.04")
     login_as("operator", district_code="64.04")
-    response = post(client, "/kim/new", kim_form(name="kim teluk pandan"), token_from="/kim/new")
+    response = post(client, "/kim/new", kim_form(name="kim teluk pandan"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert t(app, "A KIM with this name already exists in this kabupaten/kota.") in page
@@ -130,7 +129,6 @@ def test_bad_input_is_refused_field_by_field_and_changes_nothing(app, client, lo
             social_links="ftp://contoh.id/file",
             kecamatan="K" * 81,
         ),
-        token_from="/kim/new",
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -151,7 +149,7 @@ def test_bad_input_is_refused_field_by_field_and_changes_nothing(app, client, lo
 
 def test_not_a_date_gets_an_indonesian_message(app, client, login_as):
     login_as("operator", district_code="64.04")
-    response = post(client, "/kim/new", kim_form(sk_date="31/02/2021"), token_from="/kim/new")
+    response = post(client, "/kim/new", kim_form(sk_date="31/02/2021"))
     assert response.status_code == 422
     assert t(app, "Not a valid date value.") in response.get_data(as_text=True)
 

@@ -4,8 +4,6 @@ publication, and a fixed number of queries for the rapor of a whole event."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -23,6 +21,7 @@ from monev.results import services as result_services
 from monev.results.models import SpecialAward
 from tests import results_factory
 from tests.conftest import Record, count_queries, login, t
+from tests.pdf import pdf_page_sizes, pdf_text
 
 LONG_NAME = (
     "Komunitas Informasi Masyarakat Maju Bersama Membangun Negeri Desa Sangatta Utara "
@@ -43,20 +42,6 @@ def controlled_value(entry: int, judge: int, criterion: int) -> Decimal:
     """Administrasi (criteria 0, 1) grows with the entry: 5, 6, 7, 8 (median 6.5);
     Presentasi (criteria 2, 3) falls: 9, 8, 7, 6 (median 7.5). Every judge agrees."""
     return Decimal(5 + entry) if criterion < 2 else Decimal(9 - entry)
-
-
-def pdf_text(pdf: bytes, tmp_path, name: str = "d.pdf") -> str:
-    path = tmp_path / name
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
-    return re.sub(r"\s+", " ", out.stdout.decode())
-
-
-def pdf_pages(pdf: bytes, tmp_path) -> int:
-    path = tmp_path / "pages.pdf"
-    path.write_bytes(pdf)
-    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
-    return int(re.search(r"Pages:\s+(\d+)", out.stdout).group(1))
 
 
 def _publish(app, slug: str) -> None:
@@ -122,7 +107,7 @@ DOCS = "/admin/events/{slug}/documents"
 
 
 def test_berita_acara_has_judges_method_recap_digest_and_signatures(
-    app, client, login_as, published, tmp_path
+    app, client, login_as, published
 ):
     login_as("admin")
     response = client.get(DOCS.format(slug=published.slug) + "/berita-acara.pdf")
@@ -130,7 +115,7 @@ def test_berita_acara_has_judges_method_recap_digest_and_signatures(
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     assert "berita-acara-uji-dokumen.pdf" in response.headers["Content-Disposition"]
-    text = pdf_text(response.data, tmp_path)
+    text = pdf_text(response.data)
     snapshot = _snapshot(app, published)
     rows = snapshot["categories"][0]["entries"]
     assert "BERITA ACARA PENILAIAN" in text
@@ -150,7 +135,7 @@ def test_berita_acara_has_judges_method_recap_digest_and_signatures(
     assert "KIM Terinovatif" in text and "Aplikasi aduan warga" in text
     assert "versi 1" in text and snapshot["digest"] in text.replace(" ", "")
     assert "Drs. Ahmad Fauzi" in text and "NIP. 196805121992032004" in text
-    pages = pdf_pages(response.data, tmp_path)
+    pages = len(pdf_page_sizes(response.data))
     assert f"Halaman 1 dari {pages}" in text
 
 
@@ -183,14 +168,12 @@ def test_method_is_described_in_plain_indonesian():
 # --- draft SK -------------------------------------------------------------------------------
 
 
-def test_decree_draft_names_the_winners_and_is_marked_as_draft(
-    app, client, login_as, published, tmp_path
-):
+def test_decree_draft_names_the_winners_and_is_marked_as_draft(app, client, login_as, published):
     login_as("admin")
     response = client.get(DOCS.format(slug=published.slug) + "/draf-sk.pdf")
 
     assert response.status_code == 200
-    text = pdf_text(response.data, tmp_path)
+    text = pdf_text(response.data)
     assert "DRAF" in text
     assert "KEPUTUSAN KEPALA DINAS KOMUNIKASI DAN INFORMATIKA PROVINSI KALIMANTAN TIMUR" in text
     assert "NOMOR: ……" in text
@@ -211,15 +194,15 @@ def test_decree_draft_names_the_winners_and_is_marked_as_draft(
 
 
 def test_rapor_compares_each_aspect_with_the_median_and_says_what_to_improve(
-    app, client, login_as, published, tmp_path
+    app, client, login_as, published
 ):
     login_as("admin")
     first, last = published.entry_ids[0], published.entry_ids[3]
     url = DOCS.format(slug=published.slug) + "/rapor/{}.pdf"
 
-    top = pdf_text(client.get(url.format(first)).data, tmp_path, "top.pdf")
+    top = pdf_text(client.get(url.format(first)).data)
     bottom_response = client.get(url.format(last))
-    bottom = pdf_text(bottom_response.data, tmp_path, "bottom.pdf")
+    bottom = pdf_text(bottom_response.data)
 
     assert "rapor-uji-dokumen-K-004.pdf" in bottom_response.headers["Content-Disposition"]
     assert (
@@ -245,16 +228,16 @@ def test_rapor_of_an_entry_of_another_event_is_not_found(app, client, login_as, 
     assert client.get(url).status_code == 404
 
 
-def test_all_rapor_in_one_pdf(app, client, login_as, published, tmp_path):
+def test_all_rapor_in_one_pdf(app, client, login_as, published):
     login_as("admin")
     response = client.get(DOCS.format(slug=published.slug) + "/rapor.pdf")
 
     assert response.status_code == 200
-    text = pdf_text(response.data, tmp_path)
+    text = pdf_text(response.data)
     assert text.count("Rapor Pembinaan") == 4
     for n in range(2, 5):
         assert f"KIM Hasil uji-dokumen {n}" in text
-    assert pdf_pages(response.data, tmp_path) >= 4
+    assert len(pdf_page_sizes(response.data)) >= 4
 
 
 def test_rapor_contexts_take_the_same_queries_for_one_or_many_entries(app):
@@ -296,7 +279,7 @@ def test_admin_page_lists_every_document(app, client, login_as, published):
     assert f'href="/admin/events/{published.slug}/documents"' in detail
 
 
-def test_kim_downloads_only_its_own_rapor(app, client, make_user, published, tmp_path):
+def test_kim_downloads_only_its_own_rapor(app, client, make_user, published):
     own = _kim_user(make_user, app, published.entry_ids[1])
     login(client, own.email)
 
@@ -304,7 +287,7 @@ def test_kim_downloads_only_its_own_rapor(app, client, make_user, published, tmp
     assert f'href="/my/documents/{published.slug}/rapor.pdf"' in home
     response = client.get(f"/my/documents/{published.slug}/rapor.pdf")
     assert response.status_code == 200
-    text = pdf_text(response.data, tmp_path)
+    text = pdf_text(response.data)
     assert "KIM Hasil uji-dokumen 2" in text and "2/4" in text.replace(" ", "")
     assert "KIM Hasil uji-dokumen 3" not in text
     # the admin's address of another entry's rapor stays closed
@@ -370,9 +353,7 @@ def test_before_publication_documents_are_explained_not_rendered(app, client, lo
     assert kim_client.get(f"/my/documents/{ev.slug}/rapor.pdf").status_code == 404
 
 
-def test_documents_without_comments_signatories_or_place_still_render(
-    app, client, login_as, tmp_path
-):
+def test_documents_without_comments_signatories_or_place_still_render(app, client, login_as):
     ev = results_factory.build(app, slug="uji-polos", entries=2, judges=1)
     _publish(app, ev.slug)
     login_as("admin")
@@ -382,7 +363,7 @@ def test_documents_without_comments_signatories_or_place_still_render(
     for path in ("/berita-acara.pdf", "/draf-sk.pdf", f"/rapor/{ev.entry_ids[0]}.pdf"):
         response = client.get(base + path)
         assert response.status_code == 200, path
-        texts[path] = pdf_text(response.data, tmp_path)
+        texts[path] = pdf_text(response.data)
     assert "Tidak ada catatan juri." in texts[f"/rapor/{ev.entry_ids[0]}.pdf"]
     assert "KEPUTUSAN KEPALA DISKOMINFO UJI" in texts["/draf-sk.pdf"]
     assert "Mengetahui" not in texts["/berita-acara.pdf"]

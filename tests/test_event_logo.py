@@ -7,10 +7,10 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from monev.events import services as event_services
 from monev.events.models import Event
 from monev.extensions import db
 from tests.conftest import csrf_token
+from tests.factories import make_event
 
 
 def png(size=(64, 32)) -> bytes:
@@ -21,15 +21,14 @@ def png(size=(64, 32)) -> bytes:
 
 def _event(app, status="nomination"):
     with app.app_context():
-        ev = event_services.create_event(
-            {"slug": "logo-2025", "title": "Monev Logo", "year": 2025, "organiser": "D"}
+        make_event(
+            "logo-2025", title="Monev Logo", year=2025, organiser="D", categories=(), status=status
         )
-        ev.status = status
         db.session.commit()
 
 
 def _upload(client, data: bytes, name: str):
-    token = csrf_token(client, "/admin/events/logo-2025")
+    token = csrf_token(client)
     return client.post(
         "/admin/events/logo-2025/logo",
         data={"csrf_token": token, "logo": (io.BytesIO(data), name)},
@@ -78,7 +77,7 @@ def test_removing_or_replacing_the_logo_deletes_the_old_file(app, client, login_
         second = db.session.scalar(select(Event.logo_path))
         assert second != first
         assert get_storage().size(first) is None
-    token = csrf_token(client, "/admin/events/logo-2025")
+    token = csrf_token(client)
     client.post("/admin/events/logo-2025/logo", data={"csrf_token": token, "remove": "1"})
     with app.app_context():
         assert db.session.scalar(select(Event.logo_path)) is None

@@ -318,6 +318,7 @@ def test_no_javascript_form_saves_everything_or_nothing(app, setup, judge):
     assert sheet_state(app, a)[1] == 2
 
 
+@pytest.mark.real_commits
 def test_double_submit_race_saves_exactly_once(app, setup):
     """Two identical autosaves sent at the same moment (a double click, a retried request):
     one is saved, the other refused as stale; one trail row, version + 1."""
@@ -347,6 +348,7 @@ def test_double_submit_race_saves_exactly_once(app, setup):
         assert db.session.scalar(select(db.func.count(ScoreChange.id))) == 1
 
 
+@pytest.mark.real_commits
 def test_double_finalise_race_finalises_once(app, setup):
     from monev.audit.models import AuditEntry
 
@@ -413,6 +415,7 @@ def _closed(setup):
     )
 
 
+@pytest.mark.real_commits
 @pytest.mark.parametrize(
     ("what", "status"),
     [("deadline", 409), ("finalised", 409), ("unassigned", 404), ("conflict", 403)],

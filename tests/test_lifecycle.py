@@ -11,7 +11,7 @@ from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
-from tests.conftest import login, post, t
+from tests.conftest import post, sign_in, t
 from tests.submission_fixtures import *  # noqa: F403
 from tests.submission_fixtures import close_window
 
@@ -23,13 +23,13 @@ def _status(app, event_id) -> str:
 
 def _admin(client, make_user):
     admin = make_user("admin")
-    login(client, admin.email)
+    sign_in(client, admin.email)
     return admin
 
 
 def _move(client, slug, target, **fields):
     url = f"/admin/events/{slug}/phase/{target}"
-    return post(client, url, fields, token_from=url)
+    return post(client, url, fields)
 
 
 def test_verification_is_refused_while_entries_may_still_submit(app, client, five, make_user):
@@ -135,7 +135,7 @@ def test_admin_disqualifies_with_a_public_reason_and_a_private_note(app, client,
     finalist = five[0]
     url = f"/admin/events/{finalist.slug}/entries/{finalist.entry_id}/standing"
 
-    missing = post(client, f"{url}/disqualify", {"reason": "", "note": ""}, token_from=url)
+    missing = post(client, f"{url}/disqualify", {"reason": "", "note": ""})
     assert missing.status_code == 422
     assert t(app, "Choose the reason.") in missing.get_data(as_text=True)
     with app.app_context():

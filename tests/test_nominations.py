@@ -15,6 +15,7 @@ from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.events import services as event_services
 from monev.extensions import db
+from tests import factories
 from tests.conftest import PG_URL, count_queries, district, login, outbox_messages, post, t
 
 SLUG = "monev-kim-kaltim-2025"
@@ -41,21 +42,16 @@ def make_event(app):
     def factory(status: str = "nomination", quotas: dict | None = None, slug: str = SLUG):
         quotas = {"64.04": 2} if quotas is None else quotas
         with app.app_context():
-            event = event_services.create_event(
-                {
-                    "slug": slug,
-                    "title": "Monev KIM se-Kalimantan Timur 2025",
-                    "year": 2025,
-                    "organiser": "Diskominfo Provinsi Kalimantan Timur",
-                }
+            built = factories.make_event(
+                slug,
+                title="Monev KIM se-Kalimantan Timur 2025",
+                year=2025,
+                organiser="Diskominfo Provinsi Kalimantan Timur",
+                stages=[factories.StagePlan("presentasi", "Presentasi", 100)],
+                categories=factories.DESA_AND_KELURAHAN,
             )
-            event_services.save_stage(
-                event, None, {"key": "presentasi", "name": "Presentasi", "weight": 100}
-            )
-            desa = event_services.save_category(event, None, {"key": "desa", "name": "KIM Desa"})
-            kel = event_services.save_category(
-                event, None, {"key": "kelurahan", "name": "KIM Kelurahan"}
-            )
+            event = built.event
+            desa, kel = built.categories["desa"], built.categories["kelurahan"]
             event_services.set_quotas(event, {district(code).id: n for code, n in quotas.items()})
             event.status = status
             db.session.commit()
@@ -67,7 +63,7 @@ def make_event(app):
 def nominate(client, event: EventRef, kim_id, **fields):
     data = {"kim_id": kim_id, "category_id": event.desa, "note": "", "email": ""}
     data.update(fields)
-    return post(client, f"{event.page}/nominate", data, token_from=event.page)
+    return post(client, f"{event.page}/nominate", data)
 
 
 def new_kim_form(event: EventRef, **overrides) -> dict:
@@ -91,7 +87,7 @@ def post_new_kim(client, event: EventRef, **overrides):
 
     data = new_kim_form(event, **overrides)
     data["new-csrf_token"] = csrf_token(client, event.page)
-    return post(client, f"{event.page}/new-kim", data, token_from=event.page)
+    return post(client, f"{event.page}/new-kim", data)
 
 
 def entries(app) -> list[tuple[str, str, str]]:
@@ -420,13 +416,11 @@ def test_operator_cannot_see_or_touch_other_districts(app, make_kim, make_user, 
     assert t(app, "%(used)d of %(quota)d", used=1, quota=2) in page
 
     # Withdrawing another district's nomination: it does not exist for this operator.
-    response = post(op_berau, f"{event.page}/{kutim_entry}/withdraw", token_from=event.page)
+    response = post(op_berau, f"{event.page}/{kutim_entry}/withdraw")
     assert response.status_code == 404
     assert ("K-001", "KIM Teluk Pandan", "nominated") in entries(app)
 
-    assert (
-        post(op_berau, f"{event.page}/{10**20}/withdraw", token_from=event.page).status_code == 404
-    )
+    assert post(op_berau, f"{event.page}/{10**20}/withdraw").status_code == 404
 
     # The organiser's pages are closed to operators.
     assert op_berau.get(event.admin_page).status_code == 403
@@ -451,7 +445,7 @@ def test_operator_withdraws_an_undecided_nomination(app, client, login_as, make_
     with app.app_context():
         entry_id = db.session.scalar(select(Entry.id))
 
-    response = post(client, f"{event.page}/{entry_id}/withdraw", token_from=event.page)
+    response = post(client, f"{event.page}/{entry_id}/withdraw")
 
     assert response.status_code == 303
     assert entries(app) == []
@@ -472,7 +466,7 @@ def test_decided_nomination_cannot_be_withdrawn(app, client, login_as, make_kim,
         entry.nomination_status, entry_id = "accepted", entry.id
         db.session.commit()
 
-    response = post(client, f"{event.page}/{entry_id}/withdraw", token_from=event.page)
+    response = post(client, f"{event.page}/{entry_id}/withdraw")
 
     assert response.status_code == 409
     assert t(
@@ -519,7 +513,6 @@ def decide(client, event, entry_id, decision, note="", **kwargs):
         client,
         f"{event.admin_page}/{entry_id}/decide",
         {"decision": decision, "note": note},
-        token_from=event.admin_page,
         **kwargs,
     )
 
@@ -642,7 +635,7 @@ def test_withdrawal_is_audited(app, client, login_as, make_kim, make_event):
     nominate(client, event, kim.id)
     with app.app_context():
         entry_id = db.session.scalar(select(Entry.id))
-    post(client, f"{event.page}/{entry_id}/withdraw", token_from=event.page)
+    post(client, f"{event.page}/{entry_id}/withdraw")
     assert audit_actions(app)[-3:] == ["nomination.created", "user.invited", "nomination.withdrawn"]
 
 
@@ -679,7 +672,7 @@ def test_admin_sets_quotas_kaltim_first(app, client, login_as, make_event):
     with app.app_context():
         kutim, berau = district("64.04").id, district("64.05").id
 
-    response = post(client, url, {f"quota-{kutim}": "4", f"quota-{berau}": "2"}, token_from=url)
+    response = post(client, url, {f"quota-{kutim}": "4", f"quota-{berau}": "2"})
 
     assert response.status_code == 303
     with app.app_context():
@@ -696,13 +689,13 @@ def test_bad_quota_is_refused_with_the_input_kept(app, client, login_as, make_ev
     with app.app_context():
         kutim, berau = district("64.04").id, district("64.05").id
 
-    response = post(client, url, {f"quota-{kutim}": "lima", f"quota-{berau}": "3"}, token_from=url)
+    response = post(client, url, {f"quota-{kutim}": "lima", f"quota-{berau}": "3"})
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert t(app, "Enter a whole number from 0 to 100.") in page
     assert 'value="lima"' in page
-    response = post(client, url, {f"quota-{kutim}": "101"}, token_from=url)
+    response = post(client, url, {f"quota-{kutim}": "101"})
     assert response.status_code == 422
     assert t(app, "A quota lies between 0 and 100.") in response.get_data(as_text=True)
     with app.app_context():
@@ -727,6 +720,7 @@ def test_operator_home_links_to_open_nominations(app, client, login_as, make_eve
 # --- concurrency --------------------------------------------------------------------------
 
 
+@pytest.mark.real_commits
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL-only: SQLite serialises writers anyway")
 def test_concurrent_nominations_cannot_exceed_the_quota_on_postgres(
     app, make_kim, make_user, make_event

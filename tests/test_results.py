@@ -35,7 +35,7 @@ def main_of(response) -> str:
 
 def publish(client, slug: str, reason: str = ""):
     url = ADMIN_URL.format(slug=slug)
-    return post(client, url + "publish", {"reason": reason}, token_from=url)
+    return post(client, url + "publish", {"reason": reason})
 
 
 def set_score(app, event_id: int, entry_code: str, criterion: str, value: str) -> None:

@@ -23,7 +23,7 @@ ADMIN = "/admin/events/{slug}/results/"
 
 def admin_post(client, slug: str, path: str, data: dict):
     url = ADMIN.format(slug=slug)
-    return post(client, url + path, data, token_from=url)
+    return post(client, url + path, data)
 
 
 def kim_of(app, entry_id: int) -> SimpleNamespace:
@@ -127,16 +127,13 @@ def test_provisional_results_objection_rejected_and_accepted_with_reopened_sheet
     login(outsider_client, outsider.email)
     assert outsider_client.get(f"/my/results/{ev.slug}").status_code == 404
     url = f"/my/results/{ev.slug}"
-    bad_link = post(
-        kim, url + "/objections", {"reason": "Nilai", "evidence_url": "file:///x"}, token_from=url
-    )
+    bad_link = post(kim, url + "/objections", {"reason": "Nilai", "evidence_url": "file:///x"})
     assert bad_link.status_code == 422
     for reason in ("Nilai kanal informasi kami keliru.", "Bukti SK belum dinilai."):
         filed = post(
             kim,
             url + "/objections",
             {"reason": reason, "evidence_url": "https://drive.example/bukti"},
-            token_from=url,
         )
         assert filed.status_code == 302
     with app.app_context():
@@ -202,7 +199,7 @@ def test_objections_are_refused_after_the_window_closes(app, client, make_user, 
     kim = app.test_client()
     login(kim, kim_user.email)
     url = f"/my/results/{ev.slug}"
-    refused = post(kim, url + "/objections", {"reason": "Terlambat."}, token_from=url)
+    refused = post(kim, url + "/objections", {"reason": "Terlambat."})
 
     assert refused.status_code == 409
     assert t(app, "The objection window is closed.") in refused.get_data(as_text=True)

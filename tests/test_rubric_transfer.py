@@ -329,7 +329,6 @@ def test_admin_downloads_and_uploads_rubrics(events, client, login_as):
         client,
         f"/admin/transfer/{TARGET}/rubric",
         {"file": (BytesIO(excel.data), "apa-saja.bin")},
-        token_from=f"/admin/transfer/{TARGET}/rubric",
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
@@ -345,7 +344,6 @@ def test_admin_rubric_upload_with_problems(events, client, login_as):
         client,
         f"/admin/transfer/{TARGET}/rubric",
         {"file": (BytesIO(_sheet(rows)), "rubrik.xlsx")},
-        token_from=f"/admin/transfer/{TARGET}/rubric",
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
@@ -365,7 +363,6 @@ def test_admin_rubric_upload_refused_when_locked(events, client, login_as):
         client,
         f"/admin/transfer/{SOURCE}/rubric",
         {"file": (BytesIO(json.dumps(before).encode()), "rubrik.json")},
-        token_from=f"/admin/transfer/{SOURCE}/rubric",
         content_type="multipart/form-data",
     )
     assert response.status_code == 409

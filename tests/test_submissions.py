@@ -48,10 +48,7 @@ PRESENTATION_MISSING = "Upload the presentation (PDF or PPTX) or give a link to 
 
 def complete(client, finalist) -> None:
     """Everything the checklist asks for."""
-    assert (
-        post(client, f"{finalist.page}/profile", PROFILE, token_from=finalist.page).status_code
-        == 303
-    )
+    assert post(client, f"{finalist.page}/profile", PROFILE).status_code == 303
     assert send_file(client, finalist.file_url("a1"), corpus.pdf("SK")).status_code == 303
     assert send_link(client, finalist.link_url("a2"), "https://kim.desa.id").status_code == 303
     assert (
@@ -64,7 +61,7 @@ def complete(client, finalist) -> None:
 
 
 def submit(client, finalist):
-    return post(client, f"{finalist.page}/submit", token_from=finalist.page)
+    return post(client, f"{finalist.page}/submit")
 
 
 def set_window(app, finalist, *, opens=None, closes=None, status=None) -> None:
@@ -153,7 +150,7 @@ def test_profile_saves_to_the_entry_and_refreshes_its_card(app, finalist, kim_cl
 
 def test_invalid_profile_is_refused_and_kept(app, finalist, kim_client):
     data = {**PROFILE, "website": "javascript:alert(1)", "members_count": "-3"}
-    response = post(kim_client, f"{finalist.page}/profile", data, token_from=finalist.page)
+    response = post(kim_client, f"{finalist.page}/profile", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert t(app, "Enter a full web address starting with http:// or https://.") in page
@@ -247,9 +244,7 @@ def test_remove_deletes_row_and_file(app, finalist, kim_client):
     send_file(kim_client, finalist.file_url("a1"), corpus.image("PNG"), "foto.png")
     (item,) = rows(app)
     assert len(stored_keys(app)) == 2  # the image and its thumbnail
-    response = post(
-        kim_client, f"{finalist.page}/evidence/{item.id}/remove", token_from=finalist.page
-    )
+    response = post(kim_client, f"{finalist.page}/evidence/{item.id}/remove")
     assert response.status_code == 303
     assert rows(app) == [] and stored_keys(app) == []
 
@@ -338,7 +333,6 @@ def test_send_back_flow(app, finalist, kim_client, admin_client):
             "note": "SK sudah kedaluwarsa: unggah SK terbaru.",
             "deadline": f"{deadline:%Y-%m-%dT%H:%M}",
         },
-        token_from=verification_url(finalist),
     )
     assert response.status_code == 303
     entry = entry_state(app, finalist.entry_id)
@@ -364,7 +358,6 @@ def test_send_back_flow(app, finalist, kim_client, admin_client):
         post(
             admin_client,
             verification_url(finalist, "/verify"),
-            token_from=verification_url(finalist),
         ).status_code
         == 303
     )
@@ -383,7 +376,6 @@ def test_personal_deadline_passes_like_any_other(app, finalist, kim_client, admi
         admin_client,
         verification_url(finalist, "/send-back"),
         {"note": "Perbaiki laporan.", "deadline": f"{deadline:%Y-%m-%dT%H:%M}"},
-        token_from=verification_url(finalist),
     )
     with app.app_context():
         db.session.execute(
@@ -421,7 +413,6 @@ def test_send_back_needs_a_note_and_a_future_deadline(
         admin_client,
         verification_url(finalist, "/send-back"),
         data,
-        token_from=verification_url(finalist),
     )
     assert response.status_code == 422
     assert said(app, message) in response.get_data(as_text=True)
@@ -430,9 +421,7 @@ def test_send_back_needs_a_note_and_a_future_deadline(
 
 
 def test_only_submitted_entries_can_be_verified(app, finalist, admin_client):
-    response = post(
-        admin_client, verification_url(finalist, "/verify"), token_from=verification_url(finalist)
-    )
+    response = post(admin_client, verification_url(finalist, "/verify"))
     assert response.status_code == 409
     assert entry_state(app, finalist.entry_id).submission_status == "not_started"
 

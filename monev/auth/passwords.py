@@ -7,33 +7,46 @@ include the account's own name and e-mail) are refused.
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # bounds the hashing and zxcvbn work an attacker can ask for
-_hasher = PasswordHasher()
 
-# A fixed hash to verify against when the account does not exist, so timing does not
-# reveal which e-mail addresses have accounts.
-_DUMMY_HASH = _hasher.hash("monev-dummy-password-for-timing")
+
+@cache
+def _hasher_for(params: tuple[tuple[str, int], ...]) -> tuple[PasswordHasher, str]:
+    """The hasher for these parameters, and a fixed hash to verify against when the account
+    does not exist, so timing does not reveal which e-mail addresses have accounts."""
+    hasher = PasswordHasher(**dict(params))
+    return hasher, hasher.hash("monev-dummy-password-for-timing")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """Argon2's defaults, unless the app's ``ARGON2_PARAMETERS`` say otherwise (testing)."""
+    params = current_app.config.get("ARGON2_PARAMETERS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or {}).items())))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 def password_problems(password: str, user_inputs: list[str] | tuple[str, ...] = ()) -> list[str]:

@@ -1,6 +1,10 @@
 """Browser fixtures: Debian's Chromium driven by Playwright's sync API, and the app with the
 demo data served on a loopback port.
 
+The demo is loaded once per session into a template (a SQLite file, or a PostgreSQL
+database, plus its stored files); each browser test gets a copy of its own, where the live
+server's threads commit for real.
+
 Chromium must be at /usr/bin/chromium (``playwright install`` is not used). Without it the
 browser tests are skipped, except in CI (``CI=true``), where they must run and so fail.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +27,13 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from monev import create_app
 from monev.extensions import db
+from tests.conftest import PG_URL, _config, own_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,6 +68,75 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def demo_template(template_db, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The demo, loaded once: (the SQLite file or PostgreSQL URL, its storage folder)."""
+    from flask_migrate import upgrade
+
+    from monev.core.database import write_intent
+    from monev.demo import loader
+
+    folder = tmp_path_factory.mktemp("demo")
+    if PG_URL:
+        source = _pg_database("demo", template=None)
+    else:
+        source = str(folder / "demo.db")
+        shutil.copy(template_db, source)
+    os.environ["MONEV_INSTANCE_PATH"] = str(folder)
+    application = create_app(_config(folder, source if PG_URL else f"sqlite:///{source}"))
+    with application.app_context():
+        if PG_URL:
+            upgrade()
+        with write_intent():
+            loader.load(application.config["DEMO_PASSWORD"])
+        db.session.commit()
+        if not PG_URL:  # everything into the main file before it is copied
+            db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.close()
+        db.engine.dispose()
+    yield source, folder / "files"
+    if PG_URL:
+        _drop_pg_database(source)
+
+
+def _pg_admin(sql: str) -> None:
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(sql))
+    admin.dispose()
+
+
+def _pg_database(suffix: str, template: str | None) -> str:
+    """A new PostgreSQL database beside the test one (made again if it exists), empty or a
+    copy of ``template``; its URL."""
+    url = make_url(PG_URL)
+    name = f"{url.database}_{suffix}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    _pg_admin(f'CREATE DATABASE "{name}"{copy}')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(browser, demo_template, tmp_path) -> Iterator:
+    """An app on a copy of the demo of its own (the live server commits for real). Asks for
+    the browser first, so without Chromium the test is skipped before the demo is built."""
+    source, files = demo_template
+    if not PG_URL:
+        yield from own_app(tmp_path, source, files=files)
+        return
+    copy = _pg_database("browser", template=source)
+    try:
+        yield from own_app(tmp_path, copy, files=files)
+    finally:
+        _drop_pg_database(copy)
+
+
 @pytest.fixture
 def demo_password(app) -> str:
     return app.config["DEMO_PASSWORD"]
@@ -67,14 +145,6 @@ def demo_password(app) -> str:
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The test app with the demo data, served on 127.0.0.1; yields its base URL."""
-    from monev.core.database import write_intent
-    from monev.demo import loader
-
-    with app.app_context():
-        with write_intent():
-            loader.load(app.config["DEMO_PASSWORD"])
-        db.session.commit()
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
