@@ -145,7 +145,6 @@ def test_admin_disqualifies_with_a_public_reason_and_a_private_note(app, client,
         client,
         f"{url}/disqualify",
         {"reason": "false_information", "note": "Foto kegiatan milik KIM lain"},
-        token_from=url,
     )
     assert done.status_code == 303
     page = client.get(url).get_data(as_text=True)

@@ -31,15 +31,8 @@ def test_unsubmitted_entries_stop_competing_when_the_window_closes_without_a_cli
         competing = db.session.scalars(select(Entry.id).where(standing.competing())).all()
     assert now[five[0].entry_id].code == "active"
     assert [now[f.entry_id].code for f in five[1:]] == ["no_submission"] * 4
-    assert now[five[1].entry_id].reason_text == t_reason(app, "deadline_passed")
+    assert now[five[1].entry_id].reason == "deadline_passed"
     assert competing == [five[0].entry_id]
-
-
-def t_reason(app, code):
-    from flask_babel import force_locale
-
-    with app.test_request_context(), force_locale("id"):
-        return str(standing.REASONS[code])
 
 
 def test_sweep_records_each_change_once_with_an_audit_row(app, five):
