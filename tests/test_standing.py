@@ -16,6 +16,7 @@ from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
+from tests.conftest import sign_in
 from tests.submission_fixtures import *  # noqa: F403
 from tests.submission_fixtures import close_window, set_entry
 
@@ -110,3 +111,13 @@ def test_withdrawn_entry_can_be_reinstated_only_with_a_note(app, five, make_user
         standing.reinstate(actor, entry, "Surat pengunduran diri dicabut")
         db.session.commit()
         assert standing.standing_of(db.session.get(Entry, entry_id)).code == "active"
+
+
+def test_the_kim_sees_its_standing_and_why(app, client, five):
+    close_window(app, five[1].event_id)
+    sign_in(client, five[1].email)
+    page = client.get(five[1].page).get_data(as_text=True)
+    assert "Status keikutsertaan Anda: Tidak mengumpulkan." in page
+    assert "Masa pengumpulan ditutup tanpa pengiriman." in page
+    home = client.get("/").get_data(as_text=True)
+    assert "Tidak mengumpulkan: Masa pengumpulan ditutup tanpa pengiriman." in home
