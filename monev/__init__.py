@@ -27,6 +27,7 @@ from monev.core import access, errors_views, templating
 from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
 from monev.directory.views import bp as directory_bp
 from monev.documents.views import bp as documents_bp
+from monev.entries import standing
 from monev.entries.nominations.views import bp as nominations_bp
 from monev.entries.verification.views import bp as verification_bp
 from monev.entries.workspace.views import bp as workspace_bp
@@ -34,6 +35,7 @@ from monev.events.views import bp as events_bp
 from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
 from monev.judging.views import bp as judging_bp
 from monev.judging.views import judge_bp, schedule_bp
+from monev.lifecycle.views import bp as lifecycle_bp
 from monev.public.views import bp as public_bp
 from monev.regions.views import bp as regions_bp
 from monev.results.cli import register as register_results_cli
@@ -228,6 +230,7 @@ def _register_blueprints(app: Flask) -> None:
         directory_bp,
         regions_bp,
         events_bp,
+        lifecycle_bp,
         rubrics_bp,
         nominations_bp,
         workspace_bp,
@@ -249,6 +252,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     templating.register(app)
+    app.jinja_env.filters["standing"] = standing.standing_of  # an entry's standing now
 
 
 def _register_cli(app: Flask) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from monev.audit.models import AuditEntry
 from monev.core.timeutil import utcnow
+from monev.entries import standing
 from monev.entries.models import Entry, Evidence
 from monev.events.models import Event
 from monev.extensions import db
@@ -23,7 +24,7 @@ from tests.factories import CriterionPlan, StagePlan, make_event
 
 SLUG = "monev-kim-uji-2026"
 # The fixtures, for ``from tests.submission_fixtures import *`` in the test modules.
-__all__ = ["backend", "finalist", "kim_client", "make_finalist", "s3"]
+__all__ = ["backend", "finalist", "five", "kim_client", "make_finalist", "s3"]
 
 
 @dataclass(frozen=True)
@@ -278,3 +279,35 @@ def page_text(markup: str) -> str:
     import re
 
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split()).replace(" :", ":")
+
+
+# --- lifecycle: clock moves are made by changing the stored window (rules read the clock)
+
+
+def set_entry(app, entry_id, **fields):
+    with app.app_context():
+        entry = db.session.get(Entry, entry_id)
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        db.session.commit()
+
+
+def close_window(app, event_id, *, ago=timedelta(minutes=1)):
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        stage = standing.first_stage(event)
+        stage.opens_at = utcnow() - timedelta(days=2)
+        stage.closes_at = utcnow() - ago
+        for later in event.stages:  # the later stages' windows are set too (a readiness rule)
+            if later is not stage and later.opens_at is None:
+                later.opens_at, later.closes_at = utcnow(), utcnow() + timedelta(days=30)
+        db.session.commit()
+
+
+@pytest.fixture
+def five(app, make_finalist):
+    """Five finalists; only the first submitted."""
+    entries = [make_finalist() for _ in range(5)]
+    set_entry(app, entries[0].entry_id, submission_status="submitted", submitted_at=utcnow())
+    set_entry(app, entries[1].entry_id, submission_status="in_progress")
+    return entries

@@ -25,6 +25,9 @@ NOMINATION_STATUSES = ("nominated", "accepted", "rejected")
 # back by the organiser for fixes (editable until its personal deadline), verified.
 SUBMISSION_STATUSES = ("not_started", "in_progress", "submitted", "returned", "verified")
 ITEM_KINDS = ("file", "link")
+# An entry's standing in the competition (see monev.entries.standing for the rules). Stored
+# values; "returned" (sent back, waiting for fixes) is read from the submission status.
+STANDINGS = ("active", "no_submission", "eliminated", "withdrawn", "not_selected")
 
 
 class Entry(IdMixin, CreatedMixin, db.Model):
@@ -39,6 +42,10 @@ class Entry(IdMixin, CreatedMixin, db.Model):
             "submission_status IN ('not_started', 'in_progress', 'submitted', 'returned', "
             "'verified')",
             name="submission_status",
+        ),
+        CheckConstraint(
+            "standing IN ('active', 'no_submission', 'eliminated', 'withdrawn', 'not_selected')",
+            name="standing",
         ),
     )
 
@@ -64,6 +71,19 @@ class Entry(IdMixin, CreatedMixin, db.Model):
     personal_deadline: Mapped[datetime | None]  # set when sent back for fixes
     verified_at: Mapped[datetime | None]
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # Standing: set by rule (a deadline passed) or by the organiser with a reason category
+    # (public) and a note (private). ``standing_stage_id``: the stage from which it applies
+    # (None: from the first stage).
+    standing: Mapped[str] = mapped_column(
+        String(16), default="active", server_default="active", index=True
+    )
+    standing_reason: Mapped[str | None] = mapped_column(String(24))
+    standing_note: Mapped[str | None] = mapped_column(Text)
+    standing_stage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stages.id", ondelete="SET NULL")
+    )
+    standing_changed_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     kim: Mapped[Kim] = relationship()

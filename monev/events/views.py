@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, form_data
-from monev.core.templating import STATUS_LABELS
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
 from monev.core.views import (
@@ -96,21 +95,6 @@ def detail(event: Event):
         message=_("The event settings have been saved."),
         done=lambda _result: redirect(url_for("events.detail", slug=event.slug)),
     )
-
-
-@bp.route("/<slug>/status", methods=["POST"])
-def move_status(event: Event):
-    target = request.form.get("status", "")
-    _moved, error = attempt(lambda: services.move_status(event, target))
-    if error is not None:
-        flash(error.message, "error")
-        return _detail_page(event), error.status
-    flash(_("The event is now in the %(status)s phase.", status=_status_label(target)), "success")
-    return redirect(url_for("events.detail", slug=event.slug))
-
-
-def _status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
 
 
 # --- stages -------------------------------------------------------------------------------

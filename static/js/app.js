@@ -8,4 +8,15 @@
     var invalid = root.querySelector("[aria-invalid=true]");
     if (invalid) { invalid.focus(); }
   });
+  // A confirmation step loaded by htmx into a <dialog> opens it as a modal; its Cancel
+  // link closes it. Without JavaScript the same step is a page of its own.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var dialog = event.detail.target && event.detail.target.closest("dialog");
+    if (dialog && !dialog.open) { dialog.showModal(); }
+  });
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close-dialog]");
+    var dialog = close && close.closest("dialog");
+    if (dialog) { event.preventDefault(); dialog.close(); }
+  });
 })();

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from monev.core.forms import TOO_LONG, MonevForm, choices, strip
+from monev.entries.standing import DISQUALIFY_REASONS, NOTE_MAX, REASONS
+
+
+class MoveForm(MonevForm):
+    """The confirmation step of a phase move: each warning acknowledged, then confirmed."""
+
+    acknowledge = SelectMultipleField(
+        _l("I have read this warning"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # the service checks them against the live checklist
+    )
+    confirm = BooleanField(_l("I have read what this move will do"))
+
+    def fill(self, warnings) -> None:
+        self.acknowledge.choices = choices((c.code, c.message) for c in warnings)
+
+
+class StandingNoteForm(MonevForm):
+    note = TextAreaField(
+        _l("Reason (kept in the audit log, not shown publicly)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=NOTE_MAX, message=TOO_LONG)],
+    )
+
+
+class DisqualifyForm(StandingNoteForm):
+    reason = SelectField(
+        _l("Reason category (shown publicly)"),
+        choices=choices(
+            [("", _l("Choose…"))] + [(code, REASONS[code]) for code in DISQUALIFY_REASONS]
+        ),
+        validate_choice=False,  # the service names a wrong one beside the field
+    )

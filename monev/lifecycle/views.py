@@ -1,0 +1,171 @@
+"""The organiser's lifecycle pages.
+
+- The confirmation step of every phase move: the checklist, the consequences with numbers,
+  then the move. A full page without JavaScript; the event page opens it in a ``<dialog>``
+  through htmx.
+- One entry's standing: what it is and why, its history, and the audited actions
+  (disqualify with a reason category, withdraw, reinstate).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from monev.audit.models import AuditEntry
+from monev.core import access
+from monev.core.errors import ServiceError
+from monev.core.forms import attach_error
+from monev.core.templating import STATUS_LABELS
+from monev.entries import standing
+from monev.entries.models import Entry
+from monev.events import queries as event_queries
+from monev.events.models import STATUSES
+from monev.extensions import db, htmx
+from monev.lifecycle import transitions
+from monev.lifecycle.forms import DisqualifyForm, MoveForm, StandingNoteForm
+
+bp = Blueprint("lifecycle", __name__, url_prefix="/admin/events")
+access.blueprint_roles(bp, access.ADMIN)
+
+
+def _page(event, target, form, status=200):
+    try:
+        check = transitions.preview(event, target)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("events.detail", slug=event.slug), 303)
+    form.fill(check.warnings)
+    template = "lifecycle/_move.html" if htmx and not htmx.boosted else "lifecycle/move.html"
+    return (
+        render_template(
+            template,
+            event=event,
+            target=target,
+            target_label=STATUS_LABELS.get(target, target),
+            forward=transitions.is_forward(event, target),
+            check=check,
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.route("/<slug>/phase/<target>", methods=["GET", "POST"])
+def move(slug: str, target: str):
+    event = event_queries.get_by_slug(slug)
+    if event is None or target not in STATUSES:
+        abort(404)
+    form = MoveForm()
+    if not form.is_submitted():
+        return _page(event, target, MoveForm(formdata=None))
+    if not form.validate():
+        return _page(event, target, form, 422)
+    try:
+        transitions.move(
+            current_user,
+            event,
+            target,
+            acknowledged=set(form.acknowledge.data or ()),
+            confirmed=bool(form.confirm.data),
+        )
+    except ServiceError as error:
+        attach_error(form, error)
+        return _page(event, target, form, error.status)
+    flash(
+        _("The event is now in the %(status)s phase.", status=STATUS_LABELS.get(target, target)),
+        "success",
+    )
+    return redirect(url_for("events.detail", slug=event.slug), 303)
+
+
+# --- an entry's standing ------------------------------------------------------------------
+
+
+def _disqualify(form, entry):
+    standing.disqualify(current_user, entry, form.reason.data, form.note.data)
+
+
+def _withdraw(form, entry):
+    standing.withdraw(current_user, entry, form.note.data)
+
+
+def _reinstate(form, entry):
+    standing.reinstate(current_user, entry, form.note.data)
+
+
+# action -> (form class, form prefix, service call)
+ACTIONS = {
+    "disqualify": (DisqualifyForm, "", _disqualify),
+    "withdraw": (StandingNoteForm, "withdraw", _withdraw),
+    "reinstate": (StandingNoteForm, "reinstate", _reinstate),
+}
+
+
+def _entry(slug: str, entry_id: int) -> Entry:
+    event = event_queries.get_by_slug(slug)
+    entry = db.session.get(Entry, entry_id) if event else None
+    if entry is None or entry.event_id != event.id or entry.nomination_status != "accepted":
+        abort(404)
+    return entry
+
+
+def _standing_page(entry: Entry, forms: dict | None = None, status: int = 200):
+    forms = forms or {}
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.object_type == "entry",
+            AuditEntry.object_id == str(entry.id),
+            AuditEntry.action == "entry.standing_changed",
+        )
+        .order_by(AuditEntry.seq)
+    ).all()
+    return (
+        render_template(
+            "lifecycle/standing.html",
+            event=entry.event,
+            entry=entry,
+            now=standing.standing_of(entry),
+            history=history,
+            labels=standing.LABELS,
+            reasons=standing.REASONS,
+            forms={
+                action: forms.get(action) or form_class(formdata=None, prefix=prefix)
+                for action, (form_class, prefix, _act) in ACTIONS.items()
+            },
+        ),
+        status,
+    )
+
+
+@bp.route("/<slug>/entries/<int:entry_id>/standing")
+def standing_page(slug: str, entry_id: int):
+    return _standing_page(_entry(slug, entry_id))
+
+
+@bp.route("/<slug>/entries/<int:entry_id>/standing/<action>", methods=["POST"])
+def change_standing(slug: str, entry_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    entry = _entry(slug, entry_id)
+    form_class, prefix, act = ACTIONS[action]
+    form = form_class(prefix=prefix)
+    if not form.validate():
+        return _standing_page(entry, {action: form}, 422)
+    try:
+        act(form, entry)
+    except ServiceError as error:
+        attach_error(form, error)
+        return _standing_page(entry, {action: form}, error.status)
+    flash(
+        _(
+            "The standing of %(code)s is now: %(standing)s.",
+            code=entry.code,
+            standing=standing.standing_of(entry).label,
+        ),
+        "success",
+    )
+    return redirect(url_for("lifecycle.standing_page", slug=slug, entry_id=entry.id), 303)
