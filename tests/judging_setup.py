@@ -111,6 +111,7 @@ def build(
                 category_id=category.id,
                 code=f"K-{i + 1:03d}",
                 nomination_status="accepted",
+                submission_status="verified",  # judged entries were submitted and verified
             )
             db.session.add(entry)
             db.session.flush()

@@ -105,6 +105,7 @@ def build(
                 category_id=cats[n % len(cats)].id,
                 code=f"K-{n + 1:03d}",
                 nomination_status="accepted",
+                submission_status="verified",  # judged entries were submitted and verified
             )
             db.session.add(entry)
             entry_rows.append(entry)

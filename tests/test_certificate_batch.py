@@ -59,6 +59,7 @@ def setup(app, make_kim, make_user) -> Setup:
                     category_id=category.id,
                     code=f"P-{i + 1:02d}",
                     nomination_status="accepted",
+                    submission_status="verified",  # judged entries were submitted and verified
                 )
             )
         db.session.add(EventJudge(event_id=event.id, user_id=judge.id))

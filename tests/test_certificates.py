@@ -64,6 +64,7 @@ def setup(app, make_kim, make_user) -> Setup:
                 category_id=category.id,
                 code=f"P-0{i + 1}",
                 nomination_status=status,
+                submission_status="verified",
             )
             db.session.add(entry)
             entries.append(entry)

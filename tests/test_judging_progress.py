@@ -106,6 +106,7 @@ def _more_entries_and_judges(app, setup):
                 category_id=first.category_id,
                 code=f"K-9{i}",
                 nomination_status="accepted",
+                submission_status="verified",  # judged entries were submitted and verified
             )
             db.session.add(entry)
             db.session.flush()

@@ -488,3 +488,22 @@ def test_sheet_shows_the_entrys_evidence_beside_the_rubric(app, setup, judge):
     aside = page[page.index('class="sheet-evidence"') : page.index('id="score-sheet"')]
     assert 'href="https://youtu.be/presentasi"' in aside
     assert "Bagaimana warga mendapat informasi." in criterion  # the criterion's guidance
+
+
+def test_a_disqualified_entry_can_no_longer_be_scored(app, setup, judge):
+    from monev.entries.models import Entry
+    from monev.judging.models import Assignment
+
+    client, token = judge
+    a = setup.assignment(0, 0)
+    assert autosave(client, token, a, setup.criteria[0], "7", 0).status_code == 200
+    with app.app_context():
+        entry = db.session.get(Entry, db.session.get(Assignment, a).entry_id)
+        entry.standing, entry.standing_reason = "eliminated", "rule_violation"
+        db.session.commit()
+    response = autosave(client, token, a, setup.criteria[0], "9", 1)
+    assert response.status_code == 409
+    assert "Gugur" in response.get_data(as_text=True)
+    assert sheet_state(app, a)[2] == {setup.criteria[0]: (Decimal("7"), None)}
+    page = client.get(f"/judge/sheets/{a}").get_data(as_text=True)
+    assert "Entri ini tidak lagi dinilai: Gugur." in page

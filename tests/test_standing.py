@@ -121,3 +121,23 @@ def test_the_kim_sees_its_standing_and_why(app, client, five):
     assert "Masa pengumpulan ditutup tanpa pengiriman." in page
     home = client.get("/").get_data(as_text=True)
     assert "Tidak mengumpulkan: Masa pengumpulan ditutup tanpa pengiriman." in home
+
+
+def test_entries_that_did_not_submit_cannot_be_assigned_ranked_or_certified(app, five):
+    from monev.certificates.recipients import participant_subjects
+    from monev.judging import assignments
+    from monev.judging.queries.panel import judged_entries
+    from monev.results.queries import load_event_data
+
+    set_entry(app, five[0].entry_id, submission_status="verified")
+    close_window(app, five[0].event_id)
+    with app.test_request_context():
+        event = db.session.get(Event, five[0].event_id)
+        standing.sweep(event)
+        assert [e.id for e in judged_entries(event.id)] == [five[0].entry_id]
+        assert [e.id for e in load_event_data(event).entries] == [five[0].entry_id]
+        assert len(participant_subjects(event)) == 1
+        with pytest.raises(ServiceError) as refused:
+            assignments.assign(event.stages[0], entry_id=five[1].entry_id, judge_id=1)
+    assert refused.value.status == 409
+    assert "Tidak mengumpulkan" in refused.value.message

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from monev.auth.models import User
 from monev.core.errors import ServiceError
 from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
@@ -50,7 +51,7 @@ def _entries(event: Event, *, accepted_only: bool = True) -> list[Entry]:
         .order_by(Entry.code)
     )
     if accepted_only:
-        query = query.where(Entry.nomination_status == "accepted")
+        query = query.where(standing.taken_part())
     return list(db.session.scalars(query).unique())
 
 

@@ -157,12 +157,11 @@ def load(admin: User) -> dict:
                     )
                 sheets += 1
     _demo_logo(past)
+    files = submissions.load(past, entries, admin)  # submitted and verified before judging
     past.status = "results"
     _publish_2024(past, admin)
     _certificates_2024(past, judges, admin)
     _judging_states_2024(past, judges, homes, entries)
-
-    files = submissions.load(past, entries, admin)
 
     # 2025: nominations open; rubric copied from 2024.
     current = _build_event(

@@ -116,6 +116,29 @@ def standing_of(entry: Entry, now: datetime | None = None) -> Standing:
     return Standing(entry.standing, entry.standing_reason, entry.standing_stage_id)
 
 
+def is_competing(entry: Entry, now: datetime | None = None) -> bool:
+    """May ``entry`` be assigned, scored or ranked now (the Python twin of :func:`competing`)?"""
+    return (
+        entry.nomination_status == "accepted"
+        and entry.submission_status in ("submitted", "verified")
+        and standing_of(entry, now).code == ACTIVE
+    )
+
+
+def refuse_unless_competing(entry: Entry) -> None:
+    """ServiceError (409) naming the entry's standing when it is not in the judging."""
+    if not is_competing(entry):
+        now = standing_of(entry)
+        raise ServiceError(
+            _(
+                "%(code)s is not judged: %(standing)s.",
+                code=entry.code,
+                standing=now.label if now.code != ACTIVE else _("not submitted"),
+            ),
+            status=409,
+        )
+
+
 def competing():
     """SQL: the entries that may be assigned, scored and ranked now (accepted, submitted in
     time or verified, and still active)."""

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from monev.audit import services as audit
 from monev.auth.models import User
 from monev.core.errors import ServiceError
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Stage
 from monev.extensions import db
@@ -32,6 +33,16 @@ def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.event_id != stage.event_id or entry.nomination_status != "accepted":
         raise ServiceError(_("Choose a finalist entry of this event."), field="entry_id")
+    if not standing.is_competing(entry):
+        raise ServiceError(
+            _(
+                "Only an active, submitted entry can be assigned: %(code)s is %(standing)s.",
+                code=entry.code,
+                standing=standing.standing_of(entry).label,
+            ),
+            field="entry_id",
+            status=409,
+        )
     member = _judge_in(stage, judge_id)
     if member.home_district_id is not None and member.home_district_id == entry.kim.district_id:
         raise ServiceError(

@@ -31,6 +31,7 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
+from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging import queries
@@ -144,6 +145,7 @@ def _writable(
             _("You declared a conflict of interest with this entry, so you cannot score it."),
             status=403,
         )
+    standing.refuse_unless_competing(assignment.entry)
     sheet = locked_sheet(assignment.id)
     if sheet is not None and sheet.status == "final":
         raise ServiceError(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
@@ -122,6 +123,11 @@ def add_special_award(event: Event, *, entry_id: int, title: str, justification:
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.event_id != event.id or entry.nomination_status != "accepted":
         raise ServiceError(_("Choose a finalist entry of this event."), field="entry_id")
+    if entry.standing not in standing.TAKEN_PART:
+        raise ServiceError(
+            _("%(code)s took no part in the judging and cannot receive an award.", code=entry.code),
+            field="entry_id",
+        )
     taken = db.session.scalar(
         select(SpecialAward.id).where(
             SpecialAward.event_id == event.id, SpecialAward.title == title

@@ -15,6 +15,7 @@ from sqlalchemy import Float, cast, select
 
 from monev.auth.models import User
 from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Category, Event, Stage
 from monev.extensions import db
@@ -125,7 +126,7 @@ def load_event_data(event: Event) -> EventData:
             .join(Kim, Kim.id == Entry.kim_id)
             .join(District, District.id == Kim.district_id)
             .outerjoin(Village, Village.id == Kim.village_id)
-            .where(Entry.event_id == event.id, Entry.nomination_status == "accepted")
+            .where(Entry.event_id == event.id, standing.taken_part())
             .order_by(Entry.code)
         )
     ]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
 from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
@@ -116,11 +117,12 @@ def has_conflict(entry_id: int, judge_id: int) -> bool:
 
 
 def judged_entries(event_id: int) -> list[Entry]:
-    """The entries that are judged: accepted finalists, in code order, with KIM and district."""
+    """The entries that are judged: competing finalists (accepted, submitted, active), in code
+    order, with KIM and district."""
     return list(
         db.session.scalars(
             select(Entry)
-            .where(Entry.event_id == event_id, Entry.nomination_status == "accepted")
+            .where(Entry.event_id == event_id, standing.competing())
             .options(joinedload(Entry.kim).joinedload(Kim.district))
             .order_by(Entry.code)
         )

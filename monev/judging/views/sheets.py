@@ -15,6 +15,7 @@ from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
 from monev.core.views import attempt, form_flow, wants_fragment
+from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.judging import paper, queries, services
 from monev.judging.forms import DeclareConflictForm
@@ -72,6 +73,11 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         closed_reason = _(
             "The scoring deadline passed on %(when)s.",
             when=services.format_moment(stage.closes_at, event.timezone),
+        )
+    elif not standing.is_competing(assignment.entry):
+        closed_reason = _(
+            "This entry is no longer judged: %(standing)s.",
+            standing=standing.standing_of(assignment.entry).label,
         )
     return SheetPage(
         assignment=assignment,
