@@ -507,3 +507,47 @@ def test_a_disqualified_entry_can_no_longer_be_scored(app, setup, judge):
     assert sheet_state(app, a)[2] == {setup.criteria[0]: (Decimal("7"), None)}
     page = client.get(f"/judge/sheets/{a}").get_data(as_text=True)
     assert "Entri ini tidak lagi dinilai: Gugur." in page
+
+
+def test_a_field_the_request_does_not_carry_is_left_unchanged(app, setup, judge):
+    client, token = judge
+    a, c1 = setup.assignment(0, 0), setup.criteria[0]
+    assert autosave(client, token, a, c1, "7", 0, comment="Papan aktif").status_code == 200
+    url = f"/judge/sheets/{a}/scores/{c1}"
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    only_value = client.post(url, data={f"value-{c1}": "8", "version": 1}, headers=headers)
+    assert only_value.status_code == 200
+    assert sheet_state(app, a)[2] == {c1: (Decimal("8"), "Papan aktif")}
+    only_comment = client.post(
+        url, data={f"comment-{c1}": "Diperbarui", "version": 2}, headers=headers
+    )
+    assert only_comment.status_code == 200
+    assert sheet_state(app, a)[2] == {c1: (Decimal("8"), "Diperbarui")}
+    # An empty field is a deliberate change: it clears.
+    assert autosave(client, token, a, c1, "", 3, comment="").status_code == 200
+    assert sheet_state(app, a)[2] == {c1: (None, None)}
+
+
+def test_one_comment_limit_online_on_paper_and_in_packages():
+    from monev.judging import models, paper_import, sheets
+    from monev.transfer.package import scores
+
+    for module in (sheets, paper_import, scores):
+        assert module.COMMENT_MAX is models.COMMENT_MAX
+
+
+def test_after_a_conflict_the_judge_no_longer_sees_the_entrys_evidence(app, setup, judge):
+    from monev.entries.models import Evidence
+    from monev.judging.models import Assignment
+
+    client, token = judge
+    a = setup.assignment(0, 0)
+    with app.app_context():
+        entry_id = db.session.get(Assignment, a).entry_id
+        db.session.add(Evidence(entry_id=entry_id, kind="link", url="https://kim.contoh.id/pp"))
+        db.session.commit()
+    assert "https://kim.contoh.id/pp" in client.get(f"/judge/sheets/{a}").get_data(as_text=True)
+    client.post(f"/judge/assignments/{a}/conflict", data={"csrf_token": token, "reason": "Kerabat"})
+    page = client.get(f"/judge/sheets/{a}").get_data(as_text=True)
+    assert "https://kim.contoh.id/pp" not in page
+    assert "sehingga entri ini ditarik dari Anda" in page

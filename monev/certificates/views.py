@@ -221,9 +221,10 @@ def reissue(certificate_id):
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @access.roles(access.ADMIN, access.KIM, access.JUDGE)
 def download(certificate_id):
-    cert = _certificate(certificate_id)
-    if not services.may_download(current_user, cert):
-        abort(403)
+    # Another holder's certificate answers exactly like a missing one: ids cannot be probed.
+    cert = db.session.get(Certificate, certificate_id)
+    if cert is None or not services.may_download(current_user, cert):
+        abort(404)
     if cert.revoked_at is not None and current_user.role != access.ADMIN:
         abort(404)
     return send_download(services.pdf(cert), services.filename(cert), "application/pdf")

@@ -20,6 +20,10 @@ SHEET_SOURCES = ("online", "paper")
 CHANGE_KINDS = ("score", "final", "reopen")
 
 
+# The longest comment a judge may write on a criterion (online, on paper, in a package).
+COMMENT_MAX = 4000
+
+
 class EventJudge(IdMixin, db.Model):
     """A judge's place on an event's panel."""
 

@@ -36,7 +36,7 @@ from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.messages import describe
-from monev.judging.models import Assignment, ScoreSheet
+from monev.judging.models import COMMENT_MAX, Assignment, ScoreSheet
 from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
 from monev.judging.paper_template import (
     COLUMNS,
@@ -265,10 +265,11 @@ def _read(event: Event, stage: Stage, data: bytes, *, lock: bool) -> Preview:
             continue
         comment_cell = get(row, "comment") if "comment" in col else None
         comment = _cell_text(comment_cell) if comment_cell is not None else None
-        if comment is not None and len(comment) > 4000:
+        if comment is not None and len(comment) > COMMENT_MAX:
             problems.append(
                 CellProblem(
-                    f"{letter['comment']}{number}", _("Use at most %(max)d characters.", max=4000)
+                    f"{letter['comment']}{number}",
+                    _("Use at most %(max)d characters.", max=COMMENT_MAX),
                 )
             )
             continue

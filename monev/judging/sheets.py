@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -36,12 +37,13 @@ from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.messages import describe
-from monev.judging.models import Assignment, Score, ScoreChange, ScoreSheet
+from monev.judging.models import COMMENT_MAX, Assignment, Score, ScoreChange, ScoreSheet
 from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
 from monev.rubrics.validation import fmt
 from monev.scoring import SheetTotal, sheet_total
 
-COMMENT_MAX = 4000
+# A field the request did not carry: what is stored stays (never read as "erase").
+UNCHANGED: Any = object()
 REASON_MAX = 1000
 SOURCES = ("online", "paper")
 
@@ -202,7 +204,9 @@ def write_scores(
     that the sheet may change. ``values`` maps criterion ids to (value, comment); a value
     of None clears the score. Criteria are written in id order; each that changes adds one
     to the sheet's version and a ``score_changes`` row naming ``actor`` and ``source``; a
-    paper write marks the sheet as paper. Flushes; does not commit."""
+    paper write marks the sheet as paper. A value or comment given as :data:`UNCHANGED` keeps
+    what is stored (a request that did not carry the field changes nothing of it). Flushes;
+    does not commit."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     if sheet is None:
@@ -227,6 +231,8 @@ def _change(sheet: ScoreSheet, scores: dict, criterion_id: int, value, comment, 
     score = scores.get(criterion_id)
     old_value = score.value if score is not None else None
     old_comment = score.comment if score is not None else None
+    value = old_value if value is UNCHANGED else value
+    comment = old_comment if comment is UNCHANGED else comment
     if old_value == value and (old_comment or None) == (comment or None):
         return False
     if score is None:
@@ -301,8 +307,11 @@ def finalise_sheet(
 # --- online -------------------------------------------------------------------------------
 
 
-def _clean_comment(comment: str | None, field: str) -> str | None:
-    text = (comment or "").strip()
+def _clean_comment(comment: str | None, field: str):
+    """The comment to store; :data:`UNCHANGED` when the request did not carry the field."""
+    if comment is None:
+        return UNCHANGED
+    text = comment.strip()
     if len(text) > COMMENT_MAX:
         raise ScoreRefusedField(field, _("Use at most %(max)d characters.", max=COMMENT_MAX))
     return text or None
@@ -327,7 +336,7 @@ def save_score(
     """Autosave of one criterion (value and comment) on the judge's draft sheet."""
     field = f"value-{criterion_id}"
     try:
-        parsed = parse_score(value)
+        parsed = UNCHANGED if value is None else parse_score(value)
     except ScoreRefused as refusal:
         raise ServiceError(describe(refusal), field=field) from None
     try:
@@ -338,7 +347,7 @@ def save_score(
     rules, criteria = _rules(assignment.stage_id)
     if criterion_id not in criteria:
         raise ServiceError(_("This criterion is not on this sheet."), status=404)
-    if parsed is not None:
+    if parsed is not None and parsed is not UNCHANGED:
         rule = next(r for r in rules if r.id == criterion_id)
         try:
             check_score(parsed, rule)
@@ -358,8 +367,8 @@ def _read_sheet_input(rules, raw: dict[int, tuple[str | None, str | None]]):
         if rule is None:
             continue
         try:
-            parsed = parse_score(value)
-            if parsed is not None:
+            parsed = UNCHANGED if value is None else parse_score(value)
+            if parsed is not None and parsed is not UNCHANGED:
                 check_score(parsed, rule)
         except ScoreRefused as refusal:
             errors[f"value-{criterion_id}"] = describe(refusal)

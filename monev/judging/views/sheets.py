@@ -86,7 +86,7 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         label=queries.entry_label_for_judges(assignment.entry, event),
         aspects=aspects,
         scores=scores,
-        evidence=queries.evidence_for(assignment.entry),
+        evidence={} if conflict else queries.evidence_for(assignment.entry),
         version=sheet.version if sheet else 0,
         status=sheet.status if sheet else "draft",
         conflict=conflict,

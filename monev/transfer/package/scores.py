@@ -12,6 +12,7 @@ from monev.core.documents import (
     check_unique,
 )
 from monev.events.models import STATUSES
+from monev.judging.models import COMMENT_MAX
 from monev.rubrics.messages import describe
 from monev.rubrics.validation import criterion_problems, fmt, tie_break_problems
 from monev.transfer.package.plan import SCORE_OPTIONAL, Plan, ScoreIn
@@ -86,7 +87,7 @@ def read_scores(plan: Plan, doc: dict) -> None:
         )
         score_value = r.number(obj, "value", path, nullable=True)
         final = r.boolean(obj, "final", path)
-        comment = r.text(obj, "comment", path, max_len=5000, nullable=True)
+        comment = r.text(obj, "comment", path, max_len=COMMENT_MAX, nullable=True)
         if obj.get("value", 0) is None and final:
             r.problem(f"{path}.value", _("A final score needs a value."))
         if not (entry and judge and key):
