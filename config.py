@@ -73,9 +73,14 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
     # Login throttling: failures counted in the database, shared by all workers.
+    # Failed sign-ins per account *from one address* (a stranger elsewhere cannot lock the
+    # owner out), per address, and per account from all addresses together (a slow,
+    # distributed guesser); the owner can always sign in from a link mailed to the account.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("MONEV_LOGIN_MAX_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("MONEV_LOGIN_MAX_PER_ADDRESS", 20)
+    LOGIN_MAX_FAILURES_ACCOUNT_TOTAL = env_int("MONEV_LOGIN_MAX_ACCOUNT_TOTAL", 100)
     LOGIN_WINDOW_MINUTES = env_int("MONEV_LOGIN_WINDOW_MINUTES", 15)
+    LOGIN_LINK_MINUTES = env_int("MONEV_LOGIN_LINK_MINUTES", 15)
 
     # Token lifetimes.
     PASSWORD_RESET_HOURS = env_int("MONEV_RESET_HOURS", 2)

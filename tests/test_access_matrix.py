@@ -24,6 +24,8 @@ EXPECTED: dict[str, set[str]] = {
     "auth.forgot_password": PUBLIC,
     "auth.reset_password": PUBLIC,
     "auth.accept_invitation": PUBLIC,
+    "auth.request_sign_in_link": PUBLIC,
+    "auth.sign_in_link": PUBLIC,
     "auth.set_language": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.account": SIGNED_IN,

@@ -136,7 +136,8 @@ def test_account_is_throttled_after_repeated_failures(app, client, make_user):
     assert response.status_code == 429
     assert t(
         app,
-        "Too many failed sign-in attempts. Try again in %(n)d minutes, or reset your password.",
+        "Too many failed sign-in attempts. Try again in %(n)d minutes, or ask for a sign-in "
+        "link by e-mail below.",
         n=app.config["LOGIN_WINDOW_MINUTES"],
     ) in response.get_data(as_text=True)
     with app.app_context():
@@ -165,6 +166,54 @@ def test_throttle_counters_are_shared_by_all_workers(app, make_user, tmp_path):
         assert response.status_code == 429
     with second_worker.app_context():
         db.engine.dispose()
+
+
+def _client_at(app, address: str):
+    """A browser at another network address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out(app, client, make_user):
+    user = make_user("judge")
+    attacker = _client_at(app, "203.0.113.9")
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 3):
+        post(attacker, "/login", {"email": user.email, "password": "tebak-tebakan"})
+    assert post(attacker, "/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+    login(client, user.email)  # the owner, from their own address
+
+
+def test_a_locked_out_owner_signs_in_once_from_a_mailed_link(app, client, make_user):
+    app.config["LOGIN_MAX_FAILURES_ACCOUNT_TOTAL"] = 3
+    user = make_user("judge")
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        other = _client_at(app, address)
+        post(other, "/login", {"email": user.email, "password": "salah"})
+    assert post(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+
+    response = post(client, "/login/link", {"email": user.email})
+    assert response.status_code == 302
+    link = re.sub(r"^https?://[^/]+", "", link_in(outbox_messages(app)[-1].body))
+    assert client.get(link).status_code == 200  # opening the link changes nothing
+    signed_in = post(client, link, {})
+    assert signed_in.status_code == 302
+    assert client.get("/account").status_code == 200
+    post(client, "/logout")
+    used = client.get(link)
+    assert used.status_code == 404
+    assert t(app, "This link is not valid or has already been used.") in used.get_data(as_text=True)
+
+
+def test_a_sign_in_link_is_sent_only_to_an_active_account_and_not_endlessly(app, client, make_user):
+    user = make_user("judge")
+    before = len(outbox_messages(app))
+    for _ in range(5):
+        assert post(client, "/login/link", {"email": user.email}).status_code == 302
+    assert post(client, "/login/link", {"email": "siapa@tidak.ada"}).status_code == 302
+    assert len(outbox_messages(app)) - before == 3
+    bad = post(client, "/login/link", {"email": "bukan-email"})
+    assert bad.status_code == 422
 
 
 def test_address_is_throttled_across_accounts(app, client, make_user):

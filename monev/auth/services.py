@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from monev.audit import services as audit
+from monev.audit.models import AuditEntry
 from monev.auth import tokens
 from monev.auth.models import LoginAttempt, User, UserSession
 from monev.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -48,8 +49,10 @@ def _window_start():
 def throttle_state(email: str, ip: str) -> Throttled | None:
     """None when a sign-in may be tried now; otherwise how long to wait.
 
-    Failures are counted in the database, so every worker process sees the same counters.
-    An account's count restarts after a successful sign-in.
+    Failures are counted in the database, so every worker process sees the same counters:
+    per account from this address, per address, and per account from every address (a much
+    higher limit). An account's count restarts after a successful sign-in; a locked-out
+    owner signs in from a link mailed to the account (:func:`request_sign_in_link`).
     """
     cfg = current_app.config
     since = _window_start()
@@ -59,13 +62,14 @@ def throttle_state(email: str, ip: str) -> Throttled | None:
         )
     )
     account_since = max(since, last_success) if last_success else since
-    account = db.session.execute(
-        select(func.count(), func.min(LoginAttempt.created_at)).where(
-            LoginAttempt.email == email,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at > account_since,
-        )
-    ).one()
+    failed = (
+        LoginAttempt.email == email,
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.created_at > account_since,
+    )
+    counted = select(func.count(), func.min(LoginAttempt.created_at))
+    account_here = db.session.execute(counted.where(*failed, LoginAttempt.ip == ip)).one()
+    account_total = db.session.execute(counted.where(*failed)).one()
     address = db.session.execute(
         select(func.count(), func.min(LoginAttempt.created_at)).where(
             LoginAttempt.ip == ip,
@@ -74,8 +78,9 @@ def throttle_state(email: str, ip: str) -> Throttled | None:
         )
     ).one()
     for (failures, oldest), limit in (
-        (account, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        (account_here, cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
         (address, cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        (account_total, cfg["LOGIN_MAX_FAILURES_ACCOUNT_TOTAL"]),
     ):
         if failures >= limit:
             free_at = oldest + timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
@@ -90,8 +95,8 @@ def authenticate(email: str, password: str, ip: str) -> User:
     if throttled:
         raise ServiceError(
             _(
-                "Too many failed sign-in attempts. Try again in %(n)d minutes, or reset your "
-                "password.",
+                "Too many failed sign-in attempts. Try again in %(n)d minutes, or ask for a "
+                "sign-in link by e-mail below.",
                 n=throttled.minutes,
             ),
             status=429,
@@ -249,6 +254,42 @@ def request_password_reset(email: str) -> None:
         hours=current_app.config["PASSWORD_RESET_HOURS"],
     )
     audit.record("user.password_reset_requested", "user", user.id, actor=user)
+
+
+def request_sign_in_link(email: str) -> None:
+    """Mail a single-use sign-in link to an active account (also while its sign-in is
+    throttled); say nothing either way. At most three links per account per window."""
+    user = user_by_email(email)
+    if user is None or not user.active:
+        return
+    since = _window_start()
+    sent = db.session.scalar(
+        select(func.count()).where(
+            AuditEntry.action == "user.sign_in_link_sent",
+            AuditEntry.object_id == str(user.id),
+            AuditEntry.created_at > since,
+        )
+    )
+    if sent >= 3:
+        return
+    link = external_url("auth.sign_in_link", token=tokens.make_token(user, tokens.SIGN_IN))
+    mail.send_template(
+        user.email,
+        _("Your Monev sign-in link"),
+        "mail/sign_in_link.txt",
+        user=user,
+        link=link,
+        minutes=current_app.config["LOGIN_LINK_MINUTES"],
+    )
+    audit.record("user.sign_in_link_sent", "user", user.id, actor=user)
+
+
+def sign_in_with_link(token: str) -> User:
+    """The user of a valid sign-in link; the link dies with the sign-in it gives."""
+    user = user_from_token(token, tokens.SIGN_IN)
+    user.last_login_at = utcnow()  # changes the link's fingerprint: used once
+    audit.record("user.signed_in_by_link", "user", user.id, actor=user)
+    return user
 
 
 def user_from_token(token: str, purpose: str) -> User:

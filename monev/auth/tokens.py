@@ -1,4 +1,4 @@
-"""Signed, expiring links for password resets and invitations.
+"""Signed, expiring links for password resets, invitations and sign-in by e-mail.
 
 A token carries the user id and a fingerprint of the current password hash, so it stops
 working as soon as it has been used (the hash changes) — no token table needed.
@@ -11,7 +11,7 @@ import hashlib
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-RESET, INVITE = "password-reset", "invitation"
+RESET, INVITE, SIGN_IN = "password-reset", "invitation", "sign-in"
 
 
 class TokenError(Exception):
@@ -24,18 +24,23 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"monev-{purpose}")
 
 
-def _fingerprint(user) -> str:
-    return hashlib.sha256((user.password_hash or "no-password").encode()).hexdigest()[:20]
+def _fingerprint(user, purpose: str) -> str:
+    material = user.password_hash or "no-password"
+    if purpose == SIGN_IN:  # a sign-in link dies with the sign-in it gives
+        material += f"|{user.last_login_at.isoformat() if user.last_login_at else '-'}"
+    return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
 def make_token(user, purpose: str) -> str:
-    return _serializer(purpose).dumps([user.id, _fingerprint(user)])
+    return _serializer(purpose).dumps([user.id, _fingerprint(user, purpose)])
 
 
 def max_age(purpose: str) -> int:
     cfg = current_app.config
     if purpose == RESET:
         return cfg["PASSWORD_RESET_HOURS"] * 3600
+    if purpose == SIGN_IN:
+        return cfg["LOGIN_LINK_MINUTES"] * 60
     return cfg["INVITATION_DAYS"] * 86400
 
 
@@ -52,6 +57,6 @@ def read_token(token: str, purpose: str, load_user) -> object:
     except (BadSignature, ValueError, TypeError) as exc:
         raise TokenError("invalid") from exc
     user = load_user(user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active or fingerprint != _fingerprint(user):
+    if user is None or not user.active or fingerprint != _fingerprint(user, purpose):
         raise TokenError("invalid")
     return user

@@ -28,7 +28,7 @@ from monev.auth.forms import (
 )
 from monev.core import access
 from monev.core.errors import ServiceError
-from monev.core.forms import choices
+from monev.core.forms import EmptyForm, choices
 from monev.core.views import form_flow
 
 bp = Blueprint("auth", __name__)
@@ -91,6 +91,42 @@ def forgot_password():
             hours=current_app.config["PASSWORD_RESET_HOURS"],
         ),
         done=lambda _result: redirect(url_for("auth.login")),
+    )
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+def request_sign_in_link():
+    """Sign in without the password: a single-use link mailed to the account (the way in
+    for an owner whose sign-in is throttled by someone else's guesses)."""
+    form = ForgotPasswordForm()
+    return form_flow(
+        form,
+        lambda: services.request_sign_in_link(form.email.data),
+        render=lambda: render_template("auth/sign_in_link.html", form=form),
+        message=lambda _result: _(
+            "If an account exists for %(email)s, we have sent it a sign-in link. The link is "
+            "valid for %(minutes)d minutes and works once.",
+            email=form.email.data.strip(),
+            minutes=current_app.config["LOGIN_LINK_MINUTES"],
+        ),
+        done=lambda _result: redirect(url_for("auth.login")),
+    )
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def sign_in_link(token: str):
+    """The link from the e-mail: a button to sign in (a GET changes nothing, so a mail
+    scanner that opens links does not use it up)."""
+    try:
+        user = services.user_from_token(token, tokens.SIGN_IN)
+    except ServiceError as error:
+        return render_template("auth/token_invalid.html", message=error.message), error.status
+    form = EmptyForm()
+    return form_flow(
+        form,
+        lambda: services.sign_in_with_link(token),
+        render=lambda: render_template("auth/sign_in_confirm.html", form=form, user=user),
+        done=_signed_in,
     )
 
 
