@@ -125,8 +125,12 @@ def test_moving_back_states_what_it_undoes(app, client, five, make_user):
 
 def test_a_move_the_phase_does_not_allow_is_refused(app, client, five, make_user):
     _admin(client, make_user)
-    response = client.get(f"/admin/events/{five[0].slug}/phase/published")
-    assert response.status_code == 303
+    page = client.get(f"/admin/events/{five[0].slug}/phase/judging").get_data(as_text=True)
+    said = "Kegiatan tidak dapat berpindah dari Pengumpulan berkas ke Penilaian."
+    assert said in page
+    forged = _move(client, five[0].slug, "judging", confirm="y")
+    assert forged.status_code == 409
+    assert said in forged.get_data(as_text=True)
     assert _status(app, five[0].event_id) == "submission"
 
 

@@ -292,14 +292,10 @@ def test_status_moves_need_a_ready_event_and_refuse_jumps(app, client, login_as,
     login_as("admin")
 
     def move(target):
-        return post(
-            client,
-            "/admin/events/uji-2025/status",
-            {"status": target},
-        )
+        return post(client, f"/admin/events/uji-2025/phase/{target}", {"confirm": "y"})
 
     assert move("judging").status_code == 409  # no jumping ahead
-    assert move("nomination").status_code == 302
+    assert move("nomination").status_code == 303
     response = move("submission")  # rubric empty, no dates: refused with the reasons
     assert response.status_code == 409
     assert t(
@@ -307,7 +303,7 @@ def test_status_moves_need_a_ready_event_and_refuse_jumps(app, client, login_as,
     ) in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Event.status)) == "nomination"
-    assert move("draft").status_code == 302  # one step back is allowed
+    assert move("draft").status_code == 303  # one step back is allowed
     with app.app_context():
         from monev.audit.models import AuditEntry
 

@@ -14,10 +14,11 @@ from flask_babel import lazy_gettext as _l
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
+from monev.core.templating import STATUS_LABELS
 from monev.entries import standing
 from monev.events import services as event_services
 from monev.events.models import STATUSES, Event
-from monev.lifecycle.readiness import Readiness, readiness
+from monev.lifecycle.readiness import BLOCK, Check, Readiness, readiness
 
 # What a move back undoes, said before it happens.
 BACK_CONSEQUENCES = {
@@ -40,10 +41,12 @@ def allowed_targets(event: Event) -> tuple[str, ...]:
 def preview(event: Event, target: str) -> Readiness:
     """The checklist and consequences of moving ``event`` to ``target`` (nothing changes)."""
     if target not in allowed_targets(event):
-        raise ServiceError(
-            _("The event cannot move from %(old)s to %(new)s.", old=event.status, new=target),
-            status=409,
+        refused = _(
+            "The event cannot move from %(old)s to %(new)s.",
+            old=str(STATUS_LABELS.get(event.status, event.status)),
+            new=str(STATUS_LABELS.get(target, target)),
         )
+        return Readiness(target, (Check("not_allowed", BLOCK, refused),))
     if is_forward(event, target):
         return readiness(event, target)
     return Readiness(target, (), (str(BACK_CONSEQUENCES[target]),))
@@ -52,6 +55,8 @@ def preview(event: Event, target: str) -> Readiness:
 def move(actor, event: Event, target: str, *, acknowledged: set[str], confirmed: bool) -> None:
     """Move ``event`` to ``target`` after the confirmation step, or refuse with the reason."""
     stated = check = preview(event, target)  # what the confirmation page said
+    if target not in allowed_targets(event):
+        raise ServiceError(check.blocks[0].message, status=409)
     if not confirmed:
         raise ServiceError(
             _("Confirm that you have read what this move will do."), field="confirm", status=422

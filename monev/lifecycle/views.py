@@ -32,11 +32,7 @@ access.blueprint_roles(bp, access.ADMIN)
 
 
 def _page(event, target, form, status=200):
-    try:
-        check = transitions.preview(event, target)
-    except ServiceError as error:
-        flash(error.message, "error")
-        return redirect(url_for("events.detail", slug=event.slug), 303)
+    check = transitions.preview(event, target)
     form.fill(check.warnings)
     template = "lifecycle/_move.html" if htmx and not htmx.boosted else "lifecycle/move.html"
     return (
