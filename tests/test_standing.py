@@ -141,3 +141,24 @@ def test_entries_that_did_not_submit_cannot_be_assigned_ranked_or_certified(app,
             assignments.assign(event.stages[0], entry_id=five[1].entry_id, judge_id=1)
     assert refused.value.status == 409
     assert "Tidak mengumpulkan" in refused.value.message
+
+
+def test_the_public_page_lists_entries_not_judged_with_the_reason_category_only(
+    app, client, five, make_user
+):
+    close_window(app, five[0].event_id)
+    set_entry(
+        app,
+        five[0].entry_id,
+        standing="eliminated",
+        standing_reason="rule_violation",
+        standing_note="Catatan rahasia panitia",
+    )
+    with app.app_context():
+        db.session.get(Event, five[0].event_id).status = "verification"
+        db.session.commit()
+    page = client.get(f"/events/{five[0].slug}").get_data(as_text=True)
+    assert "Tidak dinilai" in page
+    assert page.count("Tidak mengumpulkan: Masa pengumpulan ditutup tanpa pengiriman.") == 4
+    assert "Gugur: Didiskualifikasi karena melanggar ketentuan lomba." in page
+    assert "Catatan rahasia panitia" not in page

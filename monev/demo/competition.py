@@ -24,6 +24,7 @@ from monev.events.models import Event
 from monev.extensions import db
 from monev.judging import services as judging
 from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
+from monev.regions import queries as regions
 from monev.regions.models import District
 from monev.results import services as results
 from monev.rubrics import services as rubrics
@@ -162,6 +163,7 @@ def load(admin: User) -> dict:
     _publish_2024(past, admin)
     _certificates_2024(past, judges, admin)
     _judging_states_2024(past, judges, homes, entries)
+    _never_submitted_2024(past, districts["64.04"], len(entries) + 1)
 
     # 2025: nominations open; rubric copied from 2024.
     current = _build_event(
@@ -234,6 +236,37 @@ def _nominate_2025(event: Event, kims: list[Kim]) -> None:
     nominate("64.03", "KIM Panji Informasi", "Pengelola website kelurahan.")
     nominations.decide(event, teluk_pandan, "accepted", "Memenuhi syarat administrasi.")
     nominations.decide(event, teluk_lingga, "accepted", None)
+
+
+def _never_submitted_2024(event: Event, district: District, number: int) -> None:
+    """A finalist that never submitted: the window closed, so by rule it is 'tidak
+    mengumpulkan', is not judged, and is listed as such on the public page."""
+    kecamatan = regions.get_or_create_kecamatan(district.id, "Sangatta Selatan")
+    kim = Kim(
+        name="KIM Sangkima Bersatu",
+        district_id=district.id,
+        kecamatan=kecamatan,
+        village=regions.get_or_create_village(kecamatan, "desa", "Sangkima"),
+        chair_name="Yohanes Lalu",
+        members_count=7,
+    )
+    kim.refresh_search_text()
+    db.session.add(kim)
+    db.session.flush()
+    first_stage = min(event.stages, key=lambda s: s.position)
+    db.session.add(
+        Entry(
+            event_id=event.id,
+            kim_id=kim.id,
+            category_id=next(c.id for c in event.categories if c.key == "desa"),
+            code=f"K-{number:03d}",
+            nomination_status="accepted",
+            standing="no_submission",
+            standing_reason="deadline_passed",
+            standing_changed_at=first_stage.closes_at,
+        )
+    )
+    db.session.flush()
 
 
 def _publish_2024(event: Event, admin: User) -> None:

@@ -139,6 +139,16 @@ def refuse_unless_competing(entry: Entry) -> None:
         )
 
 
+NOT_JUDGED = (NO_SUBMISSION, ELIMINATED, WITHDRAWN)
+
+
+def not_judged(entries) -> list[tuple[Entry, Standing]]:
+    """The entries (of those given) that take no part in the judging, with their standing:
+    the public "tidak dinilai" list shows the reason category, never the private note."""
+    pairs = [(entry, standing_of(entry)) for entry in entries]
+    return [(entry, now) for entry, now in pairs if now.code in NOT_JUDGED]
+
+
 def competing():
     """SQL: the entries that may be assigned, scored and ranked now (accepted, submitted in
     time or verified, and still active)."""

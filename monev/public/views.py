@@ -8,6 +8,7 @@ from monev.core import access
 from monev.core.timezones import label, to_local
 from monev.core.views import download, load_event
 from monev.directory import queries as directory_queries
+from monev.entries import standing
 from monev.entries.nominations import queries as entry_queries
 from monev.entries.workspace import queries as submission_queries
 from monev.entries.workspace.services import STATUS_LABELS
@@ -59,6 +60,7 @@ def event(event: Event):
         "public/event.html",
         event=event,
         finalists=finalists,
+        not_judged=standing.not_judged(e for _district, group in finalists for e in group),
         to_local=to_local,
         tz_label=label(event.timezone),
     )
