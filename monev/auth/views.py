@@ -83,7 +83,15 @@ def forgot_password():
     return form_flow(
         form,
         lambda: services.request_password_reset(form.email.data),
-        render=lambda: render_template("auth/forgot.html", form=form),
+        render=lambda: render_template(
+            "auth/ask_link.html",
+            form=form,
+            title=_("Forgot your password?"),
+            intro=_(
+                "Enter the e-mail address of your account. We will send you a link to choose "
+                "a new password."
+            ),
+        ),
         message=lambda _result: _(
             "If an account exists for %(email)s, we have sent it a link to set a new "
             "password. The link is valid for %(hours)d hours.",
@@ -102,7 +110,16 @@ def request_sign_in_link():
     return form_flow(
         form,
         lambda: services.request_sign_in_link(form.email.data),
-        render=lambda: render_template("auth/sign_in_link.html", form=form),
+        render=lambda: render_template(
+            "auth/ask_link.html",
+            form=form,
+            title=_("Sign in with a link by e-mail"),
+            intro=_(
+                "Enter the e-mail address of your account. We will send you a link that signs "
+                "you in once, even while sign-in with the password is paused after failed "
+                "attempts."
+            ),
+        ),
         message=lambda _result: _(
             "If an account exists for %(email)s, we have sent it a sign-in link. The link is "
             "valid for %(minutes)d minutes and works once.",
