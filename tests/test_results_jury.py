@@ -136,6 +136,9 @@ def test_provisional_results_objection_rejected_and_accepted_with_reopened_sheet
             {"reason": reason, "evidence_url": "https://drive.example/bukti"},
         )
         assert filed.status_code == 302
+    refused = admin_post(client, ev.slug, "publish", {"reason": ""})
+    assert refused.status_code == 409
+    assert "2 sanggahan masih terbuka" in refused.get_data(as_text=True)
     with app.app_context():
         first, second = db.session.scalars(select(Objection.id).order_by(Objection.id)).all()
 

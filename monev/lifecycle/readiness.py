@@ -27,7 +27,7 @@ from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging.models import Assignment, Conflict, PanelMember, ScoreSheet
 from monev.lifecycle.models import StageSelection
-from monev.results.models import Objection
+from monev.results import queries as result_queries
 
 BLOCK, WARN = "block", "warn"
 
@@ -374,9 +374,7 @@ def _results(event, checks, consequences, slug) -> None:
 
 
 def _publishing(event, checks, slug) -> None:
-    open_objections = db.session.scalar(
-        select(func.count()).where(Objection.event_id == event.id, Objection.status == "open")
-    )
+    open_objections = result_queries.open_objections(event.id)
     if open_objections:
         checks.append(
             Check(

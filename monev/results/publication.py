@@ -8,6 +8,7 @@ Services flush; the request (or the CLI command) commits.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError
@@ -37,6 +38,16 @@ def publish(event: Event, *, actor, reason: str | None = None) -> PublishedResul
     if event.status not in PUBLISHABLE:
         raise ServiceError(
             _("Results can be published once the event is in the Results phase."), status=409
+        )
+    still_open = queries.open_objections(event.id)
+    if still_open:
+        raise ServiceError(
+            ngettext(
+                "%(num)d objection is still open: decide it first.",
+                "%(num)d objections are still open: decide them first.",
+                still_open,
+            ),
+            status=409,
         )
     reason = (reason or "").strip() or None
     previous = queries.latest(event.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, cast, select
+from sqlalchemy import Float, cast, func, select
 
 from monev.auth.models import User
 from monev.directory.models import Kim
@@ -347,4 +347,11 @@ def kim_entry(event_id: int, kim_id: int | None) -> Entry | None:
             Entry.kim_id == kim_id,
             Entry.nomination_status == "accepted",
         )
+    )
+
+
+def open_objections(event_id: int) -> int:
+    """How many objections to the event's provisional results are not decided yet."""
+    return db.session.scalar(
+        select(func.count()).where(Objection.event_id == event_id, Objection.status == "open")
     )
