@@ -72,3 +72,12 @@ def test_standing_page_refuses_a_disqualification_without_its_reason(
         "Uji tanpa kategori"
     )
     assert_accessible(page)
+
+
+def test_public_page_lists_the_finalist_that_never_submitted(page, screenshots):
+    page.goto(f"/events/{PAST}")
+    section = page.get_by_role("article", name="Tidak dinilai")
+    expect(section).to_contain_text("KIM Sangkima Bersatu")
+    expect(section).to_contain_text("Tidak mengumpulkan")
+    assert_accessible(page)
+    screenshot(page, screenshots, "lifecycle-public-not-judged", phone=True)
