@@ -34,11 +34,13 @@ run: install compile-translations
 	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
-## test: lint and the whole test suite (browser tests need Chromium; CI=true requires them)
+## test: lint and the whole test suite, one worker per core (browser tests need Chromium;
+## CI=true requires them)
+PYTEST_PARALLEL ?= -n auto --dist worksteal
 test: install-dev compile-translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 lint: install-dev
 	$(BIN)/ruff check .

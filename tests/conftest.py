@@ -39,7 +39,28 @@ from monev.directory.models import Kim
 from monev.extensions import db
 from monev.regions import queries as regions
 
-PG_URL = os.environ.get("MONEV_TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist (``make test`` runs one worker per core) each worker gets its own
+    PostgreSQL database beside the given one (``<name>_gw0``, …), made when missing; the
+    databases the fixtures derive from it are then the worker's own too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    plain = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _database_of_this_worker(os.environ.get("MONEV_TEST_DATABASE_URL"))
 PASSWORD = "kopi-susu-pagi-hari"  # passes the policy; used by factories
 # Reference data loaded by migrations; kept between tests.
 KEEP_TABLES = {"alembic_version", "provinces", "districts"}

@@ -91,7 +91,9 @@ def ui(app):
 
 def mark_document(page: Page) -> list[str]:
     """Set a marker on ``window`` that a full page load would drop; returns the list of the
-    page loads that happen from now on (it must stay empty)."""
+    page loads that happen from now on (it must stay empty). The current page's own load
+    event is awaited first: on a busy machine it can fire after the marker is set."""
+    page.wait_for_load_state("load")
     page.evaluate("window.__sameDocument = true")
     loads: list[str] = []
     page.on("load", lambda p: loads.append(p.url))
