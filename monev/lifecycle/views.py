@@ -9,72 +9,63 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from monev.audit.models import AuditEntry
 from monev.core import access
-from monev.core.errors import ServiceError
-from monev.core.forms import attach_error
 from monev.core.templating import STATUS_LABELS
+from monev.core.views import event_row, form_flow, load_event, see_other
 from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events import queries as event_queries
-from monev.events.models import STATUSES
+from monev.events.models import STATUSES, Event
 from monev.extensions import db, htmx
 from monev.lifecycle import transitions
 from monev.lifecycle.forms import DisqualifyForm, MoveForm, StandingNoteForm
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/admin/events")
 access.blueprint_roles(bp, access.ADMIN)
+load_event(bp, lookup=event_queries.get_by_slug)
 
 
-def _page(event, target, form, status=200):
+def _page(event, target, form):
     check = transitions.preview(event, target)
     form.fill(check.warnings)
     template = "lifecycle/_move.html" if htmx and not htmx.boosted else "lifecycle/move.html"
-    return (
-        render_template(
-            template,
-            event=event,
-            target=target,
-            target_label=STATUS_LABELS.get(target, target),
-            forward=transitions.is_forward(event, target),
-            check=check,
-            form=form,
-        ),
-        status,
+    return render_template(
+        template,
+        event=event,
+        target=target,
+        target_label=STATUS_LABELS.get(target, target),
+        forward=transitions.is_forward(event, target),
+        check=check,
+        form=form,
     )
 
 
 @bp.route("/<slug>/phase/<target>", methods=["GET", "POST"])
-def move(slug: str, target: str):
-    event = event_queries.get_by_slug(slug)
-    if event is None or target not in STATUSES:
+def move(event: Event, target: str):
+    if target not in STATUSES:
         abort(404)
     form = MoveForm()
-    if not form.is_submitted():
-        return _page(event, target, MoveForm(formdata=None))
-    if not form.validate():
-        return _page(event, target, form, 422)
-    try:
-        transitions.move(
+    return form_flow(
+        form,
+        lambda: transitions.move(
             current_user,
             event,
             target,
             acknowledged=set(form.acknowledge.data or ()),
             confirmed=bool(form.confirm.data),
-        )
-    except ServiceError as error:
-        attach_error(form, error)
-        return _page(event, target, form, error.status)
-    flash(
-        _("The event is now in the %(status)s phase.", status=STATUS_LABELS.get(target, target)),
-        "success",
+        ),
+        render=lambda: _page(event, target, form),
+        message=_(
+            "The event is now in the %(status)s phase.", status=STATUS_LABELS.get(target, target)
+        ),
+        done=lambda _result: see_other(url_for("events.detail", slug=event.slug)),
     )
-    return redirect(url_for("events.detail", slug=event.slug), 303)
 
 
 # --- an entry's standing ------------------------------------------------------------------
@@ -100,15 +91,14 @@ ACTIONS = {
 }
 
 
-def _entry(slug: str, entry_id: int) -> Entry:
-    event = event_queries.get_by_slug(slug)
-    entry = db.session.get(Entry, entry_id) if event else None
-    if entry is None or entry.event_id != event.id or entry.nomination_status != "accepted":
+def _entry(event: Event, entry_id: int) -> Entry:
+    entry = event_row(event, Entry, entry_id)
+    if entry.nomination_status != "accepted":
         abort(404)
     return entry
 
 
-def _standing_page(entry: Entry, forms: dict | None = None, status: int = 200):
+def _standing_page(entry: Entry, forms: dict | None = None):
     forms = forms or {}
     history = db.session.scalars(
         select(AuditEntry)
@@ -119,49 +109,43 @@ def _standing_page(entry: Entry, forms: dict | None = None, status: int = 200):
         )
         .order_by(AuditEntry.seq)
     ).all()
-    return (
-        render_template(
-            "lifecycle/standing.html",
-            event=entry.event,
-            entry=entry,
-            now=standing.standing_of(entry),
-            history=history,
-            labels=standing.LABELS,
-            reasons=standing.REASONS,
-            forms={
-                action: forms.get(action) or form_class(formdata=None, prefix=prefix)
-                for action, (form_class, prefix, _act) in ACTIONS.items()
-            },
-        ),
-        status,
+    return render_template(
+        "lifecycle/standing.html",
+        event=entry.event,
+        entry=entry,
+        now=standing.standing_of(entry),
+        history=history,
+        labels=standing.LABELS,
+        reasons=standing.REASONS,
+        forms={
+            action: forms.get(action) or form_class(formdata=None, prefix=prefix)
+            for action, (form_class, prefix, _act) in ACTIONS.items()
+        },
     )
 
 
 @bp.route("/<slug>/entries/<int:entry_id>/standing")
-def standing_page(slug: str, entry_id: int):
-    return _standing_page(_entry(slug, entry_id))
+def standing_page(event: Event, entry_id: int):
+    return _standing_page(_entry(event, entry_id))
 
 
 @bp.route("/<slug>/entries/<int:entry_id>/standing/<action>", methods=["POST"])
-def change_standing(slug: str, entry_id: int, action: str):
+def change_standing(event: Event, entry_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
-    entry = _entry(slug, entry_id)
+    entry = _entry(event, entry_id)
     form_class, prefix, act = ACTIONS[action]
     form = form_class(prefix=prefix)
-    if not form.validate():
-        return _standing_page(entry, {action: form}, 422)
-    try:
-        act(form, entry)
-    except ServiceError as error:
-        attach_error(form, error)
-        return _standing_page(entry, {action: form}, error.status)
-    flash(
-        _(
+    return form_flow(
+        form,
+        lambda: act(form, entry),
+        render=lambda: _standing_page(entry, {action: form}),
+        message=lambda _result: _(
             "The standing of %(code)s is now: %(standing)s.",
             code=entry.code,
             standing=standing.standing_of(entry).label,
         ),
-        "success",
+        done=lambda _result: see_other(
+            url_for("lifecycle.standing_page", slug=event.slug, entry_id=entry.id)
+        ),
     )
-    return redirect(url_for("lifecycle.standing_page", slug=slug, entry_id=entry.id), 303)
