@@ -5,11 +5,11 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import TOO_LONG, MonevForm, choices, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, choices, strip
 from monev.entries.standing import DISQUALIFY_REASONS, NOTE_MAX, REASONS
 
 
-class MoveForm(MonevForm):
+class MoveForm(ConfirmForm):
     """The confirmation step of a phase move: each warning acknowledged, then confirmed."""
 
     acknowledge = SelectMultipleField(

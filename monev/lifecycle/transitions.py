@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from monev.audit import services as audit
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.templating import STATUS_LABELS
 from monev.entries import standing
 from monev.events import services as event_services
@@ -57,10 +57,7 @@ def move(actor, event: Event, target: str, *, acknowledged: set[str], confirmed:
     stated = check = preview(event, target)  # what the confirmation page said
     if target not in allowed_targets(event):
         raise ServiceError(check.blocks[0].message, status=409)
-    if not confirmed:
-        raise ServiceError(
-            _("Confirm that you have read what this move will do."), field="confirm", status=422
-        )
+    require_confirmation(confirmed)
     if is_forward(event, target):
         standing.sweep(event)
         check = readiness(event, target)  # after the sweep: what the move will really find

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from monev.audit.models import AuditEntry
 from monev.core import access
 from monev.core.templating import STATUS_LABELS
-from monev.core.views import event_row, form_flow, load_event, see_other
+from monev.core.views import confirmation, event_row, form_flow, load_event, see_other
 from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events import queries as event_queries
 from monev.events.models import STATUSES, Event
-from monev.extensions import db, htmx
+from monev.extensions import db
 from monev.lifecycle import transitions
 from monev.lifecycle.forms import DisqualifyForm, MoveForm, StandingNoteForm
 
@@ -34,9 +34,11 @@ load_event(bp, lookup=event_queries.get_by_slug)
 def _page(event, target, form):
     check = transitions.preview(event, target)
     form.fill(check.warnings)
-    template = "lifecycle/_move.html" if htmx and not htmx.boosted else "lifecycle/move.html"
-    return render_template(
-        template,
+    return confirmation(
+        "lifecycle/_move.html",
+        title=_("Phase of %(event)s", event=event.title),
+        back_url=url_for("events.detail", slug=event.slug),
+        back_label=event.title,
         event=event,
         target=target,
         target_label=STATUS_LABELS.get(target, target),
