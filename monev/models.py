@@ -20,6 +20,7 @@ from monev.judging.models import (  # noqa: F401
 from monev.lifecycle.models import StageSelection  # noqa: F401
 from monev.regions.models import District, Kecamatan, Province, Village  # noqa: F401
 from monev.results.models import (  # noqa: F401
+    FairnessAcknowledgement,
     Objection,
     ProvisionalResult,
     PublishedResult,
