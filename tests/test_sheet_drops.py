@@ -416,3 +416,23 @@ def test_results_leave_out_a_dropped_sheet_and_every_page_states_it(app, client,
     assert "1 lembar penilaian yang belum final dibatalkan oleh panitia" in minutes
     assert line in minutes
     assert admin.role == "admin"
+
+
+def test_the_admin_sheet_page_offers_the_drop_and_then_states_it(app, setup, admin):
+    judge = app.test_client()
+    token = sign_in(judge, setup.judges[2]["email"])
+    a = setup.assignment(1, 2)
+    autosave(judge, token, a, setup.criteria[0], "5", 0)
+    with app.app_context():
+        sheet_id = db.session.scalar(select(ScoreSheet.id).where(ScoreSheet.assignment_id == a))
+    url = f"/admin/events/{setup.slug}/judging/sheets/{sheet_id}"
+
+    before = text_of(admin.get(url))
+    assert f'href="{drop_url(setup, a)}"' in before
+    assert 'hx-target="#drop-dialog-body"' in before
+
+    drop(admin, setup, a, confirm="y", reason=REASON)
+    after = text_of(admin.get(url))
+    assert "Dibatalkan pada" in after and "oleh Panitia." in after
+    assert REASON in after
+    assert f'action="{drop_url(setup, a, "restore")}"' in after
