@@ -2,6 +2,11 @@
 new :class:`PublishedResult` version: the first moves the event to "published"; each later
 one is a correction (*ralat*) that needs a reason and keeps the versions before it.
 
+:func:`preview` is its confirmation step (what the version would be, how it differs from the
+one before, and :func:`problems`: every reason it is refused now, which the readiness
+checklist shows too). :func:`publish` refuses the same problems whatever the form says, and
+without the ticked confirmation.
+
 Services flush; the request (or the CLI command) commits.
 """
 
