@@ -220,7 +220,7 @@ def test_confirmation_is_refused_without_the_checkbox(app, admin, built):
     _rule(admin, built, kind="top_n", count="3")
     page = _text(admin.get(_url(built, "/confirm")))
     assert "4 entri lolos ke Pres, 1 tidak lolos." in page
-    assert "KIM Desa: 4 lolos, 1 tidak lolos (3 entri teratas lolos.)" in page
+    assert "KIM Desa: 4 lolos, 1 tidak lolos. 3 entri teratas lolos." in page
 
     refused = _confirm(admin, built)
     assert refused.status_code == 422

@@ -20,7 +20,7 @@ from monev.entries.models import Entry
 from monev.entries.nominations import services as nominations
 from monev.events import services as events
 from monev.events.logo import set_logo
-from monev.events.models import Event
+from monev.events.models import Event, StageSelection
 from monev.extensions import db
 from monev.judging import services as judging
 from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
@@ -216,6 +216,15 @@ def _select_after_administrasi(event: Event, admin: User) -> None:
     selection.set_rule(admin, stage, categories["desa"], kind="top_n", count=3)
     selection.set_rule(admin, stage, categories["kelurahan"], kind="pass_mark", min_score=60)
     selection.confirm(admin, stage, confirmed=True)
+    confirmed_at = _local("2024-07-03T10:00")  # between Administrasi and Presentasi
+    for row in db.session.scalars(
+        select(StageSelection).where(StageSelection.stage_id == stage.id)
+    ):
+        row.confirmed_at = confirmed_at
+    for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id, Entry.standing == "not_selected")
+    ):
+        entry.standing_changed_at = confirmed_at
 
 
 def _demo_logo(event: Event) -> None:

@@ -644,7 +644,7 @@ def preview_confirm(stage: Stage) -> Preview:
     ]
     for c in listed.categories:
         line = _(
-            "%(category)s: %(advancing)d advance, %(left)d do not (%(rule)s)",
+            "%(category)s: %(advancing)d advance, %(left)d do not. %(rule)s",
             category=c.category.name,
             advancing=c.advancing,
             left=c.left_out,
