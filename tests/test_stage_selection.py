@@ -462,6 +462,21 @@ def test_the_kim_sees_it_did_not_advance(app, admin, built, make_user):
     sign_in(client, kim.email)
     home = _text(client.get("/"))
     assert "Tidak lolos ke tahap Pres." in home
+    workspace = _text(client.get(f"/entry/{built.slug}"))
+    notice = workspace.split('class="notice notice-warn" role="note">')[1].split("</div>")[0]
+    assert "Status keikutsertaan Anda: Tidak lolos." in notice
+    assert "Tidak lolos ke tahap Pres." in notice
+    assert "Nilai dari tahap yang sudah diikuti entri Anda tetap dihitung" in workspace
+
+
+def test_past_judging_the_selection_no_longer_changes(app, admin, built):
+    with app.app_context():
+        db.session.get(Event, built.event_id).status = "results"
+        db.session.commit()
+    refused = _rule(admin, built, kind="top_n", count="3")
+    assert refused.status_code == 409
+    assert "seleksi antartahap tidak dapat diubah lagi" in _text(refused)
+    assert _selection(app, built) is None
 
 
 # --- access -------------------------------------------------------------------------------

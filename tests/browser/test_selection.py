@@ -53,6 +53,8 @@ def test_the_demo_cut_off_reads_at_desktop_and_phone_width(app, page, demo_passw
     page.goto(f"/admin/events/{PAST}")
     link = page.get_by_role("link", name="Seleksi sesudah Administrasi")
     expect(link).to_contain_text("Dikonfirmasi")
+    link.scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "selection-event-page.png")
     link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Seleksi sesudah Administrasi")
     expect(page.get_by_text("Dikonfirmasi pada")).to_be_visible()
