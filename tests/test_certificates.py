@@ -438,3 +438,18 @@ def test_rendering_in_worker_processes_gives_the_same_certificates(app, setup):
             rendering.shutdown_pools()
     assert [pdf_text(p) for p in there] == [pdf_text(p) for p in here]
     assert [decoded_qr_codes(p) for p in there] == [decoded_qr_codes(p) for p in here]
+
+
+def test_each_kim_is_told_once_when_its_certificate_is_issued(app, setup):
+    from monev.notify.models import Notification
+
+    _issue(app, setup, "participant")
+    _issue(app, setup, "participant")  # again: nothing new, nobody told twice
+    with app.app_context():
+        notes = db.session.scalars(select(Notification).order_by(Notification.user_id)).all()
+        assert [(n.user_id, n.kind) for n in notes] == [
+            (u.id, "certificate_ready") for u in setup.kim_users
+        ]
+        certs = {c.id: c for c in db.session.scalars(select(Certificate))}
+        assert {n.link for n in notes} == {f"/certificates/{i}.pdf" for i in certs}
+        assert notes[0].params["number"] in {c.number for c in certs.values()}

@@ -240,15 +240,37 @@ def results_published(event: Event, outcomes: dict[int, str], entries: Iterable[
     return made
 
 
-def certificate_ready(entry: Entry, certificate_id: int, number: str, award: str) -> int:
-    return notify(
-        kim_users([entry])[entry.id],
-        "certificate_ready",
-        key=f"{certificate_id}",
-        params={**_entry_params(entry), "number": number, "award": award},
-        event=entry.event,
-        link=url_for("certificates.download", certificate_id=certificate_id),
-    )
+def certificates_ready(event: Event, certificates) -> int:
+    """Each entry's KIM accounts learn of its new certificate (a judge's certificate is
+    handed out by the organiser). ``certificates``: objects with ``id``, ``entry_id``,
+    ``number``, ``award``; the entries and their people are read in two queries."""
+    certificates = [c for c in certificates if c.entry_id is not None]
+    if not certificates:
+        return 0
+    entries = {
+        e.id: e
+        for e in db.session.scalars(
+            select(Entry).where(Entry.id.in_({c.entry_id for c in certificates}))
+        )
+    }
+    people = kim_users(entries.values())
+    made = 0
+    for cert in certificates:
+        entry = entries[cert.entry_id]
+        made += notify(
+            people[entry.id],
+            "certificate_ready",
+            key=f"{cert.id}",
+            params={
+                "event": event.title,
+                "entry": entry.code,
+                "number": cert.number,
+                "award": cert.award or "-",
+            },
+            event=event,
+            link=url_for("certificates.download", certificate_id=cert.id),
+        )
+    return made
 
 
 def rapor_ready(entry: Entry) -> int:
