@@ -149,6 +149,7 @@ EXPECTED: dict[str, set[str]] = {
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
     "certificates.verify": PUBLIC,
+    "certificates.verify_form": PUBLIC,
     "certificates.admin_index": {ADMIN},
     "certificates.issue": {ADMIN},
     "certificates.settings": {ADMIN},
