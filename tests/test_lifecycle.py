@@ -60,7 +60,7 @@ def test_after_the_window_closes_the_move_states_its_consequences_then_needs_a_c
 
     unconfirmed = _move(client, slug, "verification")
     assert unconfirmed.status_code == 422
-    assert t(app, "Confirm that you have read what this move will do.") in unconfirmed.get_data(
+    assert t(app, "Confirm that you have read what this will do.") in unconfirmed.get_data(
         as_text=True
     )
     assert _status(app, event_id) == "submission"

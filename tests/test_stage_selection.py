@@ -17,6 +17,7 @@ from monev.entries.models import Entry
 from monev.events.models import Event, Stage, StageSelection
 from monev.extensions import db
 from monev.judging.models import Assignment, EventJudge, PanelMember, ScoreSheet
+from monev.notify.models import Notification
 from tests import results_factory
 from tests.conftest import count_queries, post, sign_in, t
 
@@ -224,9 +225,7 @@ def test_confirmation_is_refused_without_the_checkbox(app, admin, built):
 
     refused = _confirm(admin, built)
     assert refused.status_code == 422
-    assert t(app, "Confirm that you have read what this confirmation will do.") in refused.get_data(
-        as_text=True
-    )
+    assert t(app, "Confirm that you have read what this will do.") in refused.get_data(as_text=True)
     assert _standings(app, built) == ["active"] * 5
     assert _selection(app, built).confirmed_at is None
 
@@ -453,11 +452,17 @@ def test_a_snapshot_without_a_selection_keeps_its_format(app, built):
 
 
 def test_the_kim_sees_it_did_not_advance(app, admin, built, make_user):
+    with app.app_context():
+        kim_ids = [db.session.get(Entry, e).kim_id for e in built.entries]
+    kims = [make_user("kim", kim=SimpleNamespace(id=k)) for k in kim_ids]
     _rule(admin, built, kind="top_n", count="3")
     _confirm(admin, built, confirm="y")
     with app.app_context():
-        kim_id = db.session.get(Entry, built.entries[4]).kim_id
-    kim = make_user("kim", kim=SimpleNamespace(id=kim_id))
+        told = dict(
+            db.session.execute(select(Notification.user_id, Notification.kind)).tuples().all()
+        )
+    assert [told.get(k.id) for k in kims] == ["stage_selected"] * 4 + ["stage_not_selected"]
+    kim = kims[4]
     client = app.test_client()
     sign_in(client, kim.email)
     home = _text(client.get("/"))

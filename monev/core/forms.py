@@ -6,6 +6,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms.fields import FieldList, FormField
 from wtforms.fields.choices import SelectChoice
 
@@ -95,6 +96,14 @@ class MonevForm(FlaskForm):
 
 class EmptyForm(MonevForm):
     """A form with only the CSRF token, for buttons that post."""
+
+
+class ConfirmForm(MonevForm):
+    """The confirmation step of an irreversible action: the consequences were shown, and the
+    person ticks that they read them (the service refuses without it,
+    :func:`monev.core.errors.require_confirmation`). Subclass it to add the action's fields."""
+
+    confirm = BooleanField(_l("I have read what this will do"))
 
 
 # WTForms' own messages that our forms can show, marked so they are in the catalog.

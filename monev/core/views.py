@@ -211,6 +211,21 @@ def page_or_fragment(page: str, fragment: str | Mapping[str, str], /, **context)
     return response
 
 
+def confirmation(fragment: str, /, *, title: str, back_url: str, back_label: str, **context):
+    """The confirmation step of an irreversible action: ``fragment`` (built on the
+    ``confirm_step`` macro of templates/macros/confirm.html) inside a <dialog> for htmx, or as
+    a page of its own (templates/confirm_page.html) that works without JavaScript."""
+    return page_or_fragment(
+        "confirm_page.html",
+        fragment,
+        fragment=fragment,
+        title=title,
+        back_url=back_url,
+        back_label=back_label,
+        **context,
+    )
+
+
 def swap_in_place(html: str, *, refused: bool, trigger: str | None = None) -> Response:
     """An htmx fragment that replaces the part of the page it came from: with a refusal in
     it, :data:`INVALID` (the one 4xx htmx swaps); otherwise 200 and ``HX-Trigger: trigger``

@@ -35,6 +35,7 @@ from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
+from monev.notify import tell
 
 ACTIVE, NO_SUBMISSION, RETURNED = "active", "no_submission", "returned"
 ELIMINATED, WITHDRAWN, NOT_SELECTED = "eliminated", "withdrawn", "not_selected"
@@ -188,6 +189,13 @@ def _record(entry: Entry, new: Standing, *, note: str | None = None, actor=None)
     if actor is None:
         changes["by"] = "rule"
     audit.record("entry.standing_changed", "entry", entry.id, changes, actor=actor)
+    tell.standing_changed(
+        entry,
+        new.label,
+        new.reason_text,
+        f"{new.code}:{entry.standing_changed_at.isoformat()}",
+        tell_kim=new.code != NOT_SELECTED,
+    )
 
 
 def sweep(event: Event, now: datetime | None = None) -> list[Entry]:

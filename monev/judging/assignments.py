@@ -19,6 +19,7 @@ from monev.judging import queries
 from monev.judging.models import Assignment, EventJudge
 from monev.judging.planning import EntryIn, ExistingIn, JudgeIn, Plan, plan_assignments
 from monev.judging.sheets import lock_assignment, locked_sheet
+from monev.notify import tell
 
 
 def _judge_in(stage: Stage, judge_id: int) -> EventJudge:
@@ -88,6 +89,7 @@ def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
         assignment.id,
         {"stage": stage.key, "entry": entry.code, "judge": member.user.email, "by": "hand"},
     )
+    tell.assigned(member.user, stage, 1, f"a{assignment.id}")
     return assignment
 
 
@@ -185,4 +187,9 @@ def apply_plan(stage: Stage, fingerprint: str) -> Plan:
             "shortfalls": [[current.entries[s.entry_id].code, s.planned] for s in plan.shortfalls],
         },
     )
+    added: dict[int, int] = {}
+    for _entry_id, judge_id in plan.add:
+        added[judge_id] = added.get(judge_id, 0) + 1
+    for judge_id, count in sorted(added.items()):
+        tell.assigned(current.judges[judge_id], stage, count, f"plan:{fingerprint}")
     return plan

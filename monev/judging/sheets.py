@@ -39,6 +39,7 @@ from monev.judging import queries
 from monev.judging.messages import describe
 from monev.judging.models import COMMENT_MAX, Assignment, Score, ScoreChange, ScoreSheet
 from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
+from monev.notify import tell
 from monev.rubrics.validation import fmt
 from monev.scoring import SheetTotal, sheet_total
 
@@ -452,6 +453,14 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
         "score_sheet",
         sheet.id,
         {"assignment_id": sheet.assignment_id, "reason": text},
+    )
+    assignment = sheet.assignment
+    tell.sheet_reopened(
+        assignment.judge,
+        assignment.stage,
+        queries.entry_label_for_judges(assignment.entry, event),
+        text,
+        f"{sheet.id}:{sheet.version}",
     )
     return sheet
 

@@ -13,12 +13,12 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import TOO_LONG, MonevForm, choices, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, choices, strip
 from monev.entries.standing import DISQUALIFY_REASONS, NOTE_MAX, REASONS
 from monev.lifecycle.selection import KIND_LABELS, REASON_MAX
 
 
-class MoveForm(MonevForm):
+class MoveForm(ConfirmForm):
     """The confirmation step of a phase move: each warning acknowledged, then confirmed."""
 
     acknowledge = SelectMultipleField(
@@ -79,8 +79,8 @@ class SelectionRuleForm(MonevForm):
     )
 
 
-class SelectionConfirmForm(MonevForm):
-    confirm = BooleanField(_l("I have read what this confirmation will do"))
+class SelectionConfirmForm(ConfirmForm):
+    """The confirmation step of a selection between stages."""
 
 
 class SelectionUndoForm(MonevForm):

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from monev.audit import services as audit
 from monev.auth.models import User
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.templating import number
 from monev.core.timeutil import utcnow
 from monev.entries import standing
@@ -40,6 +40,7 @@ from monev.entries.models import Entry
 from monev.events.models import Category, Event, Stage, StageSelection
 from monev.extensions import db
 from monev.judging.models import Assignment, ScoreSheet
+from monev.notify import tell
 from monev.results import queries as result_queries
 from monev.results.computing import compute_stages
 from monev.scoring import selection as rules
@@ -688,12 +689,7 @@ def preview_confirm(stage: Stage) -> Preview:
 def confirm(actor, stage: Stage, *, confirmed: bool) -> SelectionList:
     """Freeze the provisional list: decisions into the rules' rows, ``not_selected`` for
     every entry that does not advance, the next stage's assignments opened. Audited."""
-    if not confirmed:
-        raise ServiceError(
-            _("Confirm that you have read what this confirmation will do."),
-            field="confirm",
-            status=422,
-        )
+    require_confirmation(confirmed)
     _refuse_when_closed(stage)
     rows = rules_of(stage)
     if _confirmed(rows.values()):
@@ -728,11 +724,15 @@ def confirm(actor, stage: Stage, *, confirmed: bool) -> SelectionList:
         row.decisions = [dict(d) for d in c.decisions]
         row.confirmed_at = now
         row.confirmed_by_id = getattr(actor, "id", None)
+    listed_ids = {r.entry_id for c in listed.categories for r in c.rows}
     entries = db.session.scalars(
-        select(Entry).where(Entry.id.in_(left_out)).order_by(Entry.code)
+        select(Entry).where(Entry.id.in_(listed_ids)).order_by(Entry.code)
     ).all()
     for entry in entries:
-        standing.not_selected(entry, following, actor)
+        if entry.id in left_out:
+            standing.not_selected(entry, following, actor)
+        tell.selection(entry, following, entry.id not in left_out)  # after the commit
+    entries = [e for e in entries if e.id in left_out]
     db.session.flush()
     audit.record(
         "stage.selection_confirmed",

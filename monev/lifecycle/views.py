@@ -21,12 +21,12 @@ from monev.audit.models import AuditEntry
 from monev.core import access
 from monev.core.forms import choices
 from monev.core.templating import STATUS_LABELS
-from monev.core.views import event_row, form_flow, load_event, see_other
+from monev.core.views import confirmation, event_row, form_flow, load_event, see_other
 from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events import queries as event_queries
 from monev.events.models import STATUSES, Category, Event, Stage
-from monev.extensions import db, htmx
+from monev.extensions import db
 from monev.judging import queries as judging_queries
 from monev.lifecycle import selection, transitions
 from monev.lifecycle.forms import (
@@ -46,9 +46,11 @@ load_event(bp, lookup=event_queries.get_by_slug)
 def _page(event, target, form):
     check = transitions.preview(event, target)
     form.fill(check.warnings)
-    template = "lifecycle/_move.html" if htmx and not htmx.boosted else "lifecycle/move.html"
-    return render_template(
-        template,
+    return confirmation(
+        "lifecycle/_move.html",
+        title=_("Phase of %(event)s", event=event.title),
+        back_url=url_for("events.detail", slug=event.slug),
+        back_label=event.title,
         event=event,
         target=target,
         target_label=STATUS_LABELS.get(target, target),
@@ -242,13 +244,15 @@ def selection_rule(event: Event, stage_id: int, category_id: int):
 
 
 def _confirm_page(event: Event, stage: Stage, form):
-    template = (
-        "lifecycle/_selection_confirm.html"
-        if htmx and not htmx.boosted
-        else "lifecycle/selection_confirm.html"
-    )
-    return render_template(
-        template, event=event, stage=stage, check=selection.preview_confirm(stage), form=form
+    return confirmation(
+        "lifecycle/_selection_confirm.html",
+        title=_("Confirm the selection after %(stage)s", stage=stage.name),
+        back_url=_selection_url(event, stage),
+        back_label=_("Selection after %(stage)s", stage=stage.name),
+        event=event,
+        stage=stage,
+        check=selection.preview_confirm(stage),
+        form=form,
     )
 
 

@@ -94,6 +94,14 @@ def test_verification_page_from_a_certificate_code(page, demo_password, screensh
     assert response.status == 404
     assert_accessible(page)
 
+    # A damaged QR: the code printed under it is typed into the form, by keyboard.
+    page.goto("/verify")
+    page.get_by_label("Kode sertifikat").fill(href.rsplit("/", 1)[1])
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice-ok")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, screenshots, "verify-typed-code", phone=True)
+
 
 def test_admin_generates_all_certificate_files(page, demo_password, screenshots):
     sign_in(page, ADMIN_EMAIL, demo_password)

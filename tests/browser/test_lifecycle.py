@@ -45,7 +45,7 @@ def test_phase_move_without_javascript_is_a_page_and_needs_the_confirmation(
     if submit.is_enabled():
         submit.click()  # without ticking the confirmation
         expect(
-            page.get_by_text("Konfirmasikan bahwa Anda sudah membaca akibat perpindahan ini.")
+            page.get_by_text("Konfirmasikan bahwa Anda sudah membaca akibat tindakan ini.")
         ).to_be_visible()
     else:
         expect(page.get_by_text("Belum dapat dilakukan. Perbaiki dulu:")).to_be_visible()

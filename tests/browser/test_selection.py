@@ -118,7 +118,7 @@ def test_a_provisional_cut_off_is_confirmed_by_keyboard_in_its_dialog(
     confirm.focus()
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Saya sudah membaca akibat konfirmasi ini").focus()
+    dialog.get_by_label("Saya sudah membaca akibat tindakan ini").focus()
     page.keyboard.press("Space")
     with page.expect_navigation():
         dialog.get_by_role("button", name="Konfirmasi seleksi", exact=True).click()
@@ -146,7 +146,7 @@ def test_without_javascript_the_confirmation_is_a_page_that_needs_the_checkbox(
     )
     page.get_by_role("button", name="Konfirmasi seleksi", exact=True).click()
     expect(
-        page.get_by_text("Konfirmasikan bahwa Anda sudah membaca akibat konfirmasi ini.")
+        page.get_by_text("Konfirmasikan bahwa Anda sudah membaca akibat tindakan ini.")
     ).to_be_visible()
     screenshot(page, screenshots, "selection-confirm-page")
     with app.app_context():
