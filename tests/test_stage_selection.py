@@ -519,3 +519,25 @@ def test_the_selection_page_reads_with_a_fixed_number_of_queries(app, client, ma
             assert client.get(_url(b)).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_a_sheet_of_an_entry_left_out_cannot_be_reopened(app, admin, built):
+    """Its draft could never be saved again (the entry is no longer judged) and would block
+    the results: the sheet stays as it was finalised."""
+    from monev.judging.models import ScoreSheet
+
+    _rule(admin, built, kind="top_n", count="3")
+    assert _confirm(admin, built, confirm="y").status_code == 303
+    with app.app_context():
+        sheet_id = db.session.scalar(
+            select(ScoreSheet.id)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(Assignment.entry_id == built.entries[-1], Assignment.stage_id == built.adm)
+            .limit(1)
+        )
+    url = f"/admin/events/{built.slug}/judging/sheets/{sheet_id}"
+    refused = post(admin, url, {"reason": "Salah ketik"})
+    assert refused.status_code == 409
+    assert "Tidak lolos" in _text(refused)
+    with app.app_context():
+        assert db.session.get(ScoreSheet, sheet_id).status == "final"

@@ -430,6 +430,9 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
     sheet = locked_sheet(sheet.assignment_id)
     if sheet is None or sheet.status != "final":
         raise ServiceError(_("This sheet is not final, so there is nothing to reopen."), status=409)
+    # A sheet of an entry no longer judged (not selected, eliminated…) could never be saved
+    # again, and its draft would block the results: it stays as it was finalised.
+    standing.refuse_unless_competing(sheet.assignment.entry)
     now = utcnow()
     sheet.status = "draft"
     sheet.finalised_at = None
