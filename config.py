@@ -95,6 +95,14 @@ class Config:
     MAIL_FROM = env("MONEV_MAIL_FROM", "Monev KIM <noreply@monev.local>")
     OUTBOX_DIR = env("MONEV_OUTBOX_DIR")  # default: <instance>/outbox
 
+    # WhatsApp through an HTTP gateway (monev/notify/channels.py): unset URL = no WhatsApp.
+    WHATSAPP_URL = env("MONEV_WHATSAPP_URL")
+    WHATSAPP_TOKEN = env("MONEV_WHATSAPP_TOKEN")
+    WHATSAPP_AUTH_HEADER = env("MONEV_WHATSAPP_AUTH_HEADER", "Authorization")
+    WHATSAPP_AUTH_PREFIX = env("MONEV_WHATSAPP_AUTH_PREFIX", "")
+    WHATSAPP_BODY = env("MONEV_WHATSAPP_BODY")  # JSON with {phone} and {message}
+    WHATSAPP_FORMAT = env("MONEV_WHATSAPP_FORMAT", "json")  # or "form"
+
     # Absolute base URL used in e-mails and QR codes (e.g. https://monev.kaltimprov.go.id).
     PUBLIC_BASE_URL = env("MONEV_PUBLIC_URL")
 

@@ -30,12 +30,14 @@ from monev.documents.views import bp as documents_bp
 from monev.entries import standing
 from monev.entries.nominations.views import bp as nominations_bp
 from monev.entries.verification.views import bp as verification_bp
+from monev.entries.workspace import reminders as _kim_reminders  # noqa: F401 (periodic job)
 from monev.entries.workspace.views import bp as workspace_bp
 from monev.events.views import bp as events_bp
 from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
 from monev.judging.views import bp as judging_bp
 from monev.judging.views import judge_bp, schedule_bp
 from monev.lifecycle.views import bp as lifecycle_bp
+from monev.notify.views import bp as notify_bp
 from monev.public.views import bp as public_bp
 from monev.regions.views import bp as regions_bp
 from monev.results.cli import register as register_results_cli
@@ -246,6 +248,7 @@ def _register_blueprints(app: Flask) -> None:
         certificates_bp,
         certificate_batches_bp,
         documents_bp,
+        notify_bp,
     ):
         app.register_blueprint(bp)
 

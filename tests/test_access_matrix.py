@@ -30,6 +30,10 @@ EXPECTED: dict[str, set[str]] = {
     "auth.logout": SIGNED_IN,
     "auth.account": SIGNED_IN,
     "auth.update_profile": SIGNED_IN,
+    "auth.update_channels": SIGNED_IN,
+    "notify.index": SIGNED_IN,
+    "notify.open": SIGNED_IN,
+    "notify.read_all": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
     "auth.end_other_sessions": SIGNED_IN,
     "admin.index": {ADMIN},
@@ -52,6 +56,10 @@ EXPECTED: dict[str, set[str]] = {
     "lifecycle.move": {ADMIN},
     "lifecycle.standing_page": {ADMIN},
     "lifecycle.change_standing": {ADMIN},
+    "lifecycle.selection_page": {ADMIN},
+    "lifecycle.selection_rule": {ADMIN},
+    "lifecycle.selection_confirm": {ADMIN},
+    "lifecycle.selection_undo": {ADMIN},
     "events.stage": {ADMIN},
     "events.delete_stage": {ADMIN},
     "events.category": {ADMIN},
@@ -148,6 +156,7 @@ EXPECTED: dict[str, set[str]] = {
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
     "certificates.verify": PUBLIC,
+    "certificates.verify_form": PUBLIC,
     "certificates.admin_index": {ADMIN},
     "certificates.issue": {ADMIN},
     "certificates.settings": {ADMIN},
@@ -225,6 +234,7 @@ def _url(app, rule, people, role):
             "action": "withdraw",
             "award_id": 1,
             "objection_id": 1,
+            "notification_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for

@@ -135,6 +135,20 @@ def test_pdf_shows_holder_award_number_and_date(app, setup):
     assert "atas partisipasinya sebagai Peserta" in text
     assert "Kategori KIM Desa" in text
     assert "Monev KIM se-Kalimantan Timur 2026" in text
+    # For a photocopied or damaged QR: where to type the code, and the code itself.
+    flat = "".join(text.split())
+    assert "/verify" in flat and cert.code in flat
+
+
+def test_a_typed_code_opens_its_verification_page(app, setup, client):
+    (cert_id, _other) = _issue(app, setup, "participant")
+    code = _cert(app, cert_id)["code"]
+    form = client.get("/verify")
+    assert form.status_code == 200 and 'name="code"' in form.get_data(as_text=True)
+    typed = client.get("/verify", query_string={"code": f"  {code[:10]} {code[10:]} "})
+    assert typed.status_code == 302 and typed.location.endswith(f"/verify/{code}")
+    assert "notice-ok" in client.get(typed.location).get_data(as_text=True)
+    assert client.get("/verify", query_string={"code": ""}).status_code == 200
 
 
 def test_long_kim_name_wraps_on_one_page(app, setup):
@@ -438,3 +452,18 @@ def test_rendering_in_worker_processes_gives_the_same_certificates(app, setup):
             rendering.shutdown_pools()
     assert [pdf_text(p) for p in there] == [pdf_text(p) for p in here]
     assert [decoded_qr_codes(p) for p in there] == [decoded_qr_codes(p) for p in here]
+
+
+def test_each_kim_is_told_once_when_its_certificate_is_issued(app, setup):
+    from monev.notify.models import Notification
+
+    _issue(app, setup, "participant")
+    _issue(app, setup, "participant")  # again: nothing new, nobody told twice
+    with app.app_context():
+        notes = db.session.scalars(select(Notification).order_by(Notification.user_id)).all()
+        assert [(n.user_id, n.kind) for n in notes] == [
+            (u.id, "certificate_ready") for u in setup.kim_users
+        ]
+        certs = {c.id: c for c in db.session.scalars(select(Certificate))}
+        assert {n.link for n in notes} == {f"/certificates/{i}.pdf" for i in certs}
+        assert notes[0].params["number"] in {c.number for c in certs.values()}

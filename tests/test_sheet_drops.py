@@ -18,6 +18,7 @@ from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging.models import Assignment, Score, ScoreSheet
+from monev.notify.models import Notification
 from tests import results_factory
 from tests.conftest import outbox_messages, post, t
 from tests.judging_setup import autosave, build, sign_in, snapshot
@@ -117,6 +118,11 @@ def test_drop_states_its_consequences_then_needs_the_reason_and_the_confirmation
     assert logged.changes["reason"] == REASON
     assert logged.changes["judges_counted"] == 2 and logged.changes["judges_assigned"] == 3
     assert logged.changes["sheet"] == "draft"
+    with app.app_context():
+        told = db.session.scalars(
+            select(Notification).where(Notification.user_id == setup.judges[0]["id"])
+        ).all()
+    assert [(n.kind, n.params["reason"]) for n in told] == [("sheet_dropped", REASON)]
     mails = [m for m in outbox_messages(app) if m.to == setup.judges[0]["email"]]
     assert len(mails) == 1 and REASON in mails[0].body
 

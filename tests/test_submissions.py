@@ -4,7 +4,9 @@ and the operators' progress page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -340,7 +342,9 @@ def test_send_back_flow(app, finalist, kim_client, admin_client):
     assert entry.returned_note == "SK sudah kedaluwarsa: unggah SK terbaru."
     (mail,) = [m for m in outbox_messages(app) if m.to == finalist.email]
     assert "SK sudah kedaluwarsa: unggah SK terbaru." in mail.body
-    assert f"/entry/{finalist.slug}" in mail.body
+    link = re.search(r"https?://\S+/notifications/\d+/open", mail.body).group(0)
+    opened = kim_client.get(urlsplit(link).path)  # the mail's link opens the notification
+    assert opened.status_code == 302 and opened.location.endswith(f"/entry/{finalist.slug}")
 
     # the window is closed for everyone else, open for this KIM until its own deadline
     page = kim_client.get(finalist.page).get_data(as_text=True)

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from monev.core.forms import TOO_LONG, MonevForm, strip
@@ -51,6 +51,18 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password."))],
+    )
+
+
+class ChannelsForm(MonevForm):
+    """Where notifications reach the person besides the in-app list."""
+
+    notify_email = BooleanField(_l("E-mail"))
+    notify_whatsapp = BooleanField(_l("WhatsApp"))
+    phone = StringField(
+        _l("WhatsApp number"),
+        filters=[strip],
+        validators=[Optional(), Length(max=20, message=TOO_LONG)],
     )
 
 

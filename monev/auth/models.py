@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.core.access import ADMIN, JUDGE, KIM, OPERATOR
@@ -35,6 +35,10 @@ class User(IdMixin, CreatedMixin, UserMixin, db.Model):
     invited_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Notification channels (in-app is always on): e-mail, and WhatsApp to ``phone``.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_whatsapp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     district: Mapped[District | None] = relationship()
     kim: Mapped[Kim | None] = relationship()

@@ -21,6 +21,7 @@ from monev.auth import tokens
 from monev.auth.models import LoginAttempt, User, UserSession
 from monev.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from monev.core.errors import ServiceError
+from monev.core.phone import normalise_phone
 from monev.core.timeutil import utcnow
 from monev.extensions import db
 from monev.mail import services as mail
@@ -424,6 +425,24 @@ def update_user(user: User, acting: User, **fields) -> None:
         changes["sessions_ended"] = end_sessions(user, "deactivated", keep_current=False)
     if changes:
         audit.record("user.updated", "user", user.id, changes)
+
+
+def update_channels(user: User, *, email: bool, whatsapp: bool, phone: str | None) -> None:
+    """The person's notification channels (the in-app list is always on). WhatsApp needs a
+    valid Indonesian mobile number; it is stored as typed, sent normalised."""
+    phone = (phone or "").strip() or None
+    if phone and normalise_phone(phone) is None:
+        raise ServiceError(
+            _("Enter an Indonesian mobile number, like 0812 5500 1234."), field="phone"
+        )
+    if whatsapp and not phone:
+        raise ServiceError(_("Enter the number that receives WhatsApp messages."), field="phone")
+    before = {"email": user.notify_email, "whatsapp": user.notify_whatsapp, "phone": user.phone}
+    user.notify_email, user.notify_whatsapp, user.phone = bool(email), bool(whatsapp), phone
+    after = {"email": user.notify_email, "whatsapp": user.notify_whatsapp, "phone": user.phone}
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record("user.channels_updated", "user", user.id, changes)
 
 
 def update_own_profile(user: User, name: str, locale: str | None) -> None:

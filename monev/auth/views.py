@@ -21,6 +21,7 @@ from monev.audit.services import client_ip
 from monev.auth import services, tokens
 from monev.auth.forms import (
     ChangePasswordForm,
+    ChannelsForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -184,10 +185,18 @@ def _profile_form() -> ProfileForm:
     return form
 
 
-def _account_page(profile_form=None, password_form=None):
+def _channels_form() -> ChannelsForm:
+    if request.method == "GET":
+        return ChannelsForm(obj=current_user)
+    return ChannelsForm(formdata=None, obj=current_user)
+
+
+def _account_page(profile_form=None, password_form=None, channels_form=None):
     return render_template(
         "auth/account.html",
         profile_form=profile_form or _profile_form(),
+        channels_form=channels_form or _channels_form(),
+        whatsapp_on=bool(current_app.config.get("WHATSAPP_URL")),
         password_form=password_form or ChangePasswordForm(formdata=None),
         sessions=services.active_sessions(current_user),
         current=services.current_session(current_user),
@@ -210,6 +219,24 @@ def update_profile():
         render=lambda: _account_page(profile_form=form),
         message=_("Your profile has been saved."),
         done=lambda _result: redirect(url_for("auth.account")),
+    )
+
+
+@bp.route("/account/channels", methods=["POST"])
+@access.signed_in
+def update_channels():
+    form = ChannelsForm()
+    return form_flow(
+        form,
+        lambda: services.update_channels(
+            current_user,
+            email=form.notify_email.data,
+            whatsapp=form.notify_whatsapp.data,
+            phone=form.phone.data,
+        ),
+        render=lambda: _account_page(channels_form=form),
+        message=_("Your notification settings have been saved."),
+        done=lambda _result: redirect(url_for("auth.account", _anchor="channels")),
     )
 
 

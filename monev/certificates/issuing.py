@@ -16,6 +16,7 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
+from monev.notify import tell
 
 
 def _create(event: Event, subject: Subject, settings: CertificateSettings, actor) -> Certificate:
@@ -71,6 +72,7 @@ def issue(event: Event, kind: str, *, actor=None) -> list[Certificate]:
             {"kind": kind, "numbers": [c.number for c in created]},
             actor=actor,
         )
+        tell.certificates_ready(event, created)
     return created
 
 
@@ -130,4 +132,5 @@ def reissue(cert: Certificate, reason: str, *, actor=None) -> Certificate:
         {"number": cert.number, "replaced_by": new.number},
         actor=actor,
     )
+    tell.certificates_ready(event, [new])
     return new

@@ -19,6 +19,7 @@ from monev.judging import queries
 from monev.judging.models import Assignment, EventJudge
 from monev.judging.planning import EntryIn, ExistingIn, JudgeIn, Plan, plan_assignments
 from monev.judging.sheets import lock_assignment, locked_sheet
+from monev.notify import tell
 
 
 def _judge_in(stage: Stage, judge_id: int) -> EventJudge:
@@ -28,8 +29,25 @@ def _judge_in(stage: Stage, judge_id: int) -> EventJudge:
     raise ServiceError(_("Choose a judge of this stage's panel."), field="judge_id")
 
 
+def refuse_until_selected(stage: Stage) -> None:
+    """ServiceError (409) while a selection before ``stage`` is not confirmed: who may be
+    assigned in it is not decided yet."""
+    before = queries.selection_pending(stage)
+    if before is not None:
+        raise ServiceError(
+            _(
+                "Nobody can be assigned in %(stage)s yet: the selection after %(before)s "
+                "decides who advances. Confirm that selection first.",
+                stage=stage.name,
+                before=before.name,
+            ),
+            status=409,
+        )
+
+
 def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
     """Assign by hand, under the same rules as the planner."""
+    refuse_until_selected(stage)
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.event_id != stage.event_id or entry.nomination_status != "accepted":
         raise ServiceError(_("Choose a finalist entry of this event."), field="entry_id")
@@ -71,6 +89,7 @@ def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
         assignment.id,
         {"stage": stage.key, "entry": entry.code, "judge": member.user.email, "by": "hand"},
     )
+    tell.assigned(member.user, stage, 1, f"a{assignment.id}")
     return assignment
 
 
@@ -140,6 +159,7 @@ def plan_stage(stage: Stage) -> StagePlan:
 def apply_plan(stage: Stage, fingerprint: str) -> Plan:
     """Apply the plan that was previewed; if anything changed since, refuse (the admin sees
     the new plan instead)."""
+    refuse_until_selected(stage)
     # One planner at a time per stage (SQLite's write lock does this already).
     db.session.scalar(select(Stage.id).where(Stage.id == stage.id).with_for_update(key_share=True))
     current = plan_stage(stage)
@@ -175,4 +195,9 @@ def apply_plan(stage: Stage, fingerprint: str) -> Plan:
             "shortfalls": [[current.entries[s.entry_id].code, s.planned] for s in plan.shortfalls],
         },
     )
+    added: dict[int, int] = {}
+    for _entry_id, judge_id in plan.add:
+        added[judge_id] = added.get(judge_id, 0) + 1
+    for judge_id, count in sorted(added.items()):
+        tell.assigned(current.judges[judge_id], stage, count, f"plan:{fingerprint}")
     return plan

@@ -8,7 +8,8 @@ finish (illness, a conflict found late, a sheet that will never come), the organ
 - only an admin, only while the event is judging, only a sheet that is not final (a draft or
   one never started) of an entry that still competes;
 - the drop is recorded on the assignment (who, when, why) and in the audit log
-  (``sheet.dropped``); the judge is told by e-mail once the change commits;
+  (``sheet.dropped``); the judge is told once (``monev.notify``: in the app, and by e-mail
+  or WhatsApp as they chose) after the change commits;
 - from then on the judge can no longer write the sheet (:func:`monev.judging.sheets.
   write_scores` refuses), it leaves the judge's to-do, the progress board's missing count,
   reminders and the readiness check for results; the results, the Berita Acara and the
@@ -28,7 +29,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from monev.audit import services as audit
-from monev.auth import services as auth_services
 from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.entries import standing
@@ -38,7 +38,7 @@ from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import DROP_REASON_MAX, Assignment, Score, ScoreSheet
 from monev.judging.sheets import lock_assignment, locked_sheet
-from monev.mail import services as mail
+from monev.notify import tell
 
 ADMIN = "admin"
 
@@ -161,7 +161,7 @@ def drop_sheet(
     assignment.dropped_by_id = actor.id
     assignment.drop_reason = text
     db.session.flush()
-    audit.record(
+    logged = audit.record(
         "sheet.dropped",
         "assignment",
         assignment.id,
@@ -177,7 +177,7 @@ def drop_sheet(
         },
         actor=actor,
     )
-    _tell_judge(event, assignment, dropped=True)
+    _tell_judge(event, assignment, logged, dropped=True)
     return assignment
 
 
@@ -199,7 +199,7 @@ def restore_sheet(event: Event, assignment_id: int, actor) -> Assignment:
     assignment.dropped_by_id = None
     assignment.drop_reason = None
     db.session.flush()
-    audit.record(
+    logged = audit.record(
         "sheet.restored",
         "assignment",
         assignment.id,
@@ -211,29 +211,18 @@ def restore_sheet(event: Event, assignment_id: int, actor) -> Assignment:
         },
         actor=actor,
     )
-    _tell_judge(event, assignment, dropped=False)
+    _tell_judge(event, assignment, logged, dropped=False)
     return assignment
 
 
-def _tell_judge(event: Event, assignment: Assignment, *, dropped: bool) -> None:
-    """The judge learns of it once, after the change commits (mail is sent on commit)."""
-    judge = assignment.judge
-    if not judge.active:
-        return
-    label = queries.entry_label_for_judges(assignment.entry, event)
-    if dropped:
-        subject = _("Your score sheet for %(entry)s was dropped", entry=label)
-    else:
-        subject = _("Your score sheet for %(entry)s is open again", entry=label)
-    mail.send_template(
-        judge.email,
-        subject,
-        "mail/sheet_dropped.txt",
-        judge=judge,
-        event=event,
-        stage=assignment.stage,
-        label=label,
+def _tell_judge(event: Event, assignment: Assignment, logged, *, dropped: bool) -> None:
+    """The judge learns of it once (in the app, and by e-mail or WhatsApp as they chose),
+    after the change commits."""
+    tell.sheet_dropped(
+        assignment.judge,
+        assignment.stage,
+        queries.entry_label_for_judges(assignment.entry, event),
+        assignment.drop_reason,
+        f"{assignment.id}:{logged.seq}",
         dropped=dropped,
-        reason=assignment.drop_reason,
-        link=auth_services.external_url("judge.index"),
     )

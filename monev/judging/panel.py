@@ -8,11 +8,13 @@ from sqlalchemy import delete, select
 
 from monev.audit import services as audit
 from monev.auth import services as auth_services
+from monev.auth.models import User
 from monev.core.errors import ServiceError
 from monev.events.models import Event
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import Assignment, EventJudge, PanelMember
+from monev.notify import tell
 from monev.regions.models import District
 
 # --- settings -----------------------------------------------------------------------------
@@ -53,6 +55,7 @@ def _set_stages(event: Event, judge_id: int, chosen: set[int]) -> None:
                     members.add(other)
         if stage.id in chosen and judge_id not in members:
             db.session.add(PanelMember(stage_id=stage.id, judge_id=judge_id))
+            tell.panel_added(db.session.get(User, judge_id), stage)
         elif stage.id not in chosen and judge_id in members:
             db.session.execute(
                 delete(PanelMember).where(

@@ -15,6 +15,7 @@ from monev.events.models import Stage
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import ScheduleSlot
+from monev.notify import tell
 
 
 def _check_room(stage: Stage, entry_id: int, starts: datetime, ends: datetime, room) -> None:
@@ -62,6 +63,8 @@ def generate_schedule(
         stage.id,
         {"start": start, "minutes": minutes, "gap": gap, "room": room, "slots": len(entries)},
     )
+    for i, entry in enumerate(entries):
+        tell.schedule_set(entry, stage, begin + timedelta(minutes=i * (minutes + gap)), room)
     return len(entries)
 
 
@@ -99,4 +102,5 @@ def save_slot(
         stage.id,
         {"entry": entry.code, "start": start, "minutes": minutes, "room": room},
     )
+    tell.schedule_set(entry, stage, starts, room)
     return slot

@@ -39,6 +39,7 @@ from monev.judging import queries
 from monev.judging.messages import describe
 from monev.judging.models import COMMENT_MAX, Assignment, Score, ScoreChange, ScoreSheet
 from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
+from monev.notify import tell
 from monev.rubrics.validation import fmt
 from monev.scoring import SheetTotal, sheet_total
 
@@ -439,6 +440,9 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
     sheet = locked_sheet(sheet.assignment_id)
     if sheet is None or sheet.status != "final":
         raise ServiceError(_("This sheet is not final, so there is nothing to reopen."), status=409)
+    # A sheet of an entry no longer judged (not selected, eliminated…) could never be saved
+    # again, and its draft would block the results: it stays as it was finalised.
+    standing.refuse_unless_competing(sheet.assignment.entry)
     now = utcnow()
     sheet.status = "draft"
     sheet.finalised_at = None
@@ -462,6 +466,14 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
         "score_sheet",
         sheet.id,
         {"assignment_id": sheet.assignment_id, "reason": text},
+    )
+    assignment = sheet.assignment
+    tell.sheet_reopened(
+        assignment.judge,
+        assignment.stage,
+        queries.entry_label_for_judges(assignment.entry, event),
+        text,
+        f"{sheet.id}:{sheet.version}",
     )
     return sheet
 

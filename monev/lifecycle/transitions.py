@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError, require_confirmation
 from monev.core.templating import STATUS_LABELS
 from monev.entries import standing
+from monev.entries.models import Entry
 from monev.events import services as event_services
 from monev.events.models import STATUSES, Event
+from monev.extensions import db
 from monev.lifecycle.readiness import BLOCK, Check, Readiness, readiness
+from monev.notify import tell
 
 # What a move back undoes, said before it happens.
 BACK_CONSEQUENCES = {
@@ -75,6 +79,8 @@ def move(actor, event: Event, target: str, *, acknowledged: set[str], confirmed:
             )
     old = event.status
     event_services.move_status(event, target)
+    if target == "submission" and STATUSES.index(old) < STATUSES.index(target):
+        _tell_submission_opened(event)
     audit.record(
         "event.move_confirmed",
         "event",
@@ -86,3 +92,11 @@ def move(actor, event: Event, target: str, *, acknowledged: set[str], confirmed:
         },
         actor=actor,
     )
+
+
+def _tell_submission_opened(event: Event) -> None:
+    finalists = db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id, Entry.nomination_status == "accepted")
+    ).all()
+    stage = standing.first_stage(event)
+    tell.submission_opened(event, finalists, stage.closes_at if stage else None)

@@ -10,8 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from monev.core.templating import number
+from monev.entries.standing import NOT_SELECTED
 from monev.results import charts
 from monev.results.acknowledgements import message_key
+from monev.results.computing import finalists_first
 from monev.results.messages import REASONS, describe
 from monev.results.queries import EntryRow
 from monev.results.services import AGREEMENT_KEYS, Change, Computed
@@ -33,6 +35,7 @@ class Row:
     scores: list[float | None]  # per stage
     aspects: list[list[float | None]]  # per stage, per aspect (weighted contribution)
     judges: list[list[tuple[str, float]]]  # per stage: (judge name, raw sheet total)
+    not_selected_for: str | None = None  # the stage it did not advance to (never ranked)
 
 
 @dataclass
@@ -122,11 +125,12 @@ def admin_results(computed: Computed) -> AdminResults:
     def judge_name(judge_id) -> str:
         return judges.get(judge_id, _("Judge %(id)s", id=judge_id))
 
+    left_out = not_selected_stages(data)
     categories = []
     for category in data.categories:
         result = results.categories.get(category.id)
         rows = []
-        for ranked in result.rows if result else ():
+        for ranked in finalists_first(result.rows if result else (), left_out):
             per_stage = [ranked.stages[s.key] for s in stages]
             rows.append(
                 Row(
@@ -138,6 +142,7 @@ def admin_results(computed: Computed) -> AdminResults:
                         for st, s in zip(per_stage, stages, strict=False)
                     ],
                     [[(judge_name(j.judge), j.raw) for j in st.judges] for st in per_stage],
+                    left_out.get(ranked.entry),
                 )
             )
         spread = charts.entry_spread(
@@ -295,6 +300,17 @@ def _dropped_note(count: int, figures) -> str | None:
     )
 
 
+def not_selected_stages(data) -> dict[int, str]:
+    """Entry id -> the name of the stage it was not selected for (a selection between
+    stages left it out: listed after the finalists, never ranked)."""
+    names = {s.id: s.name for s in data.stages}
+    return {
+        e.id: names.get(e.standing_stage_id, "—")
+        for e in data.entries
+        if e.standing == NOT_SELECTED
+    }
+
+
 def _reason(reasons, code: str | None) -> str | None:
     return str(reasons.get(code, code)) if code else None
 
@@ -373,6 +389,7 @@ class PublicRow:
     award: str | None
     band: str | None
     podium: bool
+    not_selected_for: str | None = None  # the stage it did not advance to
 
 
 @dataclass
@@ -419,6 +436,7 @@ def public_results(snapshot: dict, *, category_key: str | None = None) -> Public
                 award=e["award"],
                 band=e["band"],
                 podium=e["rank"] is not None and e["rank"] <= 3,
+                not_selected_for=(e.get("not_selected") or {}).get("stage_name"),
             )
             for e in c["entries"]
         ]

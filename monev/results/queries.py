@@ -47,6 +47,12 @@ class EntryRow:
     district_code: str
     district: str
     village: str | None
+    standing: str = standing.ACTIVE  # or NOT_SELECTED (only entries that took part are read)
+    standing_stage_id: int | None = None  # NOT_SELECTED: the stage it did not advance to
+
+    @property
+    def competing(self) -> bool:
+        return self.standing == standing.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +128,31 @@ def load_event_data(event: Event) -> EventData:
         )
     ]
     entries = [
-        EntryRow(eid, code, kim_id, kim, category_id, d_code, _district_label(kind, d_name), vil)
-        for eid, code, kim_id, kim, category_id, d_code, kind, d_name, vil in db.session.execute(
+        EntryRow(
+            eid,
+            code,
+            kim_id,
+            kim,
+            category_id,
+            d_code,
+            _district_label(kind, d_name),
+            vil,
+            entry_standing,
+            standing_stage_id,
+        )
+        for (
+            eid,
+            code,
+            kim_id,
+            kim,
+            category_id,
+            d_code,
+            kind,
+            d_name,
+            vil,
+            entry_standing,
+            standing_stage_id,
+        ) in db.session.execute(
             select(
                 Entry.id,
                 Entry.code,
@@ -134,6 +163,8 @@ def load_event_data(event: Event) -> EventData:
                 District.kind,
                 District.name,
                 Village.name,
+                Entry.standing,
+                Entry.standing_stage_id,
             )
             .join(Kim, Kim.id == Entry.kim_id)
             .join(District, District.id == Kim.district_id)

@@ -1,5 +1,5 @@
 """Verification: the organiser marks a submitted entry complete, or sends it back for fixes
-with a personal deadline (the KIM is e-mailed)."""
+with a personal deadline (the KIM is told: ``monev.notify``)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,20 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from monev.audit import services as audit
-from monev.auth.services import external_url
 from monev.core.access import ADMIN
 from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.core.timezones import to_utc
 from monev.entries.models import Entry
-from monev.entries.workspace import queries
 from monev.entries.workspace.services import (
     NOTE_MAX,
     STATUS_LABELS,
     VERIFYING_PHASES,
-    format_when,
     lock_entry,
 )
 from monev.events.models import Event
 from monev.extensions import db
-from monev.mail import services as mail
+from monev.notify import tell
 
 
 def _require_admin(user) -> None:
@@ -62,6 +59,7 @@ def verify(user, entry: Entry) -> Entry:
         entry.id,
         {"code": entry.code, "status": ["submitted", "verified"]},
     )
+    tell.entry_verified(entry)
     return entry
 
 
@@ -109,21 +107,5 @@ def send_back(user, entry: Entry, note: str | None, deadline_local: datetime | N
             **audit.diff(before, {"status": "returned", "deadline": deadline}),
         },
     )
-    _mail_returned(entry, deadline)
+    tell.entry_returned(entry, note, deadline, entry.returned_at.isoformat())
     return entry
-
-
-def _mail_returned(entry: Entry, deadline: datetime) -> None:
-    event = entry.event
-    link = external_url("workspace.index", slug=event.slug)
-    for account in queries.kim_accounts(entry.kim_id):
-        mail.send_template(
-            account.email,
-            _("Your entry needs fixes: %(event)s", event=event.title),
-            "mail/entry_returned.txt",
-            user=account,
-            event=event,
-            entry=entry,
-            deadline=format_when(deadline, event),
-            link=link,
-        )

@@ -70,7 +70,7 @@ def consequences(preview: drops.DropPreview) -> list[str]:
         _(
             "The drop and its reason are stated in the results, the Berita Acara and the audit "
             "log; the public results say only that a judge's sheet was dropped. %(judge)s is "
-            "told by e-mail.",
+            "notified.",
             judge=a.judge.name,
         )
     )

@@ -1,15 +1,15 @@
 """dropped score sheets and fairness acknowledgements
 
-Revision ID: j1drops
-Revises: i1standing
+Revision ID: k1drops
+Revises: j1notify
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "j1drops"
-down_revision = "i1standing"
+revision = "k1drops"
+down_revision = "j1notify"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Notifications: every change that concerns a person reaches them once, after it commits."""
