@@ -26,6 +26,7 @@ from monev.judging.models import (  # noqa: F401
 from monev.notify.models import Delivery, Notification  # noqa: F401
 from monev.regions.models import District, Kecamatan, Province, Village  # noqa: F401
 from monev.results.models import (  # noqa: F401
+    FairnessAcknowledgement,
     Objection,
     ProvisionalResult,
     PublishedResult,

@@ -303,7 +303,13 @@ def _publish_2024(event: Event, admin: User) -> None:
     """The 2024 results are public: frozen as version 1, so the event is "published"."""
 
     db.session.flush()
-    results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin)
+    results.acknowledge_all(
+        event,
+        "Dibahas dalam rapat pleno dewan juri: selisih nilai dapat dijelaskan oleh bukti "
+        "dan presentasi; hasil dipertahankan.",
+        actor=admin,
+    )
+    results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin, confirmed=True)
 
 
 def _demo_signature(seed: int):

@@ -102,6 +102,14 @@ def unassign(assignment_id: int, stage: Stage) -> None:
         raise ServiceError(
             _("The sheet is final: reopen it first if this assignment must go."), status=409
         )
+    if assignment.dropped_at is not None:
+        raise ServiceError(
+            _(
+                "The sheet of this assignment was dropped with a reason that the results "
+                "state: restore it first if the assignment must go."
+            ),
+            status=409,
+        )
     dropped = {}
     if sheet is not None:
         for criterion_id, score in queries.sheet_scores(sheet.id).items():

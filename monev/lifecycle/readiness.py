@@ -26,7 +26,7 @@ from monev.events import services as event_services
 from monev.events.models import Event, Stage, StageSelection
 from monev.extensions import db
 from monev.judging.models import Assignment, Conflict, PanelMember, ScoreSheet
-from monev.results import queries as result_queries
+from monev.results import services as result_services
 
 BLOCK, WARN = "block", "warn"
 
@@ -369,6 +369,8 @@ def _stage_panel_checks(event, stage, competing_ids, n_competing, checks) -> Non
 
 
 def _results(event, checks, consequences, slug) -> None:
+    """Every assigned sheet of a competing entry is final, or dropped by the organiser with
+    a reason (a dropped sheet is not counted: it is neither open nor part of the total)."""
     _selection_checks(event, checks)
     due, _waiting = _judged_stages(event)
     opened = _after_selections(event, due)
@@ -379,15 +381,18 @@ def _results(event, checks, consequences, slug) -> None:
             _stage_panel_checks(event, stage, competing_ids, n_competing, checks)
     sheets = db.session.execute(
         select(
-            func.count(Assignment.id),
-            func.count(ScoreSheet.id).filter(ScoreSheet.status == "final"),
+            func.count(Assignment.id).filter(Assignment.dropped_at.is_(None)),
+            func.count(ScoreSheet.id).filter(
+                ScoreSheet.status == "final", Assignment.dropped_at.is_(None)
+            ),
+            func.count(Assignment.id).filter(Assignment.dropped_at.is_not(None)),
         )
         .select_from(Assignment)
         .join(Entry, Entry.id == Assignment.entry_id)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .where(Entry.event_id == event.id, standing.competing())
     ).one()
-    total, final = sheets
+    total, final, dropped = sheets
     if total - final:
         checks.append(
             Check(
@@ -414,6 +419,16 @@ def _results(event, checks, consequences, slug) -> None:
             total=total,
         )
     )
+    if dropped:
+        consequences.append(
+            ngettext(
+                "%(num)d score sheet was dropped by the organisers and is not counted; the "
+                "results and the Berita Acara state it with its reason.",
+                "%(num)d score sheets were dropped by the organisers and are not counted; the "
+                "results and the Berita Acara state them with their reasons.",
+                dropped,
+            )
+        )
 
 
 def _after_selections(event: Event, due: list[Stage]) -> list[Stage]:
@@ -434,18 +449,11 @@ def _after_selections(event: Event, due: list[Stage]) -> list[Stage]:
 
 
 def _publishing(event, checks, slug) -> None:
-    open_objections = result_queries.open_objections(event.id)
-    if open_objections:
+    """The publish service's own refusals, in its words and with where each is fixed: an
+    open objection, a sheet neither final nor dropped, a fairness "Check:" not acknowledged
+    with a note for the current scores (``fairness_unacknowledged``)."""
+    computed = result_services.compute(event)
+    for problem in result_services.publish_problems(event, computed):
         checks.append(
-            Check(
-                "objections_open",
-                BLOCK,
-                ngettext(
-                    "%(num)d objection is still open: decide it first.",
-                    "%(num)d objections are still open: decide them first.",
-                    open_objections,
-                ),
-                "results.index",
-                slug,
-            )
+            Check(problem.code, BLOCK, problem.message, problem.endpoint, dict(problem.args))
         )

@@ -334,6 +334,25 @@ def judging_reminder(judge: User, stage: Stage, days: int, count: int) -> int:
     )
 
 
+def sheet_dropped(
+    judge: User, stage: Stage, entry_label: str, reason: str | None, key: str, *, dropped: bool
+) -> int:
+    """The organiser dropped (or restored) one of the judge's sheets; ``key``: the audit row."""
+    return notify(
+        judge,
+        "sheet_dropped" if dropped else "sheet_restored",
+        key=key,
+        params={
+            "event": stage.event.title,
+            "stage": stage.name,
+            "entry": entry_label,
+            "reason": reason or "",
+        },
+        event=stage.event,
+        link=url_for("judge.index"),
+    )
+
+
 def sheet_reopened(judge: User, stage: Stage, entry_label: str, reason: str, seq: int) -> int:
     return notify(
         judge,

@@ -162,8 +162,9 @@ def _scoring_problem(data: EventData, error: ScoringInputError) -> str:
 
 
 def unfinished_sheets(data: EventData) -> int:
-    """Assignments of accepted entries whose sheet is not final (draft or not started)."""
-    return sum(1 for s in data.sheets if s.status != "final")
+    """Assignments of accepted entries whose sheet is not final (draft or not started) and
+    not dropped by the organiser (a dropped sheet is not waited for: it is not counted)."""
+    return sum(1 for s in data.sheets if s.status not in ("final", "dropped"))
 
 
 # --- digest -------------------------------------------------------------------------------

@@ -145,6 +145,21 @@ def build_snapshot(computed: Computed) -> dict:
         }
         for a in data.special_awards
     ]
+    stage_of = {s.id: s for s in data.stages}
+    # Sheets the organiser dropped, with the judge and the reason: the Berita Acara states
+    # them; the public page says only that a judge's sheet was dropped (blind judging). Absent
+    # when there are none, so a version published before drops existed compares equal.
+    dropped_sheets = [
+        {
+            "stage": stage_of[d.stage_id].key,
+            "stage_name": stage_of[d.stage_id].name,
+            "code": entries[d.entry_id].code,
+            "kim": entries[d.entry_id].kim,
+            "judge": data.judges.get(d.judge_id, ""),
+            "reason": d.reason,
+        }
+        for d in data.drops
+    ]
     return {
         "format": SNAPSHOT_FORMAT,
         "event": {
@@ -163,6 +178,7 @@ def build_snapshot(computed: Computed) -> dict:
         "rubric": rubric,
         "categories": categories,
         "special_awards": special_awards,
+        **({"dropped_sheets": dropped_sheets} if dropped_sheets else {}),
         "scores": len(lines),
         "final_sheets": sum(1 for s in data.sheets if s.status == "final"),
         "digest": scores_digest(lines),
