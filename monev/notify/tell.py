@@ -273,14 +273,21 @@ def certificates_ready(event: Event, certificates) -> int:
     return made
 
 
-def rapor_ready(entry: Entry) -> int:
-    return notify(
-        kim_users([entry])[entry.id],
-        "rapor_ready",
-        key=f"{entry.id}",
-        params=_entry_params(entry),
-        event=entry.event,
-        link=url_for("documents.kim_rapor", slug=entry.event.slug),
+def rapors_ready(event: Event, entries: Iterable[Entry]) -> int:
+    """Each entry's rapor (made from the published results) can be read: once per entry."""
+    entries = list(entries)
+    people = kim_users(entries)
+    link = url_for("documents.kim_rapor", slug=event.slug)
+    return sum(
+        notify(
+            people[e.id],
+            "rapor_ready",
+            key=f"{e.id}",
+            params={"event": event.title, "entry": e.code, "kim": e.kim.name},
+            event=event,
+            link=link,
+        )
+        for e in entries
     )
 
 

@@ -24,6 +24,7 @@ from monev.events.models import Event
 from monev.extensions import db
 from monev.judging import services as judging
 from monev.judging.models import Assignment, ScoreSheet
+from monev.notify import tell
 from monev.results import queries, services
 from monev.results.models import Objection, ProvisionalResult
 
@@ -103,6 +104,10 @@ def announce(
         },
         actor=actor,
     )
+    finalists = db.session.scalars(
+        select(Entry).where(Entry.id.in_([e.id for e in computed.data.entries]))
+    ).all()
+    tell.provisional_results(event, finalists, closes_at, provisional.version)
     return provisional
 
 
@@ -188,5 +193,11 @@ def resolve_objection(
         "entry",
         objection.entry_id,
         {"objection": objection.id, "decision": decision, "note": note, "reopened": reopened},
+    )
+    tell.objection_decided(
+        db.session.get(Entry, objection.entry_id),
+        objection.id,
+        _("accepted") if decision == "accepted" else _("rejected"),
+        note,
     )
     return objection

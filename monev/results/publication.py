@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from monev.audit import services as audit
 from monev.core.errors import ServiceError, require_confirmation
@@ -23,6 +25,7 @@ from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
+from monev.notify import tell
 from monev.results import acknowledgements, queries
 from monev.results.computing import Computed, compute, unfinished_sheets
 from monev.results.models import PublishedResult, SpecialAward
@@ -216,7 +219,45 @@ def publish(event: Event, *, actor, reason: str | None = None, confirmed: bool) 
             {"status": ["results", "published"]},
             actor=actor,
         )
+    _tell_published(event, snapshot, published.version)
     return published
+
+
+def outcome_lines(snapshot: dict) -> dict[str, str]:
+    """Each ranked or left-out entry's outcome in words, by entry code: "Juara I, peringkat 1,
+    nilai 86,40", "peringkat 5, nilai 72,10", "tidak lolos ke tahap Presentasi"."""
+    out = {}
+    for category in snapshot.get("categories", []):
+        for row in category["entries"]:
+            total = f"{row['total']:.2f}".replace(".", ",") if row.get("total") is not None else "-"
+            if row.get("not_selected"):
+                text = _(
+                    "not selected for the stage %(stage)s (total so far %(total)s)",
+                    stage=row["not_selected"].get("stage_name") or "-",
+                    total=total,
+                )
+            elif row.get("rank"):
+                text = _("rank %(rank)d, total %(total)s", rank=row["rank"], total=total)
+                if row.get("award"):
+                    text = f"{row['award']}, {text}"
+            else:
+                text = _("not ranked (incomplete scores)")
+            out[row["code"]] = f"{category['name']}: {text}"
+    return out
+
+
+def _tell_published(event: Event, snapshot: dict, version: int) -> None:
+    """Every KIM that took part learns its own outcome (and that its rapor is ready), each
+    district's operators their KIMs' outcomes."""
+    outcomes = outcome_lines(snapshot)
+    entries = db.session.scalars(
+        select(Entry)
+        .where(Entry.event_id == event.id, Entry.code.in_(list(outcomes)))
+        .options(joinedload(Entry.kim))
+        .order_by(Entry.code)
+    ).all()
+    tell.results_published(event, {e.id: outcomes[e.code] for e in entries}, entries, version)
+    tell.rapors_ready(event, entries)
 
 
 # --- special awards -----------------------------------------------------------------------
