@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import TOO_LONG, MonevForm, optional_int, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, optional_int, strip
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,7 +64,10 @@ class ConflictForm(MonevForm):
     )
 
 
-class DeclareConflictForm(MonevForm):
+class DeclareConflictForm(ConfirmForm):
+    """A judge's conflict of interest: the reason, and the confirmation step (only the
+    organiser can undo it)."""
+
     reason = TextAreaField(
         _l("What is the conflict?"),
         validators=[
@@ -72,6 +75,13 @@ class DeclareConflictForm(MonevForm):
             Length(max=1000, message=TOO_LONG),
         ],
     )
+
+
+class FinaliseForm(ConfirmForm):
+    """The confirmation step of finalising a sheet. The step also posts the version of the
+    sheet it stated, so a change made since (another tab) is refused, not finalised unseen."""
+
+    confirm = BooleanField(_l("I have checked the scores and want to finalise this sheet"))
 
 
 class AssignForm(MonevForm):

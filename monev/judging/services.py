@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from monev.core.errors import ServiceError
 from monev.judging.assignments import StagePlan, apply_plan, assign, plan_stage, unassign
-from monev.judging.conflicts import add_conflict, declare_conflict, remove_conflict
+from monev.judging.conflicts import (
+    add_conflict,
+    conflict_consequences,
+    declare_conflict,
+    remove_conflict,
+)
 from monev.judging.panel import (
     add_judge,
     remove_judge,
@@ -30,6 +35,7 @@ from monev.judging.sheets import (
     SaveResult,
     SheetRefused,
     Written,
+    finalise_consequences,
     finalise_sheet,
     fmt_total,
     format_moment,
@@ -51,7 +57,9 @@ __all__ = [
     "add_judge",
     "apply_plan",
     "assign",
+    "conflict_consequences",
     "declare_conflict",
+    "finalise_consequences",
     "finalise_sheet",
     "fmt_total",
     "format_moment",
