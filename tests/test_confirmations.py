@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from monev.audit.models import AuditEntry
 from monev.core.timezones import to_local
-from monev.entries.models import Entry
 from monev.events.models import Stage
 from monev.extensions import db
 from monev.judging.models import Conflict
@@ -113,8 +112,7 @@ def test_submit_step_states_what_is_sent_with_numbers_and_the_deadline(app, fina
     )
     assert "3 kriteria dengan 4 bukti dukung" in text  # the numbers, as a KIM reads them
     assert (
-        plain(app, "You can no longer change it unless the organiser sends it back to you.")
-        in text
+        plain(app, "You can no longer change it unless the organiser sends it back to you.") in text
     )
     with app.app_context():
         closes = db.session.scalar(
@@ -165,9 +163,7 @@ def test_workspace_submit_button_opens_the_step_in_a_dialog(app, finalist, kim_c
     assert '<dialog id="submit-dialog" aria-labelledby="submit-title">' in body
 
 
-def test_submit_without_the_confirmation_is_refused_and_changes_nothing(
-    app, finalist, kim_client
-):
+def test_submit_without_the_confirmation_is_refused_and_changes_nothing(app, finalist, kim_client):
     complete(kim_client, finalist)
     before = entry_state(app, finalist.entry_id)
     response = post(kim_client, submit_url(finalist))  # no confirm
@@ -221,7 +217,8 @@ def test_submit_step_and_submit_are_refused_to_everyone_else(
     sign_in_directly(other_client, other.email)
     # The URL names the event, not the entry: another KIM reaches only its own entry (here
     # incomplete, so refused), never this one.
-    assert "3 kriteria" not in page_text(other_client.get(submit_url(finalist)).get_data(as_text=True))
+    own_step = other_client.get(submit_url(finalist)).get_data(as_text=True)
+    assert "3 kriteria" not in page_text(own_step)
     assert post(other_client, submit_url(other), {"confirm": "y"}).status_code == 409
     assert entry_state(app, other.entry_id).submission_status == "not_started"
     assert entry_state(app, finalist.entry_id).submission_status == "in_progress"
@@ -337,7 +334,8 @@ def test_without_javascript_finalise_saves_the_sheet_then_shows_the_step(app, se
     status, version, scores = sheet_state(app, a)
     assert (status, version) == ("draft", 2)  # saved, not final
     assert scores[c2][0] == Decimal("250.25")
-    assert "Nilai akhir: 60,01 dari 100." in page_text(client.get(finalise_url(a)).get_data(as_text=True))
+    step = client.get(finalise_url(a)).get_data(as_text=True)
+    assert "Nilai akhir: 60,01 dari 100." in page_text(step)
 
 
 def test_finalise_without_the_confirmation_is_refused_and_changes_nothing(app, setup, judge):
@@ -402,15 +400,12 @@ def test_finalise_step_of_an_incomplete_sheet_says_what_is_missing(app, setup, j
     c1, c2 = setup.criteria
     autosave(client, token, a, c1, "8", 0)
     body = client.get(finalise_url(a)).get_data(as_text=True)
-    assert (
-        tn(
-            app,
-            "%(num)d criterion has no score yet: score it before finalising.",
-            "%(num)d criteria have no score yet: score them before finalising.",
-            1,
-        )
-        in page_text(body)
-    )
+    assert tn(
+        app,
+        "%(num)d criterion has no score yet: score it before finalising.",
+        "%(num)d criteria have no score yet: score them before finalising.",
+        1,
+    ) in page_text(body)
     assert f'href="/judge/sheets/{a}#criterion-{c2}"' in body
     assert "disabled" in submit_button(body)
     assert "Nilai akhir" not in body
@@ -446,8 +441,8 @@ def test_finalise_service_needs_its_confirmation_stated(app, setup, judge):
     from monev.auth.models import User
     from monev.core.errors import ServiceError
     from monev.judging.models import Assignment
-    from monev.judging.sheets import finalise_sheet, locked_sheet, total_of
     from monev.judging.queries import criterion_rules, sheet_scores, stage_criteria
+    from monev.judging.sheets import finalise_sheet, locked_sheet, total_of
 
     client, token = judge
     a = setup.assignment(0, 0)
@@ -491,10 +486,8 @@ def test_conflict_step_states_what_it_does_with_the_scores_given(app, setup, jud
         in text
     )
     assert "2 nilai yang sudah Anda berikan tetap tersimpan" in text
-    assert (
-        plain(app, "Only the organiser can undo a declared conflict; they will assign another judge.")
-        in text
-    )
+    undo = "Only the organiser can undo a declared conflict; they will assign another judge."
+    assert plain(app, undo) in text
     assert 'name="reason"' in body and 'name="confirm"' in body
     sheet = client.get(f"/judge/sheets/{a}").get_data(as_text=True)
     link = re.search(r'<a role="button"[^>]*href="/judge/assignments/[^>]*>', sheet).group(0)
