@@ -10,6 +10,7 @@ and the step is refused to everyone else as the action itself is."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
 from monev.audit.models import AuditEntry
+from monev.core.timeutil import utcnow
 from monev.core.timezones import to_local
 from monev.events.models import Stage
 from monev.extensions import db
@@ -26,7 +28,14 @@ from tests.conftest import csrf_token, post, t
 from tests.conftest import sign_in as sign_in_directly
 from tests.judging_setup import autosave, build, sheet_state, sign_in, snapshot
 from tests.submission_fixtures import *  # noqa: F403  (its fixtures)
-from tests.submission_fixtures import entry_state, page_text, plain, send_file, send_link
+from tests.submission_fixtures import (
+    entry_state,
+    page_text,
+    plain,
+    send_file,
+    send_link,
+    set_entry,
+)
 
 CONFIRM_REFUSED = "Confirm that you have read what this will do."
 HTMX = {"HX-Request": "true"}
@@ -141,6 +150,18 @@ def test_submit_step_states_what_is_sent_with_numbers_and_the_deadline(app, fina
     assert t(app, "Yes, submit our entry") in body
     assert f'href="{finalist.page}"' in body
     assert "<html" in body  # without JavaScript: a page of its own
+
+
+def test_submit_step_of_a_returned_entry_states_the_personal_deadline(app, finalist, kim_client):
+    complete(kim_client, finalist)
+    deadline = utcnow() + timedelta(days=3)
+    set_entry(app, finalist.entry_id, submission_status="returned", personal_deadline=deadline)
+    text = page_text(kim_client.get(submit_url(finalist)).get_data(as_text=True))
+    local = to_local(deadline, "Asia/Makassar")
+    assert "Batas waktu perbaikan:" in text and f"{local:%H:%M} WITA" in text
+    assert "tidak dinilai" not in text  # the first window's wording is not used
+    assert post(kim_client, submit_url(finalist), {"confirm": "y"}).status_code == 303
+    assert entry_state(app, finalist.entry_id).submission_status == "submitted"
 
 
 def test_submit_step_is_a_fragment_for_the_dialog(app, finalist, kim_client):

@@ -331,3 +331,43 @@ def test_judge_finalise_without_javascript_saves_then_asks_on_a_page(
     expect(page.locator(".flash-success")).to_be_visible()
     assert _sheet_status(app, assignment_id) == "final"
     page.context.close()
+
+
+# --- a judge declares a conflict of interest ------------------------------------------------
+
+
+def test_judge_conflict_dialog_states_what_it_does_and_needs_the_tick(
+    app, page, demo_password, draft_sheet, screenshots
+):
+    """At phone width: the dialog says how many scores were given; sending it without the
+    tick answers the step as a page with the refusal, and nothing is recorded."""
+    from monev.judging.models import Assignment, Conflict
+
+    assignment_id = draft_sheet["assignment_id"]
+    page.set_viewport_size(PHONE)
+    sign_in(page, JUDGE, demo_password)
+    page.goto(f"/judge/sheets/{assignment_id}")
+    page.get_by_role("button", name="Nyatakan konflik kepentingan").click()
+    dialog = page.locator("dialog#conflict-dialog")
+    expect(dialog).to_be_visible()
+    given = f"{draft_sheet['criteria']} nilai yang sudah Anda berikan tetap tersimpan"
+    expect(dialog).to_contain_text(given)
+    page.screenshot(path=str(screenshots / "confirm-conflict-dialog-phone.png"), caret="initial")
+    dialog.get_by_role("button", name="Batal").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Nyatakan konflik kepentingan").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Apa bentuk konflik kepentingannya?").fill("Saya kerabat ketua KIM ini.")
+    assert_accessible(page)  # last before leaving the page
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Nyatakan konflik kepentingan untuk").click()
+    expect(page.get_by_text(REFUSED)).to_be_visible()
+    expect(page.get_by_label("Apa bentuk konflik kepentingannya?")).to_have_value(
+        "Saya kerabat ketua KIM ini."
+    )
+    with app.app_context():
+        assignment = db.session.get(Assignment, assignment_id)
+        declared = select(Conflict).where(
+            Conflict.entry_id == assignment.entry_id, Conflict.judge_id == assignment.judge_id
+        )
+        assert db.session.scalar(declared) is None
