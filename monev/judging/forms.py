@@ -65,7 +65,10 @@ class ConflictForm(MonevForm):
     )
 
 
-class DeclareConflictForm(MonevForm):
+class DeclareConflictForm(ConfirmForm):
+    """A judge's conflict of interest: the reason, and the confirmation step (only the
+    organiser can undo it)."""
+
     reason = TextAreaField(
         _l("What is the conflict?"),
         validators=[
@@ -73,6 +76,13 @@ class DeclareConflictForm(MonevForm):
             Length(max=1000, message=TOO_LONG),
         ],
     )
+
+
+class FinaliseForm(ConfirmForm):
+    """The confirmation step of finalising a sheet. The step also posts the version of the
+    sheet it stated, so a change made since (another tab) is refused, not finalised unseen."""
+
+    confirm = BooleanField(_l("I have checked the scores and want to finalise this sheet"))
 
 
 class AssignForm(MonevForm):

@@ -17,7 +17,12 @@ from __future__ import annotations
 
 from monev.core.errors import ServiceError
 from monev.judging.assignments import StagePlan, apply_plan, assign, plan_stage, unassign
-from monev.judging.conflicts import add_conflict, declare_conflict, remove_conflict
+from monev.judging.conflicts import (
+    add_conflict,
+    conflict_consequences,
+    declare_conflict,
+    remove_conflict,
+)
 from monev.judging.drops import drop_sheet, restore_sheet
 from monev.judging.panel import (
     add_judge,
@@ -33,6 +38,7 @@ from monev.judging.sheets import (
     SaveResult,
     SheetRefused,
     Written,
+    finalise_consequences,
     finalise_sheet,
     fmt_total,
     format_moment,
@@ -54,8 +60,10 @@ __all__ = [
     "add_judge",
     "apply_plan",
     "assign",
+    "conflict_consequences",
     "declare_conflict",
     "drop_sheet",
+    "finalise_consequences",
     "finalise_sheet",
     "fmt_total",
     "format_moment",

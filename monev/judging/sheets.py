@@ -23,12 +23,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.auth.models import User
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
@@ -279,10 +280,16 @@ def finalise_sheet(
     actor: User | None,
     totals: SheetTotal,
     *,
+    confirmed: bool,
     source: str = "online",
 ) -> None:
     """Lock a complete sheet as final (the caller holds the locks and checked
-    ``totals.complete``); one ``score_changes`` row and one audit record with the total."""
+    ``totals.complete``); one ``score_changes`` row and one audit record with the total.
+
+    Irreversible for the judge, so the caller states that a confirmation step came first:
+    the judge ticked :func:`finalise_consequences` online, or the organiser applied the
+    paper import after its preview (``confirmed=True``). Refused otherwise."""
+    require_confirmation(confirmed)
     now = utcnow()
     sheet.status = "final"
     sheet.finalised_at = now
@@ -400,11 +407,15 @@ def save_sheet(
     *,
     version: int | None,
     finalise: bool = False,
+    confirmed: bool = False,
 ) -> SaveResult:
     """Save the whole sheet (the form without JavaScript, and the Finalise button): every
     criterion is checked first and nothing is saved if any is refused. ``finalise`` then
-    requires every criterion scored and locks the sheet."""
+    requires the confirmation step (``confirmed``) and every criterion scored, and locks the
+    sheet."""
     assignment, sheet = _writable(assignment_id, judge, version)
+    if finalise:
+        require_confirmation(confirmed)
     rules, _criteria = _rules(assignment.stage_id)
     values, errors = _read_sheet_input(rules, raw)
     if errors:
@@ -425,9 +436,31 @@ def save_sheet(
                     n=len(missing),
                 ),
             )
-        finalise_sheet(sheet, assignment, judge, totals)
+        finalise_sheet(sheet, assignment, judge, totals, confirmed=confirmed)
     db.session.flush()
     return SaveResult(sheet, written.changed, totals)
+
+
+def finalise_consequences(totals: SheetTotal, scores: Mapping[int, Score]) -> list[str]:
+    """What finalising a sheet does, with its numbers (the sheet as stored): the total, the
+    criteria scored and those without a comment, and the lock."""
+    commented = sum(1 for score in scores.values() if score.comment)
+    without = max(totals.criteria - commented, 0)
+    return [
+        _("Final score: %(total)s of 100.", total=format_decimal(totals.total, "#,##0.00")),
+        ngettext("%(num)d criterion scored.", "%(num)d criteria scored.", totals.scored),
+        ngettext(
+            "%(num)d criterion without a comment.",
+            "%(num)d criteria without a comment.",
+            without,
+        )
+        if without
+        else _("Every criterion has a comment."),
+        _(
+            "Once final, the sheet is locked: you can no longer change it, and only the "
+            "organiser can reopen it."
+        ),
+    ]
 
 
 def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -> ScoreSheet:
