@@ -4,7 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from monev.core import access
+from monev.core import access, caching
 from monev.core.timezones import label, to_local
 from monev.core.views import download, load_event
 from monev.directory import queries as directory_queries
@@ -53,17 +53,24 @@ def healthz():
 @bp.route("/events/<slug>")
 def event(event: Event):
     """Public page of an event: timeline, finalists once nominations close."""
-    finalists = (
-        event_queries.finalists_by_district(event.id) if event.at_least("submission") else []
-    )
-    return render_template(
-        "public/event.html",
-        event=event,
-        finalists=finalists,
-        not_judged=standing.not_judged(e for _district, group in finalists for e in group),
-        to_local=to_local,
-        tz_label=label(event.timezone),
-    )
+
+    def render():
+        finalists = (
+            event_queries.finalists_by_district(event.id) if event.at_least("submission") else []
+        )
+        return render_template(
+            "public/event.html",
+            event=event,
+            finalists=finalists,
+            not_judged=standing.not_judged(e for _district, group in finalists for e in group),
+            to_local=to_local,
+            tz_label=label(event.timezone),
+        )
+
+    # The page reads the entries, their KIMs and standings, and the clock (a deadline
+    # passing changes a standing), none of which stamps the event: its ETag is the page's
+    # digest, still a 304 when nothing changed, and public for visitors.
+    return caching.conditional(None, render)
 
 
 @bp.route("/events/<slug>/logo")
