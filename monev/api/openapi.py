@@ -14,6 +14,9 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+MAX_VERSION = 2**31 - 1
+"""The largest ``?version=`` accepted (larger: 400)."""
+
 PROBLEM_CODES = {
     400: "invalid_parameter",
     404: "not_found",
@@ -353,7 +356,7 @@ def document(server_url: str = "/api/v1") -> dict:
                                 "An earlier published version (default: latest): a positive "
                                 "integer in digits, given once; anything else is a 400."
                             ),
-                            "schema": {"type": "integer", "minimum": 1},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
                         },
                         IF_NONE_MATCH,
                     ],

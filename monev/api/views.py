@@ -16,7 +16,7 @@ import re
 from flask import Blueprint, Response, json, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from monev.api.openapi import PROBLEM_CODES, document
+from monev.api.openapi import MAX_VERSION, PROBLEM_CODES, document
 from monev.core import access, caching
 from monev.core.errors_views import answer_errors_under
 from monev.results import queries as results_queries
@@ -26,7 +26,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 access.blueprint_roles(bp)  # public
 
 PROBLEM_JSON = "application/problem+json"
-_DIGITS = re.compile(r"[0-9]{1,30}", re.ASCII)
+_DIGITS = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 
 class Problem(HTTPException):
@@ -88,25 +88,32 @@ def _detail(status: int, error) -> str:
 
 @bp.record_once
 def _answer_errors(state) -> None:
-    answer_errors_under(state.app, bp.url_prefix + "/", problem)
-    answer_errors_under(state.app, bp.url_prefix, problem)  # /api/v1 itself
+    answer_errors_under(state.app, "/api/", problem)  # any version, any URL under it
 
 
 @bp.after_request
 def _open(response):
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+        response.status_code = 204  # the methods in Allow, no body (and so no type)
+        response.headers.pop("Content-Type", None)
     return _cors(response)
 
 
 def _version_parameter() -> int | None:
-    """``?version=``: a positive integer written in digits, once; anything else is a 400."""
+    """``?version=``: an integer from 1 to ``MAX_VERSION`` in ASCII digits, given once;
+    anything else (``4.7e-308``, ``1.0``, ``+1``, ``١``) is a 400."""
     values = request.args.getlist("version")
     if not values:
         return None
     if len(values) > 1:
         raise Problem(400, "Give the version parameter once.", code="invalid_parameter")
     value = values[0]
-    if not _DIGITS.fullmatch(value) or int(value) < 1:
-        raise Problem(400, "version must be a positive integer (e.g. 2).", code="invalid_parameter")
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= MAX_VERSION:
+        raise Problem(
+            400,
+            f"version must be an integer from 1 to {MAX_VERSION}, in digits (e.g. 2).",
+            code="invalid_parameter",
+        )
     return int(value)
 
 

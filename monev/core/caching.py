@@ -174,7 +174,7 @@ def _not_modified(etag: str, cache_control: str, mimetype: str) -> Response:
 
 
 def _finish(response: Response, etag: str | None, cache_control: str) -> Response:
-    if session.modified and cache_control != DATA_SHARED:
+    if session.modified:
         # the answer sets a cookie (Flask-Login marked an old session): not for sharing
         cache_control = PERSONAL if etag is None else PERSONAL_REVALIDATE
     if etag is not None and response.status_code in (200, 304):
@@ -246,14 +246,16 @@ def _rendered_for_one_session() -> bool:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, without ``Vary: Cookie`` on an answer marked public: a
-    public answer is, by :func:`conditional`, what every visitor without a session sees, and
-    one that sets a cookie is never marked public. (Flask adds ``Vary: Cookie`` whenever the
-    session was read, and every request reads it to learn who is signed in.)"""
+    """Flask's signed-cookie session, which leaves an answer marked public alone: no
+    ``Vary: Cookie`` and no refreshed cookie. A public answer is, by :func:`conditional`,
+    what every visitor without a session sees, and one that changes the session is never
+    marked public. (Flask adds ``Vary: Cookie`` whenever the session was read, as every
+    request does to learn who is signed in, and sends a signed-in user's cookie again with
+    every answer; a shared cache must not keep either.)"""
 
     def save_session(self, app, session, response) -> None:
-        if session.accessed and _public(response) and not session.modified:
-            session.accessed = False
+        if _public(response) and not session.modified:
+            return
         super().save_session(app, session, response)
 
 
