@@ -300,7 +300,7 @@ def test_deadline_is_shown_in_the_events_time_zone(app, finalist, kim_client):
         closes = db.session.scalar(select(Stage.closes_at).where(Stage.key == "administrasi"))
     local = to_local(closes, "Asia/Makassar")
     page = kim_client.get(finalist.page).get_data(as_text=True)
-    assert f"{local:%H:%M} WITA" in page
+    assert f"{local:%H.%M} WITA" in page
 
 
 # --- verification and the send-back flow ---------------------------------------------------
