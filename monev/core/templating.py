@@ -120,5 +120,14 @@ def register(app: Flask) -> None:
         v, tz or site_zone, with_zone=zone
     )
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["one_stop"] = one_stop
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def one_stop(text):
+    """A sentence ending with a name that ends with its own full stop ("…, M.Si.") gets one
+    stop, not two ("M.Si.."); an ellipsis stays."""
+    if str(text).endswith("..") and not str(text).endswith("..."):
+        return text[:-1]  # slicing keeps a Markup a Markup: nothing is escaped twice
+    return text
