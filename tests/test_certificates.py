@@ -14,7 +14,7 @@ from monev.certificates.models import Certificate
 from monev.core.database import write_intent
 from monev.extensions import db
 from monev.pdf.rendering import LockedFetcher, RefusedURL, html_to_pdf
-from tests.conftest import login, post
+from tests.conftest import login, post, t
 from tests.factories import make_event
 from tests.pdf import pdf_page_sizes, pdf_text
 
@@ -202,6 +202,23 @@ def test_broken_number_pattern_is_refused_on_the_page(app, setup, client):
     )
     assert response.status_code == 422
     assert "{nomor}" in response.get_data(as_text=True)
+
+
+def test_the_number_is_chosen_from_examples(app, setup, client):
+    login(client, setup.admin.email)
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert "<code>007/MONEV-KIM/2026</code>" in page and "<code>2026-0007</code>" in page
+    colours = {"primary_colour": "#000000", "accent_colour": "#ffffff", "text_colour": "#000000"}
+    url = f"/admin/events/{setup.slug}/certificates/settings"
+
+    empty = post(client, url, {"number_style": "custom", "number_pattern": "", **colours})
+    assert empty.status_code == 422
+    assert t(app, "Choose a number, or write your own pattern.") in empty.get_data(as_text=True)
+
+    chosen = post(client, url, {"number_style": "{year}-{seq:04d}", **colours})
+    assert chosen.status_code == 303
+    (cert_id,) = _issue(app, setup, "judge")
+    assert _cert(app, cert_id)["number"] == "2026-0001"
 
 
 def page_image(pdf: bytes, dpi: int = 150):

@@ -130,7 +130,7 @@ def test_submit_step_states_what_is_sent_with_numbers_and_the_deadline(app, fina
             )
         )
     local = to_local(closes, "Asia/Makassar")
-    assert f"{local:%H:%M} WITA" in text
+    assert f"{local:%H.%M} WITA" in text
     assert str(local.year) in text
     # optional, but worth a last look
     assert (
@@ -158,7 +158,7 @@ def test_submit_step_of_a_returned_entry_states_the_personal_deadline(app, final
     set_entry(app, finalist.entry_id, submission_status="returned", personal_deadline=deadline)
     text = page_text(kim_client.get(submit_url(finalist)).get_data(as_text=True))
     local = to_local(deadline, "Asia/Makassar")
-    assert "Batas waktu perbaikan:" in text and f"{local:%H:%M} WITA" in text
+    assert "Batas waktu perbaikan:" in text and f"{local:%H.%M} WITA" in text
     assert "tidak dinilai" not in text  # the first window's wording is not used
     assert post(kim_client, submit_url(finalist), {"confirm": "y"}).status_code == 303
     assert entry_state(app, finalist.entry_id).submission_status == "submitted"

@@ -200,3 +200,14 @@ def test_create_admin_command(app, runner):
         args=["create-admin", "--email", "b@x.id", "--name", "B"], input="12345678\n12345678\n"
     )
     assert weak.exit_code != 0
+
+
+def test_a_name_ending_with_a_full_stop_gets_one_stop_not_two(app, make_user):
+    from tests.conftest import login
+
+    judge = make_user("judge", name="Dr. Rahmawati Hasan, M.Si.")
+    client = app.test_client()
+    login(client, judge.email)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Dr. Rahmawati Hasan, M.Si." in page
+    assert "M.Si.." not in page

@@ -61,12 +61,12 @@ def test_schedule_is_made_and_shown_to_judges_and_kims(app):
     judge = app.test_client()
     sign_in(judge, setup.judges[1]["email"])
     mine = judge.get("/schedule/").get_data(as_text=True)
-    assert "10:00–10:20 WITA" in mine and "K-003" in mine
+    assert "10.00–10.20 WITA" in mine and "K-003" in mine
     assert "K-001" not in mine and "09:00" not in mine
     kim = app.test_client()
     login(kim, _kim_account(app, setup, 0), "kopi-susu-pagi-hari")
     own = kim.get("/schedule/").get_data(as_text=True)
-    assert "09:00–09:20 WITA" in own and "Aula Diskominfo" in own
+    assert "09.00–09.20 WITA" in own and "Aula Diskominfo" in own
     assert "K-002" not in own
 
 

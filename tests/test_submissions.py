@@ -251,6 +251,14 @@ def test_remove_deletes_row_and_file(app, finalist, kim_client):
     assert rows(app) == [] and stored_keys(app) == []
 
 
+def test_an_upload_without_a_file_asks_to_choose_one_first(app, finalist, kim_client):
+    """The browser sends an empty file part when nothing was chosen."""
+    response = send_file(kim_client, finalist.file_url("a1"), b"", "")
+    assert response.status_code == 422
+    assert "Pilih berkas terlebih dahulu." in response.get_data(as_text=True)
+    assert rows(app) == [] and stored_keys(app) == []
+
+
 def test_presentation_is_replaced_not_added(app, finalist, kim_client):
     send_file(kim_client, finalist.file_url(None), corpus.pdf("Versi 1"), "v1.pdf")
     send_link(kim_client, finalist.link_url(None), "https://www.youtube.com/watch?v=abc")
@@ -300,7 +308,7 @@ def test_deadline_is_shown_in_the_events_time_zone(app, finalist, kim_client):
         closes = db.session.scalar(select(Stage.closes_at).where(Stage.key == "administrasi"))
     local = to_local(closes, "Asia/Makassar")
     page = kim_client.get(finalist.page).get_data(as_text=True)
-    assert f"{local:%H:%M} WITA" in page
+    assert f"{local:%H.%M} WITA" in page
 
 
 # --- verification and the send-back flow ---------------------------------------------------

@@ -30,6 +30,7 @@ from monev.auth.forms import (
 from monev.core import access
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, choices
+from monev.core.templating import one_stop
 from monev.core.views import form_flow
 
 bp = Blueprint("auth", __name__)
@@ -66,7 +67,7 @@ def _signed_in(user):
     session.permanent = True
     services.start_session(user, client_ip(), request.user_agent.string)
     login_user(user)
-    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    flash(one_stop(_("Welcome, %(name)s.", name=user.name)), "success")
     return redirect(_safe_next(request.args.get("next")) or url_for("public.home"))
 
 

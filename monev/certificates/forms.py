@@ -8,13 +8,14 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from monev.core.forms import TOO_LONG, MonevForm, choices
+from monev.core.forms import TOO_LONG, MonevForm, choices, strip
 
 COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #0b4f6c."))
 MAX_SIGNATORIES = 3
@@ -54,8 +55,22 @@ class SignatoryForm(Form):
             raise ValidationError(_l("Give the signatory's name, or clear the row."))
 
 
+# Certificate numbers an organiser picks from, shown as examples ("007/MONEV-KIM/2026");
+# "Pola lain" takes a pattern of one's own ({seq}, {year}, {slug}).
+NUMBER_PATTERNS = (
+    "{seq:03d}/MONEV-KIM/{year}",
+    "MONEV-KIM/{year}/{seq:03d}",
+    "{seq:03d}/SERT/DISKOMINFO/{year}",
+    "{year}-{seq:04d}",
+)
+CUSTOM = "custom"
+
+
 class SettingsForm(MonevForm):
-    number_pattern = StringField(_l("Number pattern"), validators=[DataRequired(), Length(max=120)])
+    number_style = RadioField(_l("Certificate number"), choices=[], validate_choice=False)
+    number_pattern = StringField(
+        _l("Another pattern"), filters=[strip], validators=[Length(max=120, message=TOO_LONG)]
+    )
     place = StringField(_l("Place of signing"), validators=[Optional(), Length(max=120)])
     title = StringField(
         _l("Title"),
@@ -86,3 +101,19 @@ class SettingsForm(MonevForm):
     preview_kind = SelectField(
         _l("Preview as"), choices=choices(KIND_CHOICES), validators=[Optional()]
     )
+
+    def fill_numbers(self, examples: dict[str, str], current: str | None = None) -> None:
+        """Offer each preset pattern by its example number (``examples``: pattern → "007/…"),
+        then "another pattern". On a fresh form, select the event's ``current`` pattern."""
+        self.number_style.choices = [*examples.items(), (CUSTOM, str(_l("Another pattern")))]
+        if current is not None and not self.number_style.data:
+            self.number_style.data = current if current in examples else CUSTOM
+            if self.number_style.data != CUSTOM:
+                self.number_pattern.data = ""
+
+    def validate_number_pattern(self, field):
+        """The chosen example's pattern, or the organiser's own (then it must be given)."""
+        if self.number_style.data in NUMBER_PATTERNS:
+            field.data = self.number_style.data
+        elif not field.data:
+            raise ValidationError(_l("Choose a number, or write your own pattern."))

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.certificates import services
-from monev.certificates.forms import IssueForm, ReasonForm, SettingsForm
+from monev.certificates.forms import NUMBER_PATTERNS, IssueForm, ReasonForm, SettingsForm
 from monev.certificates.models import KINDS, Certificate
 from monev.core import access, caching
 from monev.core.errors import ServiceError
@@ -58,7 +58,7 @@ def _settings_form(event) -> SettingsForm:
         {"name": r.get("name"), "title": r.get("title"), "nip": r.get("nip")}
         for r in row.signatories or []
     ]
-    return SettingsForm(
+    form = SettingsForm(
         data={
             "number_pattern": row.number_pattern,
             "place": row.place,
@@ -73,6 +73,13 @@ def _settings_form(event) -> SettingsForm:
             "preview_kind": "winner",
         }
     )
+    form.fill_numbers(_number_examples(event), row.number_pattern)
+    return form
+
+
+def _number_examples(event) -> dict[str, str]:
+    """Each preset number pattern with the number it gives (the 7th certificate)."""
+    return {p: services.format_number(p, seq=7, event=event) for p in NUMBER_PATTERNS}
 
 
 def _stored_images(event) -> dict:
@@ -142,6 +149,7 @@ def _uploads(form: SettingsForm) -> tuple[object, dict[int, object]]:
 @bp.route("/admin/events/<slug>/certificates/settings", methods=["POST"])
 def settings(event):
     form = SettingsForm()
+    form.fill_numbers(_number_examples(event))
 
     def save():
         background, signatures = _uploads(form)
@@ -163,6 +171,7 @@ def preview(event):
     """The certificate as it would look with the form's (unsaved) values: an image drawn by
     the code that makes the PDFs. A fragment for htmx; the whole page without JavaScript."""
     form = SettingsForm()
+    form.fill_numbers(_number_examples(event))
     discard_changes()  # a preview never changes anything
     image, status = None, INVALID
     if form.validate_on_submit():

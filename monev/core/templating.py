@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from monev.core.timezones import format_day, format_moment, format_time
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,24 @@ def register(app: Flask) -> None:
         current_locale=lambda: str(get_locale()),
         languages=lambda: app.config["LANGUAGES"],
     )
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
-        format_datetime(v, fmt) if v else "—"
+    # One format for every moment (core.timezones.format_moment): "6 Des 2026, 14.00 WITA".
+    # ``|datetime`` and ``|date`` use the site's zone; ``|moment(event.timezone)`` an event's.
+    site_zone = app.config["BABEL_DEFAULT_TIMEZONE"]
+    app.jinja_env.filters["datetime"] = lambda v, _fmt=None: format_moment(v, site_zone)
+    app.jinja_env.filters["date"] = lambda v, tz=None: format_day(v, tz or site_zone)
+    app.jinja_env.filters["clock"] = lambda v, tz=None: format_time(v, tz or site_zone)
+    app.jinja_env.filters["moment"] = lambda v, tz=None, zone=True: format_moment(
+        v, tz or site_zone, with_zone=zone
     )
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["one_stop"] = one_stop
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def one_stop(text):
+    """A sentence ending with a name that ends with its own full stop ("…, M.Si.") gets one
+    stop, not two ("M.Si.."); an ellipsis stays."""
+    if str(text).endswith("..") and not str(text).endswith("..."):
+        return text[:-1]  # slicing keeps a Markup a Markup: nothing is escaped twice
+    return text

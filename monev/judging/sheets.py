@@ -29,10 +29,9 @@ from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.auth.models import User
+from monev.core import timezones
 from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
-from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
 from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.extensions import db
@@ -61,9 +60,8 @@ class SheetRefused(ServiceError):
 
 
 def format_moment(moment: datetime | None, tz: str) -> str:
-    """A moment in the event's time zone as judges read it: "31-07-2026 17:00 WITA"."""
-    local = to_local(moment, tz)
-    return f"{local:%d-%m-%Y %H:%M} {tz_label(tz)}" if local else ""
+    """A moment in the event's time zone as judges read it: "31 Jul 2026, 17.00 WITA"."""
+    return timezones.format_moment(moment, tz) if moment else ""
 
 
 def clean_reason(reason: str | None, *, required: bool, field: str = "reason") -> str | None:

@@ -12,12 +12,11 @@ from datetime import datetime
 
 from flask import current_app, has_request_context
 from flask import url_for as flask_url_for
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from monev.auth.models import User
-from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
+from monev.core.timezones import format_moment
 from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
@@ -29,10 +28,8 @@ def when(moment: datetime | None, event: Event) -> str:
     """A moment as every message writes it, on the event's clock: "6 Des 2026, 14.00 WITA"."""
     if moment is None:
         return "-"
-    local = to_local(moment, event.timezone)
     with force_locale("id"):
-        text = format_datetime(local, "d MMM yyyy, HH.mm", rebase=False)
-    return f"{text} {tz_label(event.timezone)}"
+        return format_moment(moment, event.timezone)
 
 
 def url_for(endpoint: str, **values) -> str:

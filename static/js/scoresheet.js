@@ -60,6 +60,10 @@
     } else if (count || inFlight) {
       state = "saving";
       text = status.dataset.saving;
+    } else if (form.querySelector(".save-state[data-state=error]")) {
+      // A value the server refused is still in its field: never "all changes saved".
+      state = "refused";
+      text = status.dataset.refused;
     } else {
       state = "saved";
       text = status.dataset.saved;

@@ -145,6 +145,29 @@ def test_offline_changes_are_kept_and_sent_when_the_connection_returns(
     assert_accessible(page)
 
 
+def test_a_refused_value_is_never_reported_as_saved(
+    app, page, demo_password, open_sheet, screenshots, allowed_answers
+):
+    assignment_id, criteria = open_sheet
+    allowed_answers.append(("POST", r"/judge/sheets/\d+/scores/\d+$", 422))  # the refusal
+    sign_in(page, JUDGE, demo_password)
+    page.goto(f"/judge/sheets/{assignment_id}")
+    status = page.locator("#sheet-connection")
+    page.locator(f"#value-{criteria[0]}").fill("99")  # above the criterion's maximum
+    expect(page.locator(f"#state-{criteria[0]}")).to_have_attribute("data-state", "error")
+    expect(status).to_have_text(
+        _id(app, "Some values were not saved: correct the criteria marked in red.")
+    )
+    assert status.get_attribute("data-state") == "refused"
+    assert _stored(app, assignment_id) == {}
+    page.locator(f"#value-{criteria[0]}").fill("8")
+    expect(status).to_have_text(_id(app, "All changes saved."))
+    # The total says how it is computed.
+    page.get_by_text(_id(app, "How the total is computed")).click()
+    expect(page.locator(".total-explained")).to_contain_text("0–100")
+    page.screenshot(path=str(screenshots / "judging-sheet-total-explained.png"), full_page=True)
+
+
 def test_kept_changes_survive_closing_the_tab_while_offline(
     app, context, demo_password, open_sheet
 ):

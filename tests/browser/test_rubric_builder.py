@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_datetime
 from flask_babel import force_locale, gettext
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 from sqlalchemy import select
@@ -162,8 +164,9 @@ def test_admin_builds_a_rubric_in_the_browser(page, app, ui, demo_password, scre
         row = page.locator("#stages tbody tr", has_text=name)
         expect(row).to_contain_text(key)
         expect(row).to_contain_text(f"{weight} %")
-        day, time = opens.split("T")
-        expect(row).to_contain_text(f"{'-'.join(reversed(day.split('-')))} {time}")
+        moment = datetime.fromisoformat(opens)  # written "2 Mar 2026, 08.00 WITA" everywhere
+        shown = format_datetime(moment, "d MMM yyyy, HH.mm", locale="id")
+        expect(row).to_contain_text(f"{shown} WITA")
     expect(page.locator("#stages tbody tr")).to_have_count(2)
 
     # A category.

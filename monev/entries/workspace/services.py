@@ -23,17 +23,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.core.access import KIM
 from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
-from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
+from monev.core.timezones import format_moment
 from monev.entries.models import Entry, Evidence
 from monev.entries.workspace import queries
 from monev.events.models import Event, Stage
@@ -100,10 +99,8 @@ class Window:
 
 
 def format_when(utc: datetime, event: Event) -> str:
-    """A UTC time as the event's wall clock, e.g. "28 Juni 2024, 23:59 WITA"."""
-    local = to_local(utc, event.timezone)
-    text = format_datetime(local, "d MMMM yyyy, HH:mm", rebase=False)
-    return f"{text} {tz_label(event.timezone)}"
+    """A UTC time as the event's wall clock, e.g. "28 Jun 2024, 23.59 WITA"."""
+    return format_moment(utc, event.timezone)
 
 
 def window(entry: Entry, now: datetime | None = None) -> Window:
