@@ -239,8 +239,11 @@ def _kim_links(entry, accepted, certificate, slot, task) -> tuple[Action, ...]:
         links.append(
             Action(_("Certificate"), "certificates.download", {"certificate_id": certificate.id})
         )
-    # The task's own button is not repeated below it.
-    main = task.action
+    return _without(links, task.action)
+
+
+def _without(links, main: Action | None) -> tuple[Action, ...]:
+    """The links under a task, without the task's own button (it is not said twice)."""
     return tuple(
         link
         for link in links
@@ -745,15 +748,16 @@ def operator_overview(user, now: datetime) -> list[OperatorEvent]:
             _finalist(e, now, snapshots.get(event.id), certificates.get(e.id))
             for e in by_event.get(event.id, ())
         )
+        task = _operator_task(
+            event, now, rows, open_events.get(event.id), provisionals.get(event.id)
+        )
         out.append(
             OperatorEvent(
                 event,
                 str(STATUS_LABELS[event.status]),
-                _operator_task(
-                    event, now, rows, open_events.get(event.id), provisionals.get(event.id)
-                ),
+                task,
                 rows,
-                _operator_links(event),
+                _without(_operator_links(event), task.action),
             )
         )
     return out

@@ -44,7 +44,11 @@ def home():
             kim=current_user.kim,
             events=home_services.kim_tasks(current_user.kim, now),
         )
-    return render_template("home/judge.html", home=home_services.judge_tasks(current_user, now))
+    return render_template(
+        "home/judge.html",
+        home=home_services.judge_tasks(current_user, now),
+        when=home_services.when,
+    )
 
 
 @bp.route("/healthz")
