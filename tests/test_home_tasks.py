@@ -327,13 +327,14 @@ def test_published_kim_reads_its_award_not_verified(app, client, make_user):
     assert (task.code, task.title, task.tone) == ("published", "Juara I", home.FINISHED)
     assert placing.rank == 1
     assert "Peringkat 1" in task.detail
-    assert {a.endpoint for a in links} >= {"results_kim.kim_index", "documents.kim_rapor"}
+    assert {a.endpoint for a in links} >= {"results_kim.kim_index", "workspace.index"}
     assert task.action.endpoint == "results_public.public_index"  # no certificate issued yet
 
     sign_in(client, user.email)
     page = client.get("/").get_data(as_text=True)
     assert '<h2 id="task-1">Juara I</h2>' in page
     assert "Terverifikasi" not in page
+    assert f'href="/my/documents/{judged.slug}/rapor.pdf"' in page  # the rapor, below
 
 
 def test_published_kim_with_a_certificate_gets_it_as_its_button(app, make_user):

@@ -105,10 +105,7 @@ class Task:
     deadline_text: str | None = None  # on the event's clock
     countdown: str | None = None
     action: Action | None = None
-
-    @property
-    def overdue(self) -> bool:
-        return self.countdown == _("passed")
+    overdue: bool = False  # the deadline has passed
 
 
 def _task(
@@ -120,6 +117,7 @@ def _task(
             deadline_label=deadline_label or _("Deadline"),
             deadline_text=when(deadline, event),
             countdown=countdown(deadline, now, event.timezone),
+            overdue=deadline <= now,
         )
     return Task(code, title, detail, **rest)
 
@@ -217,11 +215,11 @@ def _kim_event(entry: Entry, now, *, snapshot, provisional, certificate, slot) -
         task,
         shown_standing,
         placing,
-        _kim_links(entry, accepted, certificate, slot, task),
+        _kim_links(entry, accepted, slot, task),
     )
 
 
-def _kim_links(entry, accepted, certificate, slot, task) -> tuple[Action, ...]:
+def _kim_links(entry, accepted, slot, task) -> tuple[Action, ...]:
     event = entry.event
     slug = {"slug": event.slug}
     links = []
@@ -233,12 +231,7 @@ def _kim_links(entry, accepted, certificate, slot, task) -> tuple[Action, ...]:
         links.append(Action(_("Results and objections"), "results_kim.kim_index", slug))
     if event.status in PUBLISHED:
         links.append(Action(_("Published results"), "results_public.public_index", slug))
-        if accepted and entry.submission_status in ("submitted", "verified"):
-            links.append(Action(_("Rapor (development report)"), "documents.kim_rapor", slug))
-    if certificate is not None:
-        links.append(
-            Action(_("Certificate"), "certificates.download", {"certificate_id": certificate.id})
-        )
+    # The certificates and the rapor have their own lists below the tasks.
     return _without(links, task.action)
 
 
@@ -977,5 +970,6 @@ def admin_cockpit(event: Event, now: datetime) -> Cockpit:
 
 
 def admin_cockpits(now: datetime) -> list[Cockpit]:
-    """A cockpit for every event the organiser is running (not archived)."""
+    """A cockpit for every event the organiser is running (not archived): a fixed number of
+    queries per event (its checklist and four counts); an organiser runs one or two at once."""
     return [admin_cockpit(event, now) for event in queries.active_events()]

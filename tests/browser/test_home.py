@@ -98,6 +98,8 @@ def test_home_leads_with_the_task_fits_the_phone_and_its_button_is_reached_by_ke
             path=screenshots / f"home-{role}-{'phone' if viewport == PHONE else 'desktop'}.png",
             full_page=True,
         )
+        # Folded parts (the admin's "every page of the event") must fit too, once opened.
+        page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
         width = page.evaluate("document.documentElement.scrollWidth")
         inner = page.evaluate("window.innerWidth")
         assert width <= inner, f"{role}: the page is {width}px wide in a {inner}px window"
