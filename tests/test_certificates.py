@@ -135,6 +135,20 @@ def test_pdf_shows_holder_award_number_and_date(app, setup):
     assert "atas partisipasinya sebagai Peserta" in text
     assert "Kategori KIM Desa" in text
     assert "Monev KIM se-Kalimantan Timur 2026" in text
+    # For a photocopied or damaged QR: where to type the code, and the code itself.
+    flat = "".join(text.split())
+    assert "/verify" in flat and cert.code in flat
+
+
+def test_a_typed_code_opens_its_verification_page(app, setup, client):
+    (cert_id, _other) = _issue(app, setup, "participant")
+    code = _cert(app, cert_id)["code"]
+    form = client.get("/verify")
+    assert form.status_code == 200 and 'name="code"' in form.get_data(as_text=True)
+    typed = client.get("/verify", query_string={"code": f"  {code[:10]} {code[10:]} "})
+    assert typed.status_code == 302 and typed.location.endswith(f"/verify/{code}")
+    assert "notice-ok" in client.get(typed.location).get_data(as_text=True)
+    assert client.get("/verify", query_string={"code": ""}).status_code == 200
 
 
 def test_long_kim_name_wraps_on_one_page(app, setup):

@@ -55,6 +55,12 @@ NOT_LINKED: dict[str, str] = {
     "notify.open": "a notification's own link; the demo's in-app list may be empty",
     "results_public.public_version": "the list of versions shows once there are two; the "
     "demo has published one",
+    "judging.drop_sheet": "offered on a sheet not final while the event is judging; the "
+    "demo's open sheets are in its published event",
+    "lifecycle.selection_confirm": "offered while a selection rule is set but not confirmed; "
+    "the demo's selection is confirmed",
+    "results.announce": "a GET form of the results page in the Results phase; no demo event "
+    "is in that phase",
 }
 
 PAGE_CAP = 600  # pages fetched per role at most

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from markupsafe import Markup
 
+from monev.auth.services import external_url
 from monev.certificates.models import Certificate, CertificateSettings
 from monev.certificates.qr import QR_BOX, qr_svg, verify_url
 from monev.certificates.settings import settings_for
@@ -121,6 +122,9 @@ def page_fields(cert: Certificate, settings: CertificateSettings, url: str | Non
         "place": settings.place or "",
         "date": document_date(cert),
         "verify_url": url,
+        # Printed under the QR, for a photocopied or damaged code: where to type it, and it.
+        "verify_base": external_url("certificates.verify_form"),
+        "code": cert.code,
     }
 
 

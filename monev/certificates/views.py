@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -230,10 +230,23 @@ def download(certificate_id):
     return send_download(services.pdf(cert), services.filename(cert), "application/pdf")
 
 
+@bp.route("/verify")
+@access.public
+def verify_form():
+    """Type the code printed under the QR (a photocopied or damaged code): it opens the
+    same verification page."""
+    code = "".join((request.args.get("code") or "").split())
+    if code:
+        return redirect(url_for("certificates.verify", code=code))
+    return render_template("certificates/verify.html", cert=None, date=None, asked=False)
+
+
 @bp.route("/verify/<code>")
 @access.public
 def verify(code):
     cert = services.by_code(code)
     status = 200 if cert is not None else 404
     date = services.document_date(cert) if cert is not None else None
-    return render_template("certificates/verify.html", cert=cert, date=date), status
+    return render_template(
+        "certificates/verify.html", cert=cert, date=date, asked=True, code=code
+    ), status

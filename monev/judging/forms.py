@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import TOO_LONG, MonevForm, optional_int, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, optional_int, strip
+from monev.judging.models import DROP_REASON_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -83,6 +84,22 @@ class ReopenForm(MonevForm):
     reason = TextAreaField(
         _l("Why is the sheet reopened?"),
         validators=[DataRequired(_l("Give a short reason.")), Length(max=1000, message=TOO_LONG)],
+    )
+
+
+class DropForm(ConfirmForm):
+    """The confirmation step of dropping a sheet that is not final: the reason, stated in the
+    results and the Berita Acara."""
+
+    reason = TextAreaField(
+        _l("Why is this sheet dropped?"),
+        filters=[strip],
+        validators=[
+            DataRequired(
+                _l("Give the reason for dropping this sheet: it is stated in the results.")
+            ),
+            Length(max=DROP_REASON_MAX, message=TOO_LONG),
+        ],
     )
 
 

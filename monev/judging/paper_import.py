@@ -246,6 +246,18 @@ def _read(event: Event, stage: Stage, data: bytes, *, lock: bool) -> Preview:
                 )
             )
             continue
+        if assignment.dropped_at is not None:
+            problems.append(
+                CellProblem(
+                    where("judge"),
+                    _(
+                        "The sheet of %(judge)s for %(code)s was dropped by the organisers.",
+                        judge=email,
+                        code=entry.code,
+                    ),
+                )
+            )
+            continue
         ident = (assignment.id, criterion.id)
         if ident in seen:
             problems.append(

@@ -149,6 +149,7 @@ def _writable(
             status=403,
         )
     standing.refuse_unless_competing(assignment.entry)
+    refuse_if_dropped(assignment)
     sheet = locked_sheet(assignment.id)
     if sheet is not None and sheet.status == "final":
         raise ServiceError(
@@ -165,6 +166,14 @@ def _writable(
             field="version",
         )
     return assignment, sheet
+
+
+def refuse_if_dropped(assignment: Assignment) -> None:
+    """A sheet the organiser dropped (:mod:`monev.judging.drops`) takes no more writes."""
+    if assignment.dropped_at is not None:
+        raise ServiceError(
+            _("This sheet was dropped by the organisers; nothing was saved."), status=409
+        )
 
 
 def _rules(stage_id: int) -> tuple[list[CriterionRule], dict[int, object]]:
@@ -206,10 +215,11 @@ def write_scores(
     of None clears the score. Criteria are written in id order; each that changes adds one
     to the sheet's version and a ``score_changes`` row naming ``actor`` and ``source``; a
     paper write marks the sheet as paper. A value or comment given as :data:`UNCHANGED` keeps
-    what is stored (a request that did not carry the field changes nothing of it). Flushes;
-    does not commit."""
+    what is stored (a request that did not carry the field changes nothing of it). A dropped
+    sheet is refused whatever the caller checked. Flushes; does not commit."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
+    refuse_if_dropped(assignment)
     if sheet is None:
         sheet = _new_sheet(assignment, source)
     scores = queries.sheet_scores(sheet.id)
@@ -430,6 +440,9 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
     sheet = locked_sheet(sheet.assignment_id)
     if sheet is None or sheet.status != "final":
         raise ServiceError(_("This sheet is not final, so there is nothing to reopen."), status=409)
+    # A sheet of an entry no longer judged (not selected, eliminated…) could never be saved
+    # again, and its draft would block the results: it stays as it was finalised.
+    standing.refuse_unless_competing(sheet.assignment.entry)
     now = utcnow()
     sheet.status = "draft"
     sheet.finalised_at = None

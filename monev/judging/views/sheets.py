@@ -74,6 +74,8 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
             "The scoring deadline passed on %(when)s.",
             when=services.format_moment(stage.closes_at, event.timezone),
         )
+    elif assignment.dropped_at is not None:
+        closed_reason = _("This sheet was dropped by the organisers.")
     elif not standing.is_competing(assignment.entry):
         closed_reason = _(
             "This entry is no longer judged: %(standing)s.",
@@ -86,7 +88,9 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         label=queries.entry_label_for_judges(assignment.entry, event),
         aspects=aspects,
         scores=scores,
-        evidence={} if conflict else queries.evidence_for(assignment.entry),
+        evidence={}
+        if conflict or assignment.dropped_at is not None
+        else queries.evidence_for(assignment.entry),
         version=sheet.version if sheet else 0,
         status=sheet.status if sheet else "draft",
         conflict=conflict,
@@ -120,6 +124,12 @@ def _version(form) -> int | None:
 def sheet(assignment_id: int):
     assignment = _own_assignment(assignment_id)
     if request.method == "GET":
+        if assignment.dropped_at is not None:  # nothing of the entry is shown any more
+            return render_template(
+                "judging/sheet_dropped.html",
+                assignment=assignment,
+                label=queries.entry_label_for_judges(assignment.entry, assignment.stage.event),
+            )
         page = _sheet_page(assignment)
         return render_template(
             "judging/sheet.html", page=page, errors={}, submitted=None, form=EmptyForm()
@@ -253,6 +263,7 @@ SHEET_STATE_LABELS = {
     "draft": _l("Draft"),
     "final": _l("Final"),
     "conflict": _l("Conflict"),
+    "dropped": _l("Dropped"),
 }
 
 
