@@ -32,10 +32,10 @@ def test_judge_home_shows_progress_next_entry_and_what_is_missing(app):
     page = client.get("/").get_data(as_text=True)
     assert t(app, "%(final)d of %(assigned)d score sheets final", final=1, assigned=3) in page
     assert t(app, "%(n)d drafts", n=1) in page
-    assert '<progress id="progress-1" value="1" max="3">' in page
+    assert '<progress id="stage-progress-1" value="1" max="3">' in page
     # Next: the first sheet not final, in presentation order (here code order).
-    assert t(app, "Next: %(label)s", label="K-002") in page
-    assert t(app, "Still missing before the deadline (%(n)d)", n=2) in page
+    assert t(app, "Score next: %(label)s", label="K-002") in page
+    assert t(app, "Sheets not final yet (%(n)d)", n=2) in page
     assert f'href="/judge/sheets/{setup.assignment(2, 0)}"' in page
 
 

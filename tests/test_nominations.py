@@ -714,7 +714,7 @@ def test_operator_home_links_to_open_nominations(app, client, login_as, make_eve
     page = client.get("/").get_data(as_text=True)
     assert f'href="/nominations/{event.slug}"' in page
     assert "rahasia-draft" not in page
-    assert t(app, "%(used)d of %(quota)d places used", used=0, quota=4) in page
+    assert t(app, "Nominate your KIMs: %(used)d of %(quota)d places used", used=0, quota=4) in page
 
 
 # --- concurrency --------------------------------------------------------------------------

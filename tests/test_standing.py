@@ -120,7 +120,8 @@ def test_the_kim_sees_its_standing_and_why(app, client, five):
     assert "Status keikutsertaan Anda: Tidak mengumpulkan." in page
     assert "Masa pengumpulan ditutup tanpa pengiriman." in page
     home = client.get("/").get_data(as_text=True)
-    assert "Tidak mengumpulkan: Masa pengumpulan ditutup tanpa pengiriman." in home
+    assert '<h2 id="task-1">Tidak mengumpulkan</h2>' in home  # the home leads with it
+    assert "<p>Masa pengumpulan ditutup tanpa pengiriman.</p>" in home
 
 
 def test_entries_that_did_not_submit_cannot_be_assigned_ranked_or_certified(app, five):

@@ -13,9 +13,11 @@ from monev.auth.models import ROLES, User
 from monev.core import access
 from monev.core.forms import choices
 from monev.core.templating import ROLE_LABELS
+from monev.core.timeutil import utcnow
 from monev.core.views import button_action, form_flow, page_or_fragment
 from monev.directory import queries as directory_queries
 from monev.extensions import db
+from monev.home import services as home_services
 from monev.mail import services as mail
 from monev.regions import queries as region_queries
 
@@ -25,7 +27,11 @@ access.blueprint_roles(bp, access.ADMIN)
 
 @bp.route("/")
 def index():
-    return render_template("admin/index.html", stats=queries.dashboard_stats())
+    return render_template(
+        "admin/index.html",
+        stats=queries.dashboard_stats(),
+        cockpits=home_services.admin_cockpits(utcnow()),
+    )
 
 
 def _fill_choices(form) -> None:

@@ -5,18 +5,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from monev.core import access, caching
+from monev.core.timeutil import utcnow
 from monev.core.timezones import label, to_local
 from monev.core.views import download, load_event
 from monev.directory import queries as directory_queries
 from monev.entries import standing
-from monev.entries.nominations import queries as entry_queries
-from monev.entries.workspace import queries as submission_queries
-from monev.entries.workspace.services import STATUS_LABELS
 from monev.events import logo as logo_module
 from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.extensions import db
-from monev.judging.queries import judge_progress
+from monev.home import services as home_services
 
 bp = Blueprint("public", __name__)
 access.blueprint_roles(bp)  # public
@@ -26,22 +24,31 @@ load_event(bp, lookup=event_queries.get_by_slug, drafts_for=())
 
 @bp.route("/")
 def home():
+    """Each role's home leads with what to do now (monev.home.services); admins go to their
+    dashboard."""
     if not current_user.is_authenticated:
         events = [e for e in event_queries.all_events() if e.status != "draft"]
         return render_template("public/landing.html", events=events)
     if current_user.role == access.ADMIN:
         return redirect(url_for("admin.index"))
+    now = utcnow()
     if current_user.role == access.OPERATOR:
-        summary = directory_queries.district_summary(current_user.district_id)
-        nominations = entry_queries.open_for_district(current_user.district_id)
-        return render_template("home/operator.html", summary=summary, nominations=nominations)
-    if current_user.role == access.KIM:
-        entries = submission_queries.kim_entries(current_user.kim_id)
         return render_template(
-            "home/kim.html", kim=current_user.kim, entries=entries, entry_statuses=STATUS_LABELS
+            "home/operator.html",
+            summary=directory_queries.district_summary(current_user.district_id),
+            overview=home_services.operator_overview(current_user, now),
         )
-
-    return render_template("home/judge.html", progress=judge_progress(current_user.id))
+    if current_user.role == access.KIM:
+        return render_template(
+            "home/kim.html",
+            kim=current_user.kim,
+            events=home_services.kim_tasks(current_user.kim, now),
+        )
+    return render_template(
+        "home/judge.html",
+        home=home_services.judge_tasks(current_user, now),
+        when=home_services.when,
+    )
 
 
 @bp.route("/healthz")

@@ -29,6 +29,21 @@ from monev.judging.queries.panel import (
 
 # --- progress -----------------------------------------------------------------------------
 
+# A judge's stage, as the judge reads it: not open yet, open (until its deadline), closed
+# with sheets still missing, or done (every sheet final, or the results are out).
+NOT_OPEN, OPEN, CLOSED, DONE = "not_open", "open", "closed", "done"
+
+
+def stage_state(event: Event, stage: Stage, missing: int, now: datetime) -> str:
+    """Where a judge's work on ``stage`` stands at ``now`` (see the constants above)."""
+    if event.at_least("results") or (missing == 0 and event.at_least("judging")):
+        return DONE
+    if event.status != "judging" or (stage.opens_at is not None and now < stage.opens_at):
+        return NOT_OPEN
+    if stage.closes_at is not None and now > stage.closes_at:
+        return CLOSED
+    return OPEN
+
 
 @dataclass(frozen=True)
 class PendingSheet:
@@ -55,6 +70,9 @@ class JudgeStageProgress:
     @property
     def next(self) -> PendingSheet | None:
         return next((p for p in self.pending if p.state != "conflict"), None)
+
+    def state(self, now: datetime | None = None) -> str:
+        return stage_state(self.event, self.stage, self.missing, now or utcnow())
 
     @property
     def open_now(self) -> bool:

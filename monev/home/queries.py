@@ -1,0 +1,196 @@
+"""What the home pages read: each function is one query, whatever the number of events or
+entries, so a home page's query count does not grow with the years a KIM has taken part."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from monev.certificates.models import Certificate
+from monev.directory.models import Kim
+from monev.entries.models import Entry
+from monev.events.models import Event, Stage
+from monev.extensions import db
+from monev.judging.models import Assignment, ScheduleSlot, ScoreSheet
+from monev.results.models import Objection, ProvisionalResult, PublishedResult
+
+
+def kim_entries(kim_id: int | None) -> list[Entry]:
+    """The KIM's entries (any nomination status) in announced events, newest event first,
+    with their event and its stages."""
+    if not kim_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .join(Event, Event.id == Entry.event_id)
+            .options(joinedload(Entry.event).selectinload(Event.stages))
+            .where(Entry.kim_id == kim_id, Event.status != "draft")
+            .order_by(Event.year.desc(), Event.id.desc())
+        )
+    )
+
+
+def district_entries(district_id: int | None) -> list[Entry]:
+    """The entries of a district's KIMs in announced events, newest event first, with their
+    KIM, event (and its stages) and category."""
+    if not district_id:
+        return []
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .join(Event, Event.id == Entry.event_id)
+            .join(Kim, Kim.id == Entry.kim_id)
+            .options(
+                joinedload(Entry.event).selectinload(Event.stages),
+                joinedload(Entry.kim),
+                joinedload(Entry.category),
+            )
+            .where(Kim.district_id == district_id, Event.status != "draft")
+            .order_by(Event.year.desc(), Event.id.desc(), Entry.code)
+        )
+    )
+
+
+def latest_snapshots(event_ids) -> dict[int, dict]:
+    """The latest published snapshot of each of the events that has one (one query)."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    newest = (
+        select(PublishedResult.event_id, func.max(PublishedResult.version).label("version"))
+        .where(PublishedResult.event_id.in_(ids))
+        .group_by(PublishedResult.event_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(PublishedResult.event_id, PublishedResult.snapshot).join(
+            newest,
+            (newest.c.event_id == PublishedResult.event_id)
+            & (newest.c.version == PublishedResult.version),
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def latest_provisionals(event_ids) -> dict[int, ProvisionalResult]:
+    """The latest provisional result of each of the events that has one (one query)."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    newest = (
+        select(ProvisionalResult.event_id, func.max(ProvisionalResult.version).label("version"))
+        .where(ProvisionalResult.event_id.in_(ids))
+        .group_by(ProvisionalResult.event_id)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(ProvisionalResult).join(
+            newest,
+            (newest.c.event_id == ProvisionalResult.event_id)
+            & (newest.c.version == ProvisionalResult.version),
+        )
+    )
+    return {p.event_id: p for p in rows}
+
+
+def live_certificates(entry_ids) -> dict[int, Certificate]:
+    """The live certificate of each of the entries that has one (one query)."""
+    ids = list(set(entry_ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.entry_id.in_(ids), Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_at)
+    )
+    return {c.entry_id: c for c in rows}
+
+
+def next_slots(entry_ids) -> dict[int, ScheduleSlot]:
+    """The first presentation slot of each of the entries that has one (one query)."""
+    ids = list(set(entry_ids))
+    if not ids:
+        return {}
+    slots: dict[int, ScheduleSlot] = {}
+    for slot in db.session.scalars(
+        select(ScheduleSlot)
+        .where(ScheduleSlot.entry_id.in_(ids))
+        .order_by(ScheduleSlot.starts_at.desc())
+    ):
+        slots[slot.entry_id] = slot  # the earliest wins
+    return slots
+
+
+def objection_counts(entry_ids) -> dict[int, int]:
+    """How many objections each entry filed (one query)."""
+    ids = list(set(entry_ids))
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Objection.entry_id, func.count(Objection.id))
+            .where(Objection.entry_id.in_(ids))
+            .group_by(Objection.entry_id)
+        )
+        .tuples()
+        .all()
+    )
+
+
+# --- the organiser's cockpit ----------------------------------------------------------------
+
+
+def active_events() -> list[Event]:
+    """The events the organiser is running (not archived), newest first, with their stages."""
+    return list(
+        db.session.scalars(
+            select(Event)
+            .options(selectinload(Event.stages))
+            .where(Event.status != "archived")
+            .order_by(Event.year.desc(), Event.id.desc())
+        )
+    )
+
+
+def entry_figures(event_id: int) -> dict[str, int]:
+    """Nominated (proposed, all), accepted, submitted (or later) and verified entries of the
+    event, in one query."""
+    accepted = Entry.nomination_status == "accepted"
+    row = db.session.execute(
+        select(
+            func.count(Entry.id),
+            func.count(Entry.id).filter(accepted),
+            func.count(Entry.id).filter(
+                accepted, Entry.submission_status.in_(("submitted", "verified"))
+            ),
+            func.count(Entry.id).filter(accepted, Entry.submission_status == "verified"),
+        ).where(Entry.event_id == event_id)
+    ).one()
+    return dict(zip(("nominated", "accepted", "submitted", "verified"), row, strict=True))
+
+
+def sheet_figures(event_id: int) -> tuple[int, int]:
+    """(final sheets, assignments) of the event's stages, in one query."""
+    final, assigned = db.session.execute(
+        select(
+            func.count(ScoreSheet.id).filter(ScoreSheet.status == "final"),
+            func.count(Assignment.id),
+        )
+        .select_from(Assignment)
+        .join(Stage, Stage.id == Assignment.stage_id)
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .where(Stage.event_id == event_id)
+    ).one()
+    return int(final or 0), int(assigned or 0)
+
+
+def objection_figures(event_id: int) -> tuple[int, int]:
+    """(open, all) objections to the event's provisional results, in one query."""
+    open_count, total = db.session.execute(
+        select(
+            func.count(Objection.id).filter(Objection.status == "open"),
+            func.count(Objection.id),
+        ).where(Objection.event_id == event_id)
+    ).one()
+    return int(open_count or 0), int(total or 0)
