@@ -19,9 +19,7 @@ SLUG = "monev-kim-kaltim-2024"
 RESULTS = f"/events/{SLUG}/results"
 
 
-def test_a_visitor_on_cached_pages_switches_language_and_signs_in(
-    page, demo_password, screenshots
-):
+def test_a_visitor_on_cached_pages_switches_language_and_signs_in(page, demo_password, screenshots):
     statics: list[Response] = []
     page.on("response", lambda r: statics.append(r) if "/static/" in r.url else None)
 
