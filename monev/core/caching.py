@@ -36,7 +36,8 @@ from flask import Flask, Response, current_app, g, make_response, request, sessi
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_login import current_user
+
+from monev.core.access import signed_in_user
 
 HTML_SHARED = "public, max-age=0, s-maxage=60"
 """A public page: a proxy may serve it for 60 s; a browser revalidates each time (a cheap
@@ -152,7 +153,7 @@ def static_url(filename: str) -> str:
 
 def _personal() -> bool:
     """Does this visitor's page show something of their own (their name, a message)?"""
-    return bool(current_user.is_authenticated) or "_flashes" in session
+    return signed_in_user() is not None or "_flashes" in session
 
 
 def _shared() -> bool:
