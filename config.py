@@ -12,6 +12,12 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# The app's templates, static files, migrations and translations: beside this file in a
+# checkout (and an editable install); inside the package when it is installed from a wheel
+# (``pip install .``: setup.py copies them into ``monev/bundled`` and compiles the catalogs).
+_BUNDLED = BASE_DIR / "monev" / "bundled"
+INSTALLED = _BUNDLED.is_dir()
+APP_FILES = _BUNDLED if INSTALLED else BASE_DIR
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -70,7 +76,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = env("MONEV_TIMEZONE", "Asia/Makassar")  # WITA
     LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    BABEL_TRANSLATION_DIRECTORIES = str(APP_FILES / "translations")
 
     # Login throttling: failures counted in the database, shared by all workers.
     # Failed sign-ins per account *from one address* (a stranger elsewhere cannot lock the
