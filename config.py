@@ -63,6 +63,10 @@ class Config:
     # Worker processes a batch step is rendered in (bench/certificates.py); 1 = in-process.
     CERTIFICATE_PROCESSES = env_int("MONEV_CERTIFICATE_PROCESSES", min(2, os.cpu_count() or 1))
     CERTIFICATE_BATCH_STALE_SECONDS = env_int("MONEV_CERTIFICATE_BATCH_STALE_SECONDS", 120)
+    # Workers write a heartbeat this often (alive while the last is younger than 4 of them);
+    # a job queued this long while no worker is alive is shown as "no worker is running".
+    WORKER_HEARTBEAT_SECONDS = env_int("MONEV_WORKER_HEARTBEAT_SECONDS", 15)
+    JOBS_WAIT_SECONDS = env_int("MONEV_JOBS_WAIT_SECONDS", 30)
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "monev_session"
@@ -129,6 +133,8 @@ class Config:
     # ClamAV daemon: a unix socket path or host:port; unset = no virus scan.
     CLAMD_ADDRESS = env("MONEV_CLAMD_ADDRESS")
     DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")
+
+    LOG_LEVEL = env("MONEV_LOG_LEVEL", "INFO")
 
     # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
     PROXY_COUNT = env_int("MONEV_PROXY_COUNT", 0)

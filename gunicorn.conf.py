@@ -57,3 +57,12 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 
 # No runtime-control socket in the home folder (two servers on one machine would share it).
 control_socket_disable = True
+
+
+def when_ready(server):
+    """Once, in the master, before the workers start: the checks of ``flask --app monev
+    doctor``, logged (a failed check is a warning in the log, the server starts anyway)."""
+    from monev import create_app
+    from monev.ops.checks import log_startup
+
+    log_startup(create_app())

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import APP_FILES, BASE_DIR, CONFIGS, INSTALLED
-from monev import cli, jobs
+from monev import cli, jobs, ops
 from monev import models as _schema  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
 from monev.admin.views import bp as admin_bp
 from monev.api.views import bp as api_bp
@@ -90,6 +90,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_cli(app)
 
     errors_views.register(app)
+    ops.init_app(app)  # health, readiness, System page, doctor, backups, metrics
     return app
 
 
@@ -119,6 +120,7 @@ def _fill_defaults(app: Flask) -> None:
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
     cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or str(instance / "files")
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(days=cfg["SESSION_LIFETIME_DAYS"])
+    cfg["SECRET_KEY_FROM_ENV"] = bool(cfg.get("SECRET_KEY"))
     if not cfg.get("SECRET_KEY") and cfg["ENV_NAME"] != "production":
         cfg["SECRET_KEY"] = _instance_secret(instance)
 

@@ -7,6 +7,7 @@ from monev.certificates.models import Certificate, CertificateSettings  # noqa: 
 from monev.directory.models import Kim  # noqa: F401
 from monev.entries.models import Entry, Evidence  # noqa: F401
 from monev.events.models import Category, DistrictQuota, Event, Stage  # noqa: F401
+from monev.jobs.models import WorkerHeartbeat  # noqa: F401
 from monev.judging.models import (  # noqa: F401
     Assignment,
     Conflict,

@@ -28,6 +28,10 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("The data you sent is larger than allowed. Choose a smaller file."),
         ),
         429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
+        503: (
+            _("Temporarily unavailable"),
+            _("This service is temporarily unavailable. Please try again in a few minutes."),
+        ),
         500: (
             _("Something went wrong"),
             _("An unexpected error occurred. Nothing was saved. Please try again."),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from monev.core import access
 from monev.core.timezones import label, to_local
@@ -15,7 +14,6 @@ from monev.entries.workspace.services import STATUS_LABELS
 from monev.events import logo as logo_module
 from monev.events import queries as event_queries
 from monev.events.models import Event
-from monev.extensions import db
 from monev.judging.queries import judge_progress
 
 bp = Blueprint("public", __name__)
@@ -42,12 +40,6 @@ def home():
         )
 
     return render_template("home/judge.html", progress=judge_progress(current_user.id))
-
-
-@bp.route("/healthz")
-def healthz():
-    db.session.execute(select(func.count()).select_from(select(1).subquery()))
-    return {"status": "ok"}
 
 
 @bp.route("/events/<slug>")

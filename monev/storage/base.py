@@ -14,6 +14,15 @@ class StorageError(Exception):
     """The backend could not store, read or delete a file."""
 
 
+class StorageNotFound(StorageError):
+    """There is no file under the key (the storage itself answered)."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage cannot be reached or used now (server down, folder gone, no access):
+    a read is answered 503, not 404."""
+
+
 def check_key(key: str) -> str:
     if not key or len(key) > 200 or not KEY_RE.match(key) or ".." in key:
         raise StorageError(f"invalid storage key {key!r}")
@@ -45,3 +54,11 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path | None:
         """The file's path when it is on this machine (served with sendfile), else None."""
+
+    def ping(self) -> None:
+        """Cheap readiness check (no file written); raises StorageUnavailable."""
+
+    def check(self, *, fix: bool = False) -> str:
+        """Check that files can be written, read and deleted (a probe file); with ``fix``,
+        create what is missing (the folder, the bucket). Returns what was checked; raises
+        StorageUnavailable saying what is wrong."""

@@ -1,0 +1,25 @@
+"""Operations commands: ``doctor``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from monev.ops import checks
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("doctor")
+    @click.option("--fix", is_flag=True, help="Create what is missing (the storage bucket).")
+    def doctor_command(fix: bool):
+        """Check the installation: one line per check, OK or what to do (exit 1 on a FAIL)."""
+        results = checks.run(fix=fix)
+        for result in results:
+            click.echo(result.line())
+        failed = [r for r in results if not r.ok]
+        if failed:
+            click.echo(f"{len(failed)} of {len(results)} checks failed.", err=True)
+            sys.exit(1)
+        click.echo(f"All {len(results)} checks passed.")
