@@ -126,6 +126,9 @@ class Config:
     S3_ACCESS_KEY = env("MONEV_S3_ACCESS_KEY")
     S3_SECRET_KEY = env("MONEV_S3_SECRET_KEY")
     STORAGE_SPOOL_DIR = env("MONEV_STORAGE_SPOOL_DIR")  # s3 only; default: the system temp dir
+    # The storage janitor removes spool files, unfinished multipart uploads and stored files no
+    # row refers to once they are this old (``flask --app monev storage sweep``).
+    SWEEP_AGE_HOURS = env_int("MONEV_SWEEP_AGE_HOURS", 24)
     # Upload limits per file, enforced while the file arrives (the body cap follows them).
     MAX_UPLOAD_MB = env_int("MONEV_MAX_UPLOAD_MB", 50)
     MAX_VIDEO_MB = env_int("MONEV_MAX_VIDEO_MB", 500)

@@ -90,11 +90,15 @@ def test_doctor_names_unreachable_smtp_and_bad_time_zone(app, runner):
 
 @pytest.mark.real_commits
 def test_doctor_on_an_empty_database_says_to_upgrade(app, runner):
-    from flask_migrate import downgrade
+    from flask_migrate import downgrade, upgrade
 
     with app.app_context():
         downgrade(revision="j1notify")
-    lines = _lines(runner.invoke(args=["doctor"]).output)
+    try:
+        lines = _lines(runner.invoke(args=["doctor"]).output)
+    finally:
+        with app.app_context():
+            upgrade()  # on PostgreSQL the next tests share this database
     assert lines["database"].startswith("FAIL")
     assert "run `flask --app monev db upgrade`" in lines["database"]
     assert "j1notify" in lines["database"]

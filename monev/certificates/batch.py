@@ -119,11 +119,11 @@ def single_key(cert: Certificate) -> str:
     return f"certificates/event-{cert.event_id}/{digest}.pdf"
 
 
-def _merged_key(batch: CertificateBatch) -> str:
+def merged_key_for(batch: CertificateBatch) -> str:
     return f"certificates/event-{batch.event_id}/batch-{batch.id}-semua.pdf"
 
 
-def _zip_key(batch: CertificateBatch) -> str:
+def zip_key_for(batch: CertificateBatch) -> str:
     return f"certificates/event-{batch.event_id}/batch-{batch.id}.zip"
 
 
@@ -386,7 +386,7 @@ def _render(batch_id: int, attempt: int) -> None:
     chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
     storage = get_storage()
     batch = db.session.get(CertificateBatch, batch_id)
-    event_id, merged_key, zip_key = batch.event_id, _merged_key(batch), _zip_key(batch)
+    event_id, merged_key, zip_key = batch.event_id, merged_key_for(batch), zip_key_for(batch)
     rendered = _already_rendered(batch, _live(event_id))
     log.info(
         "Certificate batch %s: attempt %s, %d already rendered", batch_id, attempt, len(rendered)

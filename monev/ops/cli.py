@@ -1,4 +1,4 @@
-"""Operations commands: ``doctor``."""
+"""Operations commands: ``doctor``, ``storage sweep``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
-from monev.ops import checks
+from monev.ops import checks, janitor
 
 
 def register(app: Flask) -> None:
@@ -23,3 +24,14 @@ def register(app: Flask) -> None:
             click.echo(f"{len(failed)} of {len(results)} checks failed.", err=True)
             sys.exit(1)
         click.echo(f"All {len(results)} checks passed.")
+
+    storage_group = AppGroup("storage", help="The file storage.")
+    app.cli.add_command(storage_group)
+
+    @storage_group.command("sweep")
+    @click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+    def storage_sweep_command(dry_run: bool):
+        """Remove old spool files, unfinished uploads and files no row refers to."""
+        report = janitor.sweep(dry_run=dry_run)
+        for line in report.lines():
+            click.echo(line)

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 # Keys are made by the app: lower-case letters, digits, '-', '_', '.', and '/' between parts.
 KEY_RE = re.compile(r"^[a-z0-9_-]+(?:/[a-z0-9_-]+)*(?:\.[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A file of the storage as the janitor and backups see it (``modified`` in naive UTC)."""
+
+    key: str
+    modified: datetime
+    size: int
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart upload the object store holds unfinished (S3 only)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime
 
 
 class StorageError(Exception):
@@ -57,6 +78,19 @@ class Storage(Protocol):
 
     def ping(self) -> None:
         """Cheap readiness check (no file written); raises StorageUnavailable."""
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every stored file (temporary and spool files excluded)."""
+
+    def debris(self) -> Iterator[tuple[Path, datetime, int]]:
+        """Left-overs on this machine: spooled uploads and half-written temporary files, with
+        their modification time (naive UTC) and size."""
+
+    def unfinished_uploads(self) -> Iterator[Upload]:
+        """Multipart uploads begun and never completed or aborted (S3; none elsewhere)."""
+
+    def abort_upload(self, upload: Upload) -> None:
+        """Abort an unfinished multipart upload (its parts are freed)."""
 
     def check(self, *, fix: bool = False) -> str:
         """Check that files can be written, read and deleted (a probe file); with ``fix``,

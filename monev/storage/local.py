@@ -11,10 +11,23 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from monev.storage.base import StorageError, StorageNotFound, StorageUnavailable, check_key
+from monev.storage.base import (
+    StorageError,
+    StorageNotFound,
+    StorageUnavailable,
+    StoredObject,
+    Upload,
+    check_key,
+)
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -129,9 +142,33 @@ class LocalStorage:
 
     def keys(self) -> list[str]:
         """Every stored key (for tests and maintenance), temporary files excluded."""
-        return sorted(
-            p.relative_to(self.root).as_posix()
-            for p in self.root.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-        )
+        return sorted(obj.key for obj in self.objects())
+
+    def _files(self) -> Iterator[tuple[Path, os.stat_result]]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if path.is_file() and not path.is_symlink():
+                yield path, stat
+
+    def objects(self) -> Iterator[StoredObject]:
+        for path, stat in self._files():
+            parts = path.relative_to(self.root).parts
+            if not any(part.startswith(".") for part in parts):
+                yield StoredObject("/".join(parts), _utc(stat.st_mtime), stat.st_size)
+
+    def debris(self) -> Iterator[tuple[Path, datetime, int]]:
+        for path, stat in self._files():
+            parts = path.relative_to(self.root).parts
+            if parts[0] == ".incoming" or parts[-1].startswith(".tmp-"):
+                yield path, _utc(stat.st_mtime), stat.st_size
+
+    def unfinished_uploads(self) -> Iterator[Upload]:
+        return iter(())
+
+    def abort_upload(self, upload: Upload) -> None:
+        raise StorageError("a local folder has no multipart uploads")

@@ -9,12 +9,26 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from monev.storage.base import StorageNotFound, StorageUnavailable, check_key
+from monev.storage.base import (
+    StorageNotFound,
+    StorageUnavailable,
+    StoredObject,
+    Upload,
+    check_key,
+)
 
 NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 NO_BUCKET = {"404", "NoSuchBucket", "NotFound"}
 
 
@@ -152,8 +166,48 @@ class S3Storage:
 
     def keys(self) -> list[str]:
         """Every stored key under the prefix (for tests and maintenance)."""
-        keys = []
+        return sorted(obj.key for obj in self.objects())
+
+    def objects(self) -> Iterator[StoredObject]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            keys.extend(obj["Key"][len(self.prefix) :] for obj in page.get("Contents", []))
-        return sorted(keys)
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for obj in page.get("Contents", []):
+                    yield StoredObject(
+                        obj["Key"][len(self.prefix) :], _naive(obj["LastModified"]), obj["Size"]
+                    )
+        except Exception as exc:
+            raise StorageUnavailable(f"cannot list bucket {self.bucket!r}: {exc}") from exc
+
+    def debris(self) -> Iterator[tuple[Path, datetime, int]]:
+        if not self._spool.is_dir():
+            return
+        for path in self._spool.iterdir():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            if path.is_file():
+                yield (
+                    path,
+                    datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None),
+                    (stat.st_size),
+                )
+
+    def unfinished_uploads(self) -> Iterator[Upload]:
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Uploads", []) or []:
+                    yield Upload(
+                        item["Key"][len(self.prefix) :],
+                        item["UploadId"],
+                        _naive(item["Initiated"]),
+                    )
+        except Exception as exc:
+            raise StorageUnavailable(f"cannot list the uploads of {self.bucket!r}: {exc}") from exc
+
+    def abort_upload(self, upload: Upload) -> None:
+        self.client.abort_multipart_upload(
+            Bucket=self.bucket, Key=self.prefix + upload.key, UploadId=upload.upload_id
+        )
