@@ -5,7 +5,8 @@ it looks like one, else a new random one. It is sent back in the ``X-Request-ID`
 (gunicorn's access log prints it) and every log record made while the request runs carries
 it as ``request_id`` ("-" outside a request), whatever logger made it. Outside tests, when
 nothing else configured logging, lines go to stderr as
-``2026-12-06 10:00:00,123 WARNING [3f2a…] monev.x: message``.
+``2026-12-06 10:00:00,123 WARNING [3f2a…] monev.x: message`` (Monev's loggers from
+``MONEV_LOG_LEVEL``, default INFO; other libraries from WARNING).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def init_app(app: Flask) -> None:
     _install_record_factory()
     root = logging.getLogger()
     if not app.testing and not root.handlers:
-        level = (app.config.get("LOG_LEVEL") or "INFO").upper()
-        logging.basicConfig(level=level, format=FORMAT)
+        # Other libraries say only warnings; Monev's own loggers say what LOG_LEVEL asks.
+        logging.basicConfig(level=logging.WARNING, format=FORMAT)
+        logging.getLogger("monev").setLevel((app.config.get("LOG_LEVEL") or "INFO").upper())
     if root.handlers:
         from flask.logging import default_handler
 
