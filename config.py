@@ -138,6 +138,8 @@ class Config:
     DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")
 
     LOG_LEVEL = env("MONEV_LOG_LEVEL", "INFO")
+    # Prometheus scrapes /metrics with "Authorization: Bearer <token>"; unset = no /metrics.
+    METRICS_TOKEN = env("MONEV_METRICS_TOKEN")
 
     # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
     PROXY_COUNT = env_int("MONEV_PROXY_COUNT", 0)

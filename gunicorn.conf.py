@@ -33,6 +33,13 @@ Why these values:
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+
+# Metrics of all worker processes added up at each scrape (monev/ops/metrics.py): set before
+# the workers import prometheus_client; emptied at each start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="monev-metrics-")
 
 wsgi_app = "monev:create_app()"
 bind = [os.environ.get("MONEV_BIND", "127.0.0.1:8000")]
@@ -57,6 +64,18 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 
 # No runtime-control socket in the home folder (two servers on one machine would share it).
 control_socket_disable = True
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def when_ready(server):

@@ -21,6 +21,7 @@ EXPECTED: dict[str, set[str]] = {
     "public.home": PUBLIC,
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
+    "ops.prometheus": PUBLIC,
     "ops.system": {ADMIN},
     "auth.login": PUBLIC,
     "auth.forgot_password": PUBLIC,

@@ -11,12 +11,13 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from monev.core.errors_views import render_error
-from monev.ops import cli, logs, views
+from monev.ops import cli, logs, metrics, views
 from monev.storage import StorageUnavailable
 
 
 def init_app(app: Flask) -> None:
     logs.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(views.bp)
     cli.register(app)
 

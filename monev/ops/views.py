@@ -3,8 +3,9 @@
 ``/healthz``: the process answers (no database: a load balancer restarts a process that
 fails it, which would not fix a database). ``/readyz``: the database, the file storage and
 the job queue, each with its latency; 503 names the part that fails, so a load balancer
-takes the process out of rotation until it recovers. ``/admin/system``: the background
-workers' heartbeats and the queue, for the organiser.
+takes the process out of rotation until it recovers. ``/metrics``: Prometheus, for a
+scraper with ``MONEV_METRICS_TOKEN`` (``monev.ops.metrics``). ``/admin/system``: the
+background workers' heartbeats and the queue, for the organiser.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Blueprint, current_app, render_template
 from monev import jobs
 from monev.core import access
 from monev.jobs import heartbeat
-from monev.ops import readiness
+from monev.ops import metrics, readiness
 
 bp = Blueprint("ops", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -38,6 +39,12 @@ def readyz():
     if failing:
         body["failing"] = failing
     return body, 503 if failing else 200
+
+
+@bp.route("/metrics")
+@access.public  # the scraper's token is checked by the view; without MONEV_METRICS_TOKEN: 404
+def prometheus():
+    return metrics.exposition()
 
 
 @bp.route("/admin/system")
