@@ -25,6 +25,7 @@ from monev.ops import backup
 from monev.storage import get_storage
 from monev.transfer import package
 from tests.conftest import PG_URL, _config
+from tests.submission_fixtures import s3  # noqa: F401  (fixture)
 
 
 def _snapshot(app) -> tuple[dict, dict]:
@@ -171,3 +172,30 @@ def test_pg_dump_is_installed_for_postgresql_backups():
         pytest.skip("the suite runs on SQLite")
     assert shutil.which("pg_dump") and shutil.which("pg_restore")
     assert backup  # the module names them in its message when they are missing
+
+
+@pytest.mark.real_commits
+def test_backup_and_restore_with_the_files_on_s3(app, s3, tmp_path):  # noqa: F811
+    from tests.submission_fixtures import use_s3
+
+    use_s3(app, s3)
+    with app.app_context(), write_intent():
+        loader.load("monev-demo")  # its evidence files go to the bucket
+        db.session.commit()
+    events_before, files_before = _snapshot(app)
+    assert len(files_before) >= 20
+    result = app.test_cli_runner().invoke(args=["backup", "--out", str(tmp_path / "bk")])
+    assert result.exit_code == 0, result.output
+
+    uri, drop = _empty_database(tmp_path)
+    (tmp_path / "target").mkdir()
+    target = create_app(_config(tmp_path / "target", uri))
+    use_s3(target, s3)  # an empty prefix of its own
+    try:
+        restored = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")])
+        assert restored.exit_code == 0, restored.output
+        assert _snapshot(target) == (events_before, files_before)
+    finally:
+        with target.app_context():
+            db.engine.dispose()
+        drop()
