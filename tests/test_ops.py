@@ -220,7 +220,7 @@ def test_s3_down_gives_503_on_reads_and_a_clear_message_on_uploads_then_recovers
     response = kim_client.get(f"/files/{item.id}")
     assert response.status_code == 503
     assert "Penyimpanan berkas sedang tidak tersedia" in response.get_data(as_text=True)
-    upload = send_file(kim_client, finalist.file_url("a3"), pdf(), "laporan.pdf")
+    upload = send_file(kim_client, finalist.file_url("a3"), pdf("Laporan lain"), "laporan.pdf")
     assert upload.status_code == 503
     assert t(
         app, "The file could not be stored just now. Please try again in a few minutes."
@@ -230,7 +230,9 @@ def test_s3_down_gives_503_on_reads_and_a_clear_message_on_uploads_then_recovers
     app.config["S3_ENDPOINT_URL"] = endpoint  # back
     app.extensions.pop("monev_storage", None)
     assert kim_client.get(f"/files/{item.id}").status_code == 200
-    assert send_file(kim_client, finalist.file_url("a3"), pdf(), "laporan.pdf").status_code in (
+    assert send_file(
+        kim_client, finalist.file_url("a3"), pdf("Laporan lain"), "laporan.pdf"
+    ).status_code in (
         200,
         302,
         303,
