@@ -6,7 +6,13 @@ from monev.certificates.batch import CertificateBatch  # noqa: F401
 from monev.certificates.models import Certificate, CertificateSettings  # noqa: F401
 from monev.directory.models import Kim  # noqa: F401
 from monev.entries.models import Entry, Evidence  # noqa: F401
-from monev.events.models import Category, DistrictQuota, Event, Stage  # noqa: F401
+from monev.events.models import (  # noqa: F401
+    Category,
+    DistrictQuota,
+    Event,
+    Stage,
+    StageSelection,
+)
 from monev.jobs.models import WorkerHeartbeat  # noqa: F401
 from monev.judging.models import (  # noqa: F401
     Assignment,
@@ -18,10 +24,10 @@ from monev.judging.models import (  # noqa: F401
     ScoreChange,
     ScoreSheet,
 )
-from monev.lifecycle.models import StageSelection  # noqa: F401
 from monev.notify.models import Delivery, Notification  # noqa: F401
 from monev.regions.models import District, Kecamatan, Province, Village  # noqa: F401
 from monev.results.models import (  # noqa: F401
+    FairnessAcknowledgement,
     Objection,
     ProvisionalResult,
     PublishedResult,

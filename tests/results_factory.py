@@ -138,3 +138,19 @@ def build(
             [u.id for u in judge_users],
             [u.email for u in judge_users],
         )
+
+
+ACK_NOTE = "Dibahas dewan juri: selisih nilai dapat dijelaskan; hasil dipertahankan."
+
+
+def acknowledge_all(app, slug: str, note: str = ACK_NOTE) -> int:
+    """Acknowledge every open "Check:" of the event's fairness panel for the current scores
+    (as the organiser would, one note each), committed; returns how many."""
+    from monev.core.database import write_intent
+    from monev.events import queries as event_queries
+    from monev.results import services
+
+    with app.app_context(), write_intent():
+        done = services.acknowledge_all(event_queries.get_by_slug(slug), note, actor=None)
+        db.session.commit()
+        return done

@@ -46,7 +46,9 @@ def controlled_value(entry: int, judge: int, criterion: int) -> Decimal:
 
 def _publish(app, slug: str) -> None:
     with app.test_request_context(), write_intent():
-        result_services.publish(event_queries.get_by_slug(slug), actor=None)
+        event = event_queries.get_by_slug(slug)
+        result_services.acknowledge_all(event, results_factory.ACK_NOTE, actor=None)
+        result_services.publish(event, actor=None, confirmed=True)
         db.session.commit()
 
 

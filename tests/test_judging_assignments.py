@@ -192,7 +192,11 @@ def test_automatic_assignment_preview_apply_and_rerun(app, admin):
     assert (
         judge.post(
             f"/judge/assignments/{conflicted.id}/conflict",
-            data={"csrf_token": jtoken, "reason": "Saya pernah menjadi pendamping KIM ini."},
+            data={
+                "csrf_token": jtoken,
+                "reason": "Saya pernah menjadi pendamping KIM ini.",
+                "confirm": "y",
+            },
         ).status_code
         == 302
     )
@@ -258,6 +262,7 @@ def test_unassign_refuses_final_sheets_and_logs_dropped_scores(app, admin):
         data={
             "csrf_token": jtoken,
             "version": 0,
+            "confirm": "y",
             f"value-{setup.criteria[0]}": "8",
             f"value-{setup.criteria[1]}": "8",
         },

@@ -42,6 +42,7 @@ def _finalise(client, token, assignment, setup, values):
         data={
             "csrf_token": token,
             "version": 0,
+            "confirm": "y",
             f"value-{c1}": values["c1"],
             f"value-{c2}": values["c2"],
             f"comment-{c1}": values["comment"],
@@ -148,7 +149,13 @@ def test_no_canary_in_any_response_a_judge_can_reach(app, planted):
     # the whole-sheet save and finalise answers
     response = observer.post(
         f"/judge/sheets/{a}/finalise",
-        data={"csrf_token": token, "version": 2, f"value-{c1}": "7", f"value-{c2}": ""},
+        data={
+            "csrf_token": token,
+            "version": 2,
+            "confirm": "y",
+            f"value-{c1}": "7",
+            f"value-{c2}": "",
+        },
     )
     bodies["finalise refused"] = response.get_data(as_text=True)
     response = observer.get(f"/judge/sheets/{a}")

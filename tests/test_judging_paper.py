@@ -121,6 +121,7 @@ def test_bad_cells_are_refused_by_address_and_nothing_changes(app, setup, admin)
         data={
             "csrf_token": jtoken,
             "version": 0,
+            "confirm": "y",
             f"value-{setup.criteria[0]}": "5",
             f"value-{setup.criteria[1]}": "5",
         },

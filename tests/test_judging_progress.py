@@ -16,6 +16,7 @@ def _finalise(client, token, a, setup, c1="8", c2="10"):
         data={
             "csrf_token": token,
             "version": 0,
+            "confirm": "y",
             f"value-{setup.criteria[0]}": c1,
             f"value-{setup.criteria[1]}": c2,
         },
@@ -46,7 +47,7 @@ def test_board_shows_every_state_and_polls(app):
     autosave(j1, t1, setup.assignment(1, 0), setup.criteria[0], "6", 0)
     j2.post(
         f"/judge/assignments/{setup.assignment(2, 1)}/conflict",
-        data={"csrf_token": t2, "reason": "Tetangga ketua KIM."},
+        data={"csrf_token": t2, "reason": "Tetangga ketua KIM.", "confirm": "y"},
     )
     admin = app.test_client()
     sign_in(admin, setup.admin_email)

@@ -102,13 +102,15 @@ def test_unassigned_sheet_is_refused_and_hidden(app, setup):
     assert autosave(client, token, other, setup.criteria[0], "8", 0).status_code == 404
     assert (
         client.post(
-            f"/judge/sheets/{other}/finalise", data={"csrf_token": token, "version": 0}
+            f"/judge/sheets/{other}/finalise",
+            data={"csrf_token": token, "version": 0, "confirm": "y"},
         ).status_code
         == 404
     )
     assert (
         client.post(
-            f"/judge/assignments/{other}/conflict", data={"csrf_token": token, "reason": "x"}
+            f"/judge/assignments/{other}/conflict",
+            data={"csrf_token": token, "reason": "x", "confirm": "y"},
         ).status_code
         == 404
     )
@@ -139,7 +141,7 @@ def test_conflicted_judge_is_refused(app, setup, judge):
     a = setup.assignment(0, 0)
     response = client.post(
         f"/judge/assignments/{a}/conflict",
-        data={"csrf_token": token, "reason": "Saya kerabat ketua KIM ini."},
+        data={"csrf_token": token, "reason": "Saya kerabat ketua KIM ini.", "confirm": "y"},
     )
     assert response.status_code == 302
     before = snapshot(app)
@@ -201,7 +203,7 @@ def test_scores_outside_the_judging_phase_are_refused(app, setup, judge):
 
 
 def _finalise(client, token, a, setup, values, version):
-    data = {"csrf_token": token, "version": version}
+    data = {"csrf_token": token, "version": version, "confirm": "y"}
     for cid, value in zip(setup.criteria, values, strict=True):
         data[f"value-{cid}"] = value
         data[f"comment-{cid}"] = ""
@@ -547,7 +549,10 @@ def test_after_a_conflict_the_judge_no_longer_sees_the_entrys_evidence(app, setu
         db.session.add(Evidence(entry_id=entry_id, kind="link", url="https://kim.contoh.id/pp"))
         db.session.commit()
     assert "https://kim.contoh.id/pp" in client.get(f"/judge/sheets/{a}").get_data(as_text=True)
-    client.post(f"/judge/assignments/{a}/conflict", data={"csrf_token": token, "reason": "Kerabat"})
+    client.post(
+        f"/judge/assignments/{a}/conflict",
+        data={"csrf_token": token, "reason": "Kerabat", "confirm": "y"},
+    )
     page = client.get(f"/judge/sheets/{a}").get_data(as_text=True)
     assert "https://kim.contoh.id/pp" not in page
     assert "sehingga entri ini ditarik dari Anda" in page

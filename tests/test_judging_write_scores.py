@@ -125,7 +125,7 @@ def test_finalise_sheet_records_the_scoring_cores_total(app, setup):
         # 8.5 on 1–10 → 83.33…, × 60 % = 50; 250 on 0–1000 → 25, × 40 % = 10
         assert totals.total == Decimal("60.00")
         assert totals.complete
-        finalise_sheet(written.sheet, assignment, judge, totals)
+        finalise_sheet(written.sheet, assignment, judge, totals, confirmed=True)
         db.session.flush()
         assert (written.sheet.status, written.sheet.version) == ("final", 3)
         record = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "sheet.finalised"))

@@ -426,3 +426,80 @@ def test_judge_reminders_fire_at_h3_and_h1_for_sheets_not_final(app):
     assert run(closes - timedelta(hours=12)) == 2
     (note, *_rest) = _notes(app, setup.judges[0]["email"], "judging_h3")
     assert note.params["count"] == 2
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+def _kim_account(app, entry_id, make_user, district_code="64.04"):
+    """A KIM account for a results_factory entry (and an operator of the KIM's district)."""
+    from monev.directory.models import Kim
+
+    with app.app_context():
+        kim = db.session.get(Kim, db.session.get(Entry, entry_id).kim_id)
+        record = type("K", (), {"id": kim.id})()
+    return make_user("kim", kim=record)
+
+
+def test_provisional_results_objection_and_publication_reach_each_kim_and_operator(app, make_user):
+    from monev.core.access import OPERATOR
+    from monev.events import queries as event_queries
+    from monev.regions.models import District
+    from monev.results import objections, publication
+    from tests import results_factory
+
+    judged = results_factory.build(app, entries=3)
+    kims = [_kim_account(app, entry_id, make_user) for entry_id in judged.entry_ids]
+    with app.app_context():
+        from monev.directory.models import Kim
+
+        district = db.session.scalar(
+            select(District.code)
+            .join(Kim, Kim.district_id == District.id)
+            .join(Entry, Entry.kim_id == Kim.id)
+            .where(Entry.id == judged.entry_ids[0])
+        )
+    operator = make_user(OPERATOR, district_code=district)
+
+    with app.test_request_context():
+        event = event_queries.get_by_slug(judged.slug)
+        objections.announce(
+            event, closes_at=utcnow() + timedelta(days=2), actor=None, confirmed=True
+        )
+        db.session.commit()
+    for kim in kims:
+        (note,) = _notes(app, kim.email, "provisional_results")
+        assert note.link == f"/my/results/{judged.slug}"
+
+    with app.test_request_context():
+        kim_user = db.session.get(User, kims[0].id)
+        objection = objections.file_objection(
+            db.session.get(Event, judged.event_id),
+            db.session.get(Entry, judged.entry_ids[0]),
+            reason="Nilai presentasi kami tertukar dengan KIM lain.",
+            evidence_url=None,
+            user=kim_user,
+        )
+        admin = db.session.get(User, make_user("admin").id)
+        objections.resolve_objection(
+            db.session.get(Event, judged.event_id),
+            objection.id,
+            decision="rejected",
+            note="Nilai sudah diperiksa ulang.",
+            reopen=False,
+            admin=admin,
+        )
+        db.session.commit()
+    (decided,) = _notes(app, kims[0].email, "objection_decided")
+    assert decided.params["note"] == "Nilai sudah diperiksa ulang."
+
+    results_factory.acknowledge_all(app, judged.slug)
+    with app.test_request_context():
+        publication.publish(event_queries.get_by_slug(judged.slug), actor=None, confirmed=True)
+        db.session.commit()
+    outcomes = [_notes(app, k.email, "results_published")[0].params["outcome"] for k in kims]
+    assert sum("Juara I," in o for o in outcomes) == 1, outcomes
+    assert all("peringkat" in o for o in outcomes), outcomes
+    assert all(len(_notes(app, k.email, "rapor_ready")) == 1 for k in kims)
+    (district_note,) = _notes(app, operator.email, "district_results")
+    assert "KIM Hasil" in district_note.params["outcome"]

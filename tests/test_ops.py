@@ -93,7 +93,7 @@ def test_doctor_on_an_empty_database_says_to_upgrade(app, runner):
     from flask_migrate import downgrade, upgrade
 
     with app.app_context():
-        downgrade(revision="j1notify")
+        downgrade(revision="k1drops")
     try:
         lines = _lines(runner.invoke(args=["doctor"]).output)
     finally:
@@ -101,7 +101,7 @@ def test_doctor_on_an_empty_database_says_to_upgrade(app, runner):
             upgrade()  # on PostgreSQL the next tests share this database
     assert lines["database"].startswith("FAIL")
     assert "run `flask --app monev db upgrade`" in lines["database"]
-    assert "j1notify" in lines["database"]
+    assert "k1drops" in lines["database"]
 
 
 def test_doctor_with_the_queue_unreachable(app, runner):

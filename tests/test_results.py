@@ -34,8 +34,10 @@ def main_of(response) -> str:
 
 
 def publish(client, slug: str, reason: str = ""):
+    """Publish through the confirmation step, every fairness check acknowledged first."""
+    results_factory.acknowledge_all(client.application, slug)
     url = ADMIN_URL.format(slug=slug)
-    return post(client, url + "publish", {"reason": reason})
+    return post(client, url + "publish", {"reason": reason, "confirm": "y"})
 
 
 def set_score(app, event_id: int, entry_code: str, criterion: str, value: str) -> None:
@@ -296,7 +298,10 @@ def test_cli_prints_live_results_and_publishes(app, runner):
     live = json.loads(as_json.output)
     assert live["published"] is False and live["version"] is None
 
-    published = runner.invoke(args=["publish", ev.slug])
+    unread = runner.invoke(args=["publish", ev.slug])
+    assert unread.exit_code == 1  # the fairness checks are not acknowledged yet
+    assert "belum ditinjau" in unread.output
+    published = runner.invoke(args=["publish", ev.slug, "--acknowledge", "Ditinjau di rapat."])
     assert published.exit_code == 0, published.output
     assert "version 1" in published.output
     client = app.test_client()

@@ -37,7 +37,8 @@ def published(app, client, login_as):
     ev = results_factory.build(app, entries=7, judges=3, categories=2)
     login_as("admin")
     url = f"/admin/events/{ev.slug}/results/"
-    assert post(client, url + "publish", {"reason": ""}).status_code == 302
+    results_factory.acknowledge_all(app, ev.slug)
+    assert post(client, url + "publish", {"reason": "", "confirm": "y"}).status_code == 302
     return ev
 
 

@@ -453,9 +453,10 @@ def test_demo_events_show_a_judged_and_a_nominating_competition(app, runner, cli
         }
         from monev.judging.models import Score, ScoreSheet
 
-        # The 11 entries × 3 judges × 12 criteria (both stages) are on final sheets; the demo
-        # also has one late draft, so the judging pages show every state.
+        # On final sheets: the 11 entries × 3 judges × 5 Administrasi criteria, then the 8
+        # that the cut-off let through × 3 judges × 7 Presentasi criteria; the demo also has
+        # one late draft, so the judging pages show every state.
         final = select(func.count(Score.id)).join(ScoreSheet).where(ScoreSheet.status == "final")
-        assert db.session.scalar(final) == 11 * 3 * 12
+        assert db.session.scalar(final) == 11 * 3 * 5 + 8 * 3 * 7
     page = client.get("/events/monev-kim-kaltim-2024").get_data(as_text=True)
     assert "KIM Teluk Pandan" in page and "Presentasi" in page

@@ -63,7 +63,7 @@ def complete(client, finalist) -> None:
 
 
 def submit(client, finalist):
-    return post(client, f"{finalist.page}/submit")
+    return post(client, f"{finalist.page}/submit", {"confirm": "y"})
 
 
 def set_window(app, finalist, *, opens=None, closes=None, status=None) -> None:
@@ -235,7 +235,7 @@ def test_submitted_entry_is_read_only(app, finalist, kim_client):
         kim_client.post(
             f"{finalist.page}/profile", data={**PROFILE, "chair_name": "X", "csrf_token": token}
         ),
-        kim_client.post(f"{finalist.page}/submit", data={"csrf_token": token}),
+        kim_client.post(f"{finalist.page}/submit", data={"csrf_token": token, "confirm": "y"}),
     ]
     assert [r.status_code for r in refused] == [409] * 5
     assert len(rows(app)) == items and stored_keys(app) == keys
@@ -285,7 +285,7 @@ def test_deadline_is_enforced_on_the_server(app, finalist, kim_client, window, m
         send_file(kim_client, finalist.file_url("a1"), corpus.pdf(), token=token),
         send_link(kim_client, finalist.link_url("a2"), "https://a.id", token=token),
         kim_client.post(f"{finalist.page}/profile", data={**PROFILE, "csrf_token": token}),
-        kim_client.post(f"{finalist.page}/submit", data={"csrf_token": token}),
+        kim_client.post(f"{finalist.page}/submit", data={"csrf_token": token, "confirm": "y"}),
     ]
     assert [r.status_code for r in responses] == [409] * 4
     msgid, param = message

@@ -99,7 +99,7 @@ def winner_subjects(event: Event) -> list[Subject]:
     for category in published.snapshot.get("categories", []):
         for row in category.get("entries", []):
             entry = by_code.get(row.get("code"))
-            if entry is None or not row.get("award"):
+            if entry is None or not row.get("award") or row.get("not_selected"):
                 continue
             subjects.append(
                 Subject(

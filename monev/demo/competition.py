@@ -1,6 +1,6 @@
-"""The demo events: Monev KIM se-Kalimantan Timur 2024 (judged, with scores) and 2025 (in
-its nomination phase, rubric copied from 2024). Built through the same services the admin
-pages use, so the demo obeys every rule."""
+"""The demo events: Monev KIM se-Kalimantan Timur 2024 (judged, with scores and a stage
+cut-off after Administrasi) and 2025 (in its nomination phase, rubric copied from 2024).
+Built through the same services the admin pages use, so the demo obeys every rule."""
 
 from __future__ import annotations
 
@@ -20,10 +20,11 @@ from monev.entries.models import Entry
 from monev.entries.nominations import services as nominations
 from monev.events import services as events
 from monev.events.logo import set_logo
-from monev.events.models import Event
+from monev.events.models import Event, StageSelection
 from monev.extensions import db
 from monev.judging import services as judging
 from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
+from monev.lifecycle import selection
 from monev.regions import queries as regions
 from monev.regions.models import District
 from monev.results import services as results
@@ -124,13 +125,23 @@ def load(admin: User) -> dict:
     criteria_by_stage = {
         s.id: [c for a in rubrics_by_stage(past, s.id) for c in a.criteria] for s in past.stages
     }
+    files = submissions.load(past, entries, admin)  # submitted and verified before judging
+    past.status = "judging"
     sheets = 0
     for stage in past.stages:
+        if stage.key == "presentasi":  # only the finalists the selection let through
+            _select_after_administrasi(past, admin)
         for index, entry in enumerate(entries):
             kim = kims[index]
             eligible = [j for j in judges if homes[j.email] != kim.district.code]
             panel = [eligible[(index + k) % len(eligible)] for k in range(stage.judges_per_entry)]
             for judge in panel:
+                values = [
+                    (criterion, quality[entry.id] + leniency[judge.id] + rng.gauss(0, 0.7))
+                    for criterion in criteria_by_stage[stage.id]
+                ]  # drawn for every entry, so the scores stay those of the demo before
+                if entry.standing != "active":
+                    continue
                 assignment = Assignment(stage_id=stage.id, entry_id=entry.id, judge_id=judge.id)
                 db.session.add(assignment)
                 db.session.flush()
@@ -143,8 +154,7 @@ def load(admin: User) -> dict:
                 )
                 db.session.add(sheet)
                 db.session.flush()
-                for criterion in criteria_by_stage[stage.id]:
-                    raw = quality[entry.id] + leniency[judge.id] + rng.gauss(0, 0.7)
+                for criterion, raw in values:
                     value = _round_to_step(
                         raw, criterion.step, criterion.min_score, criterion.max_score
                     )
@@ -158,7 +168,6 @@ def load(admin: User) -> dict:
                     )
                 sheets += 1
     _demo_logo(past)
-    files = submissions.load(past, entries, admin)  # submitted and verified before judging
     past.status = "results"
     _publish_2024(past, admin)
     _certificates_2024(past, judges, admin)
@@ -195,6 +204,27 @@ def load(admin: User) -> dict:
     events.move_status(current, "nomination")
     _nominate_2025(current, kims)
     return {"events": 2, "entries": len(entries), "sheets": sheets, "files": files}
+
+
+def _select_after_administrasi(event: Event, admin: User) -> None:
+    """The stage cut-off of 2024: after Administrasi, the top 3 of KIM Desa and every KIM
+    Kelurahan with at least 60 (the Komisi Informasi pass mark) go on to Presentasi; the
+    others are "tidak lolos". Set and confirmed through the organiser's services."""
+    db.session.flush()
+    stage = next(s for s in event.stages if s.key == "administrasi")
+    categories = {c.key: c for c in event.categories}
+    selection.set_rule(admin, stage, categories["desa"], kind="top_n", count=3)
+    selection.set_rule(admin, stage, categories["kelurahan"], kind="pass_mark", min_score=60)
+    selection.confirm(admin, stage, confirmed=True)
+    confirmed_at = _local("2024-07-03T10:00")  # between Administrasi and Presentasi
+    for row in db.session.scalars(
+        select(StageSelection).where(StageSelection.stage_id == stage.id)
+    ):
+        row.confirmed_at = confirmed_at
+    for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id, Entry.standing == "not_selected")
+    ):
+        entry.standing_changed_at = confirmed_at
 
 
 def _demo_logo(event: Event) -> None:
@@ -273,7 +303,13 @@ def _publish_2024(event: Event, admin: User) -> None:
     """The 2024 results are public: frozen as version 1, so the event is "published"."""
 
     db.session.flush()
-    results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin)
+    results.acknowledge_all(
+        event,
+        "Dibahas dalam rapat pleno dewan juri: selisih nilai dapat dijelaskan oleh bukti "
+        "dan presentasi; hasil dipertahankan.",
+        actor=admin,
+    )
+    results.publish(event, reason="Hasil penilaian Monev KIM 2024.", actor=admin, confirmed=True)
 
 
 def _demo_signature(seed: int):
@@ -352,7 +388,8 @@ def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries:
         return [
             e
             for e in entries
-            if (e.id, judge.id) not in assigned
+            if e.standing == "active"
+            and (e.id, judge.id) not in assigned
             and e.id not in skip
             and homes[judge.email] != e.kim.district.code
         ]
@@ -378,7 +415,10 @@ def _judging_states_2024(event: Event, judges: list[User], homes: dict, entries:
         ]
     )
     late = by_email["juri1@demo.monev.id"]
-    draft_entry, empty_entry = free(late, skip={declared.id, recorded.id})[:2]
+    open_for_late = free(late, skip={declared.id, recorded.id})
+    if len(open_for_late) < 2:  # few finalists left after the cut-off: share an entry
+        open_for_late = free(late)
+    draft_entry, empty_entry = open_for_late[:2]
     criteria = [c for a in rubrics_by_stage(event, stage.id) for c in a.criteria]
     draft = Assignment(stage_id=stage.id, entry_id=draft_entry.id, judge_id=late.id)
     db.session.add_all(

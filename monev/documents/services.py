@@ -46,6 +46,7 @@ __all__ = [
     "decimal",
     "decree_context",
     "decree_pdf",
+    "dropped_lines",
     "entry_codes",
     "filename",
     "long_date",
@@ -188,8 +189,19 @@ def berita_acara_context(event: Event, published: PublishedResult) -> dict:
         ],
         "scores": snapshot.get("scores", 0),
         "final_sheets": snapshot.get("final_sheets", 0),
+        "dropped": dropped_lines(snapshot),
         "signatories": document_signatories(event),
     }
+
+
+def dropped_lines(snapshot: dict) -> list[str]:
+    """The sheets the organiser dropped, as the minutes state them: the judge, the entry, the
+    stage and the reason (an official statement)."""
+    return [
+        f"Lembar {d['judge']} untuk {d['code']} {d['kim']} ({d['stage_name']}) dibatalkan: "
+        f"{d['reason']}"
+        for d in snapshot.get("dropped_sheets", [])
+    ]
 
 
 # --- draft decree (SK) ----------------------------------------------------------------------

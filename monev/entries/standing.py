@@ -68,6 +68,7 @@ class Standing:
     code: str
     reason: str | None = None
     stage_id: int | None = None  # from which stage it applies (None: the first)
+    stage_name: str | None = None  # that stage's name, for "did not advance to <stage>"
 
     @property
     def label(self) -> str:
@@ -75,6 +76,8 @@ class Standing:
 
     @property
     def reason_text(self) -> str | None:
+        if self.code == NOT_SELECTED and self.stage_name:
+            return _("Did not advance to the %(stage)s stage.", stage=self.stage_name)
         return str(REASONS[self.reason]) if self.reason in REASONS else None
 
     @property
@@ -114,7 +117,12 @@ def standing_of(entry: Entry, now: datetime | None = None) -> Standing:
         return due
     if entry.standing == ACTIVE and entry.submission_status == "returned":
         return Standing(RETURNED)
-    return Standing(entry.standing, entry.standing_reason, entry.standing_stage_id)
+    stage_name = None
+    if entry.standing == NOT_SELECTED and entry.standing_stage_id is not None:
+        stage_name = next(
+            (s.name for s in entry.event.stages if s.id == entry.standing_stage_id), None
+        )
+    return Standing(entry.standing, entry.standing_reason, entry.standing_stage_id, stage_name)
 
 
 def is_competing(entry: Entry, now: datetime | None = None) -> bool:
@@ -272,6 +280,16 @@ def reinstate(actor, entry: Entry, note: str | None) -> None:
 def not_selected(entry: Entry, next_stage: Stage, actor) -> None:
     """A confirmed selection left ``entry`` out of ``next_stage``."""
     _record(entry, Standing(NOT_SELECTED, "not_selected", next_stage.id), actor=actor)
+
+
+def selection_undone(entry: Entry, next_stage: Stage, actor, note: str | None = None) -> bool:
+    """The selection that left ``entry`` out of ``next_stage`` was undone: it is active
+    again. False (nothing changes) when its standing has changed since (disqualified,
+    withdrawn, or left out of another stage)."""
+    if entry.standing != NOT_SELECTED or entry.standing_stage_id != next_stage.id:
+        return False
+    _record(entry, Standing(ACTIVE), note=note, actor=actor)
+    return True
 
 
 @jobs.periodic_task(crontab(minute="*"))

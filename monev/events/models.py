@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.core.models import IdMixin, TimestampMixin
+from monev.core.timeutil import utcnow
 from monev.extensions import db
 
 STATUSES = (
@@ -130,3 +131,35 @@ class DistrictQuota(IdMixin, db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
     quota: Mapped[int]
+
+
+class StageSelection(db.Model):
+    """How one category's entries advance after ``stage`` (a selection between stages, see
+    ``monev.lifecycle.selection``): the rule, then (once confirmed) the frozen decisions
+    ``[{"entry_id", "code", "advances", "why", "rank", "shared", "total"}]``.
+
+    It lives beside the stages because both judging (the next stage's assignments wait for
+    the confirmation) and the lifecycle (the rule, the list, the confirmation) read it."""
+
+    __tablename__ = "stage_selections"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "category_id", name="uq_stage_selections_stage_id"),
+        CheckConstraint("kind IN ('top_n', 'pass_mark', 'jury')", name="kind"),
+        CheckConstraint("count IS NULL OR count >= 1", name="count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int | None]
+    min_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    reason: Mapped[str | None] = mapped_column(Text)
+    chosen_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    decisions: Mapped[list[dict] | None] = mapped_column(JSON)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stage: Mapped[Stage] = relationship()
+    category: Mapped[Category] = relationship()

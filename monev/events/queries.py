@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from monev.directory.models import Kim
 from monev.entries.models import Entry
-from monev.events.models import Event
+from monev.events.models import Event, Stage, StageSelection
 from monev.extensions import db
 from monev.regions.models import District
 
@@ -20,6 +20,18 @@ def get_by_slug(slug: str) -> Event | None:
         .where(Event.slug == slug)
         .options(selectinload(Event.stages), selectinload(Event.categories))
     )
+
+
+def selection_states(event_id: int) -> dict[int, tuple[int, bool]]:
+    """Per stage with a selection rule: (how many categories have one, whether the stage's
+    selection is confirmed)."""
+    rows = db.session.execute(
+        select(StageSelection.stage_id, func.count(), func.count(StageSelection.confirmed_at))
+        .join(Stage, Stage.id == StageSelection.stage_id)
+        .where(Stage.event_id == event_id)
+        .group_by(StageSelection.stage_id)
+    )
+    return {stage_id: (n, confirmed == n) for stage_id, n, confirmed in rows}
 
 
 def entry_counts(event_id: int) -> dict[str, int]:

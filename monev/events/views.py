@@ -75,6 +75,7 @@ def _detail_page(event: Event, form=None):
         statuses=STATUSES,
         rubric_problems=problems,
         counts=queries.entry_counts(event.id),
+        selections=queries.selection_states(event.id),
         to_local=to_local,
         tz_label=tz_label(event.timezone),
         post_form=EmptyForm(formdata=None),

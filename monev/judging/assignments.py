@@ -29,8 +29,25 @@ def _judge_in(stage: Stage, judge_id: int) -> EventJudge:
     raise ServiceError(_("Choose a judge of this stage's panel."), field="judge_id")
 
 
+def refuse_until_selected(stage: Stage) -> None:
+    """ServiceError (409) while a selection before ``stage`` is not confirmed: who may be
+    assigned in it is not decided yet."""
+    before = queries.selection_pending(stage)
+    if before is not None:
+        raise ServiceError(
+            _(
+                "Nobody can be assigned in %(stage)s yet: the selection after %(before)s "
+                "decides who advances. Confirm that selection first.",
+                stage=stage.name,
+                before=before.name,
+            ),
+            status=409,
+        )
+
+
 def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
     """Assign by hand, under the same rules as the planner."""
+    refuse_until_selected(stage)
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.event_id != stage.event_id or entry.nomination_status != "accepted":
         raise ServiceError(_("Choose a finalist entry of this event."), field="entry_id")
@@ -85,6 +102,14 @@ def unassign(assignment_id: int, stage: Stage) -> None:
         raise ServiceError(
             _("The sheet is final: reopen it first if this assignment must go."), status=409
         )
+    if assignment.dropped_at is not None:
+        raise ServiceError(
+            _(
+                "The sheet of this assignment was dropped with a reason that the results "
+                "state: restore it first if the assignment must go."
+            ),
+            status=409,
+        )
     dropped = {}
     if sheet is not None:
         for criterion_id, score in queries.sheet_scores(sheet.id).items():
@@ -134,6 +159,7 @@ def plan_stage(stage: Stage) -> StagePlan:
 def apply_plan(stage: Stage, fingerprint: str) -> Plan:
     """Apply the plan that was previewed; if anything changed since, refuse (the admin sees
     the new plan instead)."""
+    refuse_until_selected(stage)
     # One planner at a time per stage (SQLite's write lock does this already).
     db.session.scalar(select(Stage.id).where(Stage.id == stage.id).with_for_update(key_share=True))
     current = plan_stage(stage)

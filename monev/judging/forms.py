@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from monev.core.forms import TOO_LONG, MonevForm, optional_int, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, optional_int, strip
+from monev.judging.models import DROP_REASON_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,7 +65,10 @@ class ConflictForm(MonevForm):
     )
 
 
-class DeclareConflictForm(MonevForm):
+class DeclareConflictForm(ConfirmForm):
+    """A judge's conflict of interest: the reason, and the confirmation step (only the
+    organiser can undo it)."""
+
     reason = TextAreaField(
         _l("What is the conflict?"),
         validators=[
@@ -72,6 +76,13 @@ class DeclareConflictForm(MonevForm):
             Length(max=1000, message=TOO_LONG),
         ],
     )
+
+
+class FinaliseForm(ConfirmForm):
+    """The confirmation step of finalising a sheet. The step also posts the version of the
+    sheet it stated, so a change made since (another tab) is refused, not finalised unseen."""
+
+    confirm = BooleanField(_l("I have checked the scores and want to finalise this sheet"))
 
 
 class AssignForm(MonevForm):
@@ -83,6 +94,22 @@ class ReopenForm(MonevForm):
     reason = TextAreaField(
         _l("Why is the sheet reopened?"),
         validators=[DataRequired(_l("Give a short reason.")), Length(max=1000, message=TOO_LONG)],
+    )
+
+
+class DropForm(ConfirmForm):
+    """The confirmation step of dropping a sheet that is not final: the reason, stated in the
+    results and the Berita Acara."""
+
+    reason = TextAreaField(
+        _l("Why is this sheet dropped?"),
+        filters=[strip],
+        validators=[
+            DataRequired(
+                _l("Give the reason for dropping this sheet: it is stated in the results.")
+            ),
+            Length(max=DROP_REASON_MAX, message=TOO_LONG),
+        ],
     )
 
 

@@ -20,6 +20,9 @@ SHEET_SOURCES = ("online", "paper")
 CHANGE_KINDS = ("score", "final", "reopen")
 
 
+# The longest reason the organiser may give for dropping a sheet.
+DROP_REASON_MAX = 2000
+
 # The longest comment a judge may write on a criterion (online, on paper, in a package).
 COMMENT_MAX = 4000
 
@@ -72,22 +75,32 @@ class Conflict(IdMixin, CreatedMixin, db.Model):
 
 
 class Assignment(IdMixin, CreatedMixin, db.Model):
-    """A judge is to score an entry in a stage."""
+    """A judge is to score an entry in a stage.
+
+    The organiser may *drop* the sheet of an assignment that is not final (``dropped_at``,
+    ``dropped_by_id``, ``drop_reason``; see :mod:`monev.judging.drops`): it is then not
+    counted, its judge can no longer write it, and the drop is stated in the results and the
+    Berita Acara."""
 
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint(
             "stage_id", "entry_id", "judge_id", name="uq_assignments_stage_entry_judge"
         ),
+        CheckConstraint("(dropped_at IS NULL) = (drop_reason IS NULL)", name="drop_has_reason"),
     )
 
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    dropped_at: Mapped[datetime | None]
+    dropped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drop_reason: Mapped[str | None] = mapped_column(Text)
 
     stage: Mapped[Stage] = relationship()
     entry: Mapped[Entry] = relationship()
-    judge: Mapped[User] = relationship()
+    judge: Mapped[User] = relationship(foreign_keys=[judge_id])
+    dropped_by: Mapped[User | None] = relationship(foreign_keys=[dropped_by_id])
     sheet: Mapped[ScoreSheet | None] = relationship(
         back_populates="assignment",
         uselist=False,

@@ -246,6 +246,18 @@ def _read(event: Event, stage: Stage, data: bytes, *, lock: bool) -> Preview:
                 )
             )
             continue
+        if assignment.dropped_at is not None:
+            problems.append(
+                CellProblem(
+                    where("judge"),
+                    _(
+                        "The sheet of %(judge)s for %(code)s was dropped by the organisers.",
+                        judge=email,
+                        code=entry.code,
+                    ),
+                )
+            )
+            continue
         ident = (assignment.id, criterion.id)
         if ident in seen:
             problems.append(
@@ -450,7 +462,8 @@ def apply_upload(event: Event, stage: Stage, token: str, admin: User) -> Applied
             rules = queries.criterion_rules(queries.stage_criteria(stage.id))
             totals = total_of(rules, queries.sheet_scores(sheet.id))
             if totals.complete:
-                finalise_sheet(sheet, assignment, admin, totals, source="paper")
+                # The organiser confirmed this finalisation on the import's preview.
+                finalise_sheet(sheet, assignment, admin, totals, confirmed=True, source="paper")
                 finalised += 1
     db.session.flush()
     audit.record(

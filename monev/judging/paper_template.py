@@ -118,6 +118,8 @@ def build_template(event: Event, stage: Stage) -> bytes:
     for a in queries.stage_assignments(stage.id):
         if a.sheet is not None and a.sheet.status == "final":
             continue
+        if a.dropped_at is not None:
+            continue
         if (a.entry_id, a.judge_id) in conflicts:
             continue
         scores = queries.sheet_scores(a.sheet.id if a.sheet else None)

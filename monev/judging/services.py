@@ -6,6 +6,8 @@
 * :mod:`monev.judging.sheets` — score sheets: the locked write path, autosave, whole-sheet
   save, finalise, reopen, and :func:`~monev.judging.sheets.write_scores`, the one public way
   to write scores (the paper import in :mod:`monev.judging.paper_import` uses it too);
+* :mod:`monev.judging.drops` — dropping a sheet that is not final, with a reason, and
+  restoring it;
 * :mod:`monev.judging.reminders` and :mod:`monev.judging.schedule`.
 
 Services flush; the request commits once.
@@ -15,7 +17,13 @@ from __future__ import annotations
 
 from monev.core.errors import ServiceError
 from monev.judging.assignments import StagePlan, apply_plan, assign, plan_stage, unassign
-from monev.judging.conflicts import add_conflict, declare_conflict, remove_conflict
+from monev.judging.conflicts import (
+    add_conflict,
+    conflict_consequences,
+    declare_conflict,
+    remove_conflict,
+)
+from monev.judging.drops import drop_sheet, restore_sheet
 from monev.judging.panel import (
     add_judge,
     remove_judge,
@@ -30,6 +38,7 @@ from monev.judging.sheets import (
     SaveResult,
     SheetRefused,
     Written,
+    finalise_consequences,
     finalise_sheet,
     fmt_total,
     format_moment,
@@ -51,7 +60,10 @@ __all__ = [
     "add_judge",
     "apply_plan",
     "assign",
+    "conflict_consequences",
     "declare_conflict",
+    "drop_sheet",
+    "finalise_consequences",
     "finalise_sheet",
     "fmt_total",
     "format_moment",
@@ -60,6 +72,7 @@ __all__ = [
     "remove_conflict",
     "remove_judge",
     "reopen_sheet",
+    "restore_sheet",
     "save_score",
     "save_sheet",
     "save_slot",

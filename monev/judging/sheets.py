@@ -23,12 +23,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.auth.models import User
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
@@ -149,6 +150,7 @@ def _writable(
             status=403,
         )
     standing.refuse_unless_competing(assignment.entry)
+    refuse_if_dropped(assignment)
     sheet = locked_sheet(assignment.id)
     if sheet is not None and sheet.status == "final":
         raise ServiceError(
@@ -165,6 +167,14 @@ def _writable(
             field="version",
         )
     return assignment, sheet
+
+
+def refuse_if_dropped(assignment: Assignment) -> None:
+    """A sheet the organiser dropped (:mod:`monev.judging.drops`) takes no more writes."""
+    if assignment.dropped_at is not None:
+        raise ServiceError(
+            _("This sheet was dropped by the organisers; nothing was saved."), status=409
+        )
 
 
 def _rules(stage_id: int) -> tuple[list[CriterionRule], dict[int, object]]:
@@ -206,10 +216,11 @@ def write_scores(
     of None clears the score. Criteria are written in id order; each that changes adds one
     to the sheet's version and a ``score_changes`` row naming ``actor`` and ``source``; a
     paper write marks the sheet as paper. A value or comment given as :data:`UNCHANGED` keeps
-    what is stored (a request that did not carry the field changes nothing of it). Flushes;
-    does not commit."""
+    what is stored (a request that did not carry the field changes nothing of it). A dropped
+    sheet is refused whatever the caller checked. Flushes; does not commit."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
+    refuse_if_dropped(assignment)
     if sheet is None:
         sheet = _new_sheet(assignment, source)
     scores = queries.sheet_scores(sheet.id)
@@ -269,10 +280,16 @@ def finalise_sheet(
     actor: User | None,
     totals: SheetTotal,
     *,
+    confirmed: bool,
     source: str = "online",
 ) -> None:
     """Lock a complete sheet as final (the caller holds the locks and checked
-    ``totals.complete``); one ``score_changes`` row and one audit record with the total."""
+    ``totals.complete``); one ``score_changes`` row and one audit record with the total.
+
+    Irreversible for the judge, so the caller states that a confirmation step came first:
+    the judge ticked :func:`finalise_consequences` online, or the organiser applied the
+    paper import after its preview (``confirmed=True``). Refused otherwise."""
+    require_confirmation(confirmed)
     now = utcnow()
     sheet.status = "final"
     sheet.finalised_at = now
@@ -390,11 +407,15 @@ def save_sheet(
     *,
     version: int | None,
     finalise: bool = False,
+    confirmed: bool = False,
 ) -> SaveResult:
     """Save the whole sheet (the form without JavaScript, and the Finalise button): every
     criterion is checked first and nothing is saved if any is refused. ``finalise`` then
-    requires every criterion scored and locks the sheet."""
+    requires the confirmation step (``confirmed``) and every criterion scored, and locks the
+    sheet."""
     assignment, sheet = _writable(assignment_id, judge, version)
+    if finalise:
+        require_confirmation(confirmed)
     rules, _criteria = _rules(assignment.stage_id)
     values, errors = _read_sheet_input(rules, raw)
     if errors:
@@ -415,9 +436,31 @@ def save_sheet(
                     n=len(missing),
                 ),
             )
-        finalise_sheet(sheet, assignment, judge, totals)
+        finalise_sheet(sheet, assignment, judge, totals, confirmed=confirmed)
     db.session.flush()
     return SaveResult(sheet, written.changed, totals)
+
+
+def finalise_consequences(totals: SheetTotal, scores: Mapping[int, Score]) -> list[str]:
+    """What finalising a sheet does, with its numbers (the sheet as stored): the total, the
+    criteria scored and those without a comment, and the lock."""
+    commented = sum(1 for score in scores.values() if score.comment)
+    without = max(totals.criteria - commented, 0)
+    return [
+        _("Final score: %(total)s of 100.", total=format_decimal(totals.total, "#,##0.00")),
+        ngettext("%(num)d criterion scored.", "%(num)d criteria scored.", totals.scored),
+        ngettext(
+            "%(num)d criterion without a comment.",
+            "%(num)d criteria without a comment.",
+            without,
+        )
+        if without
+        else _("Every criterion has a comment."),
+        _(
+            "Once final, the sheet is locked: you can no longer change it, and only the "
+            "organiser can reopen it."
+        ),
+    ]
 
 
 def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -> ScoreSheet:
@@ -430,6 +473,9 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
     sheet = locked_sheet(sheet.assignment_id)
     if sheet is None or sheet.status != "final":
         raise ServiceError(_("This sheet is not final, so there is nothing to reopen."), status=409)
+    # A sheet of an entry no longer judged (not selected, eliminated…) could never be saved
+    # again, and its draft would block the results: it stays as it was finalised.
+    standing.refuse_unless_competing(sheet.assignment.entry)
     now = utcnow()
     sheet.status = "draft"
     sheet.finalised_at = None

@@ -23,11 +23,10 @@ from monev.entries import standing
 from monev.entries.models import Entry
 from monev.entries.workspace.services import format_when
 from monev.events import services as event_services
-from monev.events.models import Event, Stage
+from monev.events.models import Event, Stage, StageSelection
 from monev.extensions import db
 from monev.judging.models import Assignment, Conflict, PanelMember, ScoreSheet
-from monev.lifecycle.models import StageSelection
-from monev.results import queries as result_queries
+from monev.results import services as result_services
 
 BLOCK, WARN = "block", "warn"
 
@@ -178,23 +177,50 @@ def _verification(event, now, checks, consequences, slug) -> None:
     )
 
 
-def _judged_stages(event: Event) -> list[Stage]:
-    """The stages judged when judging opens: the first, and each later one that no selection
-    stands before (a stage after a selection is assigned once the selection is confirmed)."""
+def _judged_stages(event: Event) -> tuple[list[Stage], list[Stage]]:
+    """The stages whose panel and assignments are due now, and those that wait: every stage
+    up to the first one whose selection is not confirmed is due; the stages after it are
+    assigned once that selection is confirmed (monev.lifecycle.selection)."""
     stages = sorted(event.stages, key=lambda s: (s.position, s.id))
-    selected_after = set(
-        db.session.scalars(
-            select(StageSelection.stage_id).where(
+    pending = {
+        stage_id
+        for stage_id, confirmed in db.session.execute(
+            select(StageSelection.stage_id, StageSelection.confirmed_at).where(
                 StageSelection.stage_id.in_([s.id for s in stages])
             )
         )
-    )
-    judged = []
-    for stage in stages:
-        judged.append(stage)
-        if stage.id in selected_after:
-            break
-    return judged
+        if confirmed is None
+    }
+    for index, stage in enumerate(stages):
+        if stage.id in pending:
+            return stages[: index + 1], stages[index + 1 :]
+    return stages, []
+
+
+def _selection_checks(event, checks) -> None:
+    """A stage with a selection rule whose list is not confirmed blocks the results: the
+    later stages' entries are not decided. Each check links to the stage's selection."""
+    rows = db.session.execute(
+        select(Stage.id, Stage.name)
+        .join(StageSelection, StageSelection.stage_id == Stage.id)
+        .where(Stage.event_id == event.id, StageSelection.confirmed_at.is_(None))
+        .group_by(Stage.id, Stage.name, Stage.position)
+        .order_by(Stage.position, Stage.id)
+    ).all()
+    for stage_id, name in rows:
+        checks.append(
+            Check(
+                f"selection_unconfirmed:{stage_id}",
+                BLOCK,
+                _(
+                    "The selection after %(stage)s is not confirmed: who advances to the next "
+                    "stage is not decided yet.",
+                    stage=name,
+                ),
+                "lifecycle.selection_page",
+                {"slug": event.slug, "stage_id": stage_id},
+            )
+        )
 
 
 def _judging(event, now, checks, consequences, slug) -> None:
@@ -253,11 +279,20 @@ def _judging(event, now, checks, consequences, slug) -> None:
                 slug,
             )
         )
-    for stage in _judged_stages(event):
+    due, waiting = _judged_stages(event)
+    for stage in due:
         _stage_panel_checks(event, stage, competing_ids, n_competing, checks)
     consequences.append(
         ngettext("%(num)d entry will be judged.", "%(num)d entries will be judged.", n_competing)
     )
+    if waiting:
+        consequences.append(
+            _(
+                "%(stages)s: judges are assigned once the selection after %(stage)s is confirmed.",
+                stages=", ".join(s.name for s in waiting),
+                stage=due[-1].name,
+            )
+        )
 
 
 def _stage_panel_checks(event, stage, competing_ids, n_competing, checks) -> None:
@@ -334,17 +369,30 @@ def _stage_panel_checks(event, stage, competing_ids, n_competing, checks) -> Non
 
 
 def _results(event, checks, consequences, slug) -> None:
+    """Every assigned sheet of a competing entry is final, or dropped by the organiser with
+    a reason (a dropped sheet is not counted: it is neither open nor part of the total)."""
+    _selection_checks(event, checks)
+    due, _waiting = _judged_stages(event)
+    opened = _after_selections(event, due)
+    if opened:
+        competing_ids = select(Entry.id).where(Entry.event_id == event.id, standing.competing())
+        n_competing = db.session.scalar(select(func.count()).select_from(competing_ids.subquery()))
+        for stage in opened:
+            _stage_panel_checks(event, stage, competing_ids, n_competing, checks)
     sheets = db.session.execute(
         select(
-            func.count(Assignment.id),
-            func.count(ScoreSheet.id).filter(ScoreSheet.status == "final"),
+            func.count(Assignment.id).filter(Assignment.dropped_at.is_(None)),
+            func.count(ScoreSheet.id).filter(
+                ScoreSheet.status == "final", Assignment.dropped_at.is_(None)
+            ),
+            func.count(Assignment.id).filter(Assignment.dropped_at.is_not(None)),
         )
         .select_from(Assignment)
         .join(Entry, Entry.id == Assignment.entry_id)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .where(Entry.event_id == event.id, standing.competing())
     ).one()
-    total, final = sheets
+    total, final, dropped = sheets
     if total - final:
         checks.append(
             Check(
@@ -371,21 +419,41 @@ def _results(event, checks, consequences, slug) -> None:
             total=total,
         )
     )
+    if dropped:
+        consequences.append(
+            ngettext(
+                "%(num)d score sheet was dropped by the organisers and is not counted; the "
+                "results and the Berita Acara state it with its reason.",
+                "%(num)d score sheets were dropped by the organisers and are not counted; the "
+                "results and the Berita Acara state them with their reasons.",
+                dropped,
+            )
+        )
+
+
+def _after_selections(event: Event, due: list[Stage]) -> list[Stage]:
+    """Of the stages due now, those after a confirmed selection: their panel and
+    assignments were not checked when judging opened (nobody could be assigned yet)."""
+    confirmed = set(
+        db.session.scalars(
+            select(StageSelection.stage_id).where(
+                StageSelection.stage_id.in_([s.id for s in due]),
+                StageSelection.confirmed_at.is_not(None),
+            )
+        )
+    )
+    for index, stage in enumerate(due):
+        if stage.id in confirmed:
+            return due[index + 1 :]
+    return []
 
 
 def _publishing(event, checks, slug) -> None:
-    open_objections = result_queries.open_objections(event.id)
-    if open_objections:
+    """The publish service's own refusals, in its words and with where each is fixed: an
+    open objection, a sheet neither final nor dropped, a fairness "Check:" not acknowledged
+    with a note for the current scores (``fairness_unacknowledged``)."""
+    computed = result_services.compute(event)
+    for problem in result_services.publish_problems(event, computed):
         checks.append(
-            Check(
-                "objections_open",
-                BLOCK,
-                ngettext(
-                    "%(num)d objection is still open: decide it first.",
-                    "%(num)d objections are still open: decide them first.",
-                    open_objections,
-                ),
-                "results.index",
-                slug,
-            )
+            Check(problem.code, BLOCK, problem.message, problem.endpoint, dict(problem.args))
         )

@@ -5,26 +5,38 @@
   through htmx.
 - One entry's standing: what it is and why, its history, and the audited actions
   (disqualify with a reason category, withdraw, reinstate).
+- The selection between stages: the rule per category, the provisional list, its
+  confirmation step (a page, or a ``<dialog>`` through htmx) and its undoing.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from monev.audit.models import AuditEntry
 from monev.core import access
+from monev.core.forms import choices
 from monev.core.templating import STATUS_LABELS
 from monev.core.views import confirmation, event_row, form_flow, load_event, see_other
 from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events import queries as event_queries
-from monev.events.models import STATUSES, Event
+from monev.events.models import STATUSES, Category, Event, Stage
 from monev.extensions import db
-from monev.lifecycle import transitions
-from monev.lifecycle.forms import DisqualifyForm, MoveForm, StandingNoteForm
+from monev.judging import queries as judging_queries
+from monev.lifecycle import selection, transitions
+from monev.lifecycle.forms import (
+    DisqualifyForm,
+    MoveForm,
+    SelectionConfirmForm,
+    SelectionRuleForm,
+    SelectionUndoForm,
+    StandingNoteForm,
+)
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/admin/events")
 access.blueprint_roles(bp, access.ADMIN)
@@ -150,4 +162,130 @@ def change_standing(event: Event, entry_id: int, action: str):
         done=lambda _result: see_other(
             url_for("lifecycle.standing_page", slug=event.slug, entry_id=entry.id)
         ),
+    )
+
+
+# --- the selection between stages --------------------------------------------------------
+
+
+def _selection_url(event: Event, stage: Stage, anchor: str | None = None) -> str:
+    url = url_for("lifecycle.selection_page", slug=event.slug, stage_id=stage.id)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _rule_form(category: Category, row, entries, formdata=None) -> SelectionRuleForm:
+    """The rule form of one category: filled from its rule (or, posted, from the request)."""
+    data = {}
+    if row is not None:
+        data = {
+            "kind": row.kind,
+            "count": row.count,
+            "min_score": row.min_score,
+            "chosen": [str(i) for i in row.chosen_ids or ()],
+            "reason": row.reason,
+        }
+    form = SelectionRuleForm(formdata=formdata, prefix=f"c{category.id}", data=data)
+    form.chosen.choices = choices(
+        (str(e.id), f"{e.code} · {e.kim.name}") for e in entries if e.category_id == category.id
+    )
+    return form
+
+
+def _selection_page(event: Event, stage: Stage, forms=None, undo_form=None):
+    forms = forms or {}
+    listed = selection.selection_list(stage)
+    rows = selection.rules_of(stage)
+    entries = judging_queries.judged_entries(event.id)
+    return render_template(
+        "lifecycle/selection.html",
+        event=event,
+        stage=stage,
+        listed=listed,
+        lists={c.category.id: c for c in listed.categories},
+        rows=rows,
+        forms={
+            c.id: forms.get(c.id) or _rule_form(c, rows.get(c.id), entries)
+            for c in event.categories
+        },
+        undo_form=undo_form or SelectionUndoForm(formdata=None),
+        undo_problems=selection.undo_problems(stage) if listed.confirmed else (),
+        rule_text=selection.rule_text,
+    )
+
+
+@bp.route("/<slug>/stages/<int:stage_id>/selection")
+def selection_page(event: Event, stage_id: int):
+    return _selection_page(event, event_row(event, Stage, stage_id))
+
+
+@bp.route("/<slug>/stages/<int:stage_id>/selection/<int:category_id>", methods=["POST"])
+def selection_rule(event: Event, stage_id: int, category_id: int):
+    stage = event_row(event, Stage, stage_id)
+    category = event_row(event, Category, category_id)
+    form = _rule_form(category, None, judging_queries.judged_entries(event.id), request.form)
+    return form_flow(
+        form,
+        lambda: selection.set_rule(
+            current_user,
+            stage,
+            category,
+            kind=form.kind.data,
+            count=form.count.data,
+            min_score=form.min_score.data,
+            chosen_ids=form.chosen.data or (),
+            reason=form.reason.data,
+        ),
+        render=lambda: _selection_page(event, stage, {category.id: form}),
+        message=lambda row: _(
+            "%(category)s: %(rule)s", category=category.name, rule=selection.rule_text(row)
+        ),
+        done=lambda _row: see_other(_selection_url(event, stage, f"category-{category.key}")),
+    )
+
+
+def _confirm_page(event: Event, stage: Stage, form):
+    return confirmation(
+        "lifecycle/_selection_confirm.html",
+        title=_("Confirm the selection after %(stage)s", stage=stage.name),
+        back_url=_selection_url(event, stage),
+        back_label=_("Selection after %(stage)s", stage=stage.name),
+        event=event,
+        stage=stage,
+        check=selection.preview_confirm(stage),
+        form=form,
+    )
+
+
+@bp.route("/<slug>/stages/<int:stage_id>/selection/confirm", methods=["GET", "POST"])
+def selection_confirm(event: Event, stage_id: int):
+    stage = event_row(event, Stage, stage_id)
+    form = SelectionConfirmForm()
+    return form_flow(
+        form,
+        lambda: selection.confirm(current_user, stage, confirmed=bool(form.confirm.data)),
+        render=lambda: _confirm_page(event, stage, form),
+        message=lambda listed: ngettext(
+            "The selection is confirmed: %(num)d entry advances to %(stage)s.",
+            "The selection is confirmed: %(num)d entries advance to %(stage)s.",
+            listed.advancing,
+            stage=listed.next_stage.name,
+        ),
+        done=lambda _listed: see_other(_selection_url(event, stage)),
+    )
+
+
+@bp.route("/<slug>/stages/<int:stage_id>/selection/undo", methods=["POST"])
+def selection_undo(event: Event, stage_id: int):
+    stage = event_row(event, Stage, stage_id)
+    form = SelectionUndoForm()
+    return form_flow(
+        form,
+        lambda: selection.undo(current_user, stage, form.note.data),
+        render=lambda: _selection_page(event, stage, undo_form=form),
+        message=lambda n: ngettext(
+            "The confirmation is undone: %(num)d entry is active again.",
+            "The confirmation is undone: %(num)d entries are active again.",
+            n,
+        ),
+        done=lambda _n: see_other(_selection_url(event, stage)),
     )

@@ -185,6 +185,26 @@ KINDS: dict[str, Kind] = {
             _l("%(event)s: a sheet is open again"),
             _l("The organiser reopened your sheet for %(entry)s (%(stage)s): %(reason)s"),
         ),
+        Kind(
+            "sheet_dropped",
+            "judge",
+            _l("the organiser drops one of their sheets that is not final"),
+            _l("%(event)s: a sheet is dropped"),
+            _l(
+                "The organiser dropped your sheet for %(entry)s (%(stage)s): you no longer score "
+                "it, and it is not counted. Reason: %(reason)s"
+            ),
+        ),
+        Kind(
+            "sheet_restored",
+            "judge",
+            _l("the organiser restores a dropped sheet"),
+            _l("%(event)s: a dropped sheet is open again"),
+            _l(
+                "The organiser restored your sheet for %(entry)s (%(stage)s): it is as you left "
+                "it; complete and finalise it."
+            ),
+        ),
         # --- operator ----------------------------------------------------------------------
         Kind(
             "finalist_standing",

@@ -273,14 +273,21 @@ def certificates_ready(event: Event, certificates) -> int:
     return made
 
 
-def rapor_ready(entry: Entry) -> int:
-    return notify(
-        kim_users([entry])[entry.id],
-        "rapor_ready",
-        key=f"{entry.id}",
-        params=_entry_params(entry),
-        event=entry.event,
-        link=url_for("documents.kim_rapor", slug=entry.event.slug),
+def rapors_ready(event: Event, entries: Iterable[Entry]) -> int:
+    """Each entry's rapor (made from the published results) can be read: once per entry."""
+    entries = list(entries)
+    people = kim_users(entries)
+    link = url_for("documents.kim_rapor", slug=event.slug)
+    return sum(
+        notify(
+            people[e.id],
+            "rapor_ready",
+            key=f"{e.id}",
+            params={"event": event.title, "entry": e.code, "kim": e.kim.name},
+            event=event,
+            link=link,
+        )
+        for e in entries
     )
 
 
@@ -328,6 +335,25 @@ def judging_reminder(judge: User, stage: Stage, days: int, count: int) -> int:
             "stage": stage.name,
             "count": count,
             "deadline": when(stage.closes_at, stage.event),
+        },
+        event=stage.event,
+        link=url_for("judge.index"),
+    )
+
+
+def sheet_dropped(
+    judge: User, stage: Stage, entry_label: str, reason: str | None, key: str, *, dropped: bool
+) -> int:
+    """The organiser dropped (or restored) one of the judge's sheets; ``key``: the audit row."""
+    return notify(
+        judge,
+        "sheet_dropped" if dropped else "sheet_restored",
+        key=key,
+        params={
+            "event": stage.event.title,
+            "stage": stage.name,
+            "entry": entry_label,
+            "reason": reason or "",
         },
         event=stage.event,
         link=url_for("judge.index"),

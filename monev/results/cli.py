@@ -39,13 +39,22 @@ def register(app: Flask) -> None:
     @app.cli.command("publish")
     @click.argument("slug")
     @click.option("--reason", help="Why: required for a correction (ralat) of a published one.")
-    def publish_command(slug: str, reason: str | None):
-        """Publish the results of event SLUG as a new frozen version."""
+    @click.option(
+        "--acknowledge",
+        "note",
+        help='Acknowledge every open fairness "Check:" with this note (read them first with '
+        "`results SLUG`).",
+    )
+    def publish_command(slug: str, reason: str | None, note: str | None):
+        """Publish the results of event SLUG as a new frozen version (the command is its own
+        confirmation step; every refusal of the publish page applies)."""
 
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]), write_intent():
             event = _event(slug)
             try:
-                published = services.publish(event, reason=reason, actor=None)
+                if note:
+                    services.acknowledge_all(event, note, actor=None)
+                published = services.publish(event, reason=reason, actor=None, confirmed=True)
             except ServiceError as error:
                 db.session.rollback()
                 click.echo(error.message, err=True)
@@ -94,6 +103,6 @@ def _text(document: dict, view) -> list[str]:
         figures = ", ".join(f"{k} {_fmt(v, 3)}" for k, v in s["agreement"].items())
         lines.append(f"{s['key']}: {figures}")
     lines.append("")
-    lines.extend(f"[{severity}] {text}" for severity, text in view.messages)
+    lines.extend(f"[{m.severity}] {m.text}" for m in view.messages)
     lines.append(f"digest {document['digest']} ({document['scores']} scores)")
     return lines

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 
@@ -23,6 +23,7 @@ from monev.scoring import (
     EventDef,
     EventResults,
     FairnessReport,
+    RankedRow,
     ScoringInputError,
     SheetInput,
     StageDef,
@@ -50,9 +51,12 @@ class Computed:
 # --- computing ----------------------------------------------------------------------------
 
 
-def engine_inputs(data: EventData) -> tuple[EventDef, list[EntryDef], list[SheetInput]]:
+def engine_inputs(
+    data: EventData, *, tie_breaks: Iterable[str] | None = None
+) -> tuple[EventDef, list[EntryDef], list[SheetInput]]:
     """The scoring core's inputs. Keys: stage and criterion codes, entry, judge (user) and
-    category ids. Only final sheets carry values; drafts and missing sheets are left out."""
+    category ids. Only final sheets carry values; drafts and missing sheets are left out.
+    ``tie_breaks`` replaces the event's rules (None: the event's)."""
     event = data.event
     by_stage: dict[int, list] = {s.id: [] for s in data.stages}
     for c in data.criteria:
@@ -68,7 +72,7 @@ def engine_inputs(data: EventData) -> tuple[EventDef, list[EntryDef], list[Sheet
         stages,
         aggregation=event.aggregation,
         normalize_judges=event.normalize_judges,
-        tie_breaks=list(event.tie_breaks or ()),
+        tie_breaks=list(event.tie_breaks or () if tie_breaks is None else tie_breaks),
         categories=categories,
     )
     entries = [EntryDef(e.id, e.category_id) for e in data.entries]
@@ -105,6 +109,50 @@ def compute_from(data: EventData, *, fairness: bool = True) -> Computed:
     return Computed(data, results, report)
 
 
+def compute_stages(
+    data: EventData, stage_ids: Collection[int], entry_ids: Collection[int]
+) -> Computed:
+    """The ranking of ``entry_ids`` over the stages ``stage_ids`` only (a selection between
+    stages ranks on the stages completed so far), without fairness figures.
+
+    The stages' weights are rescaled to sum to 100, so totals stay on the 0–100 scale a
+    pass mark is written in; tie-break rules naming another stage, or a criterion of one,
+    are left out (the others apply in their order). The ranking itself is the engine's."""
+    stage_ids, entry_ids = set(stage_ids), set(entry_ids)
+    part = replace(
+        data,
+        stages=[s for s in data.stages if s.id in stage_ids],
+        criteria=[c for c in data.criteria if c.stage_id in stage_ids],
+        entries=[e for e in data.entries if e.id in entry_ids],
+        sheets=[s for s in data.sheets if s.stage_id in stage_ids and s.entry_id in entry_ids],
+        special_awards=[],
+    )
+    known = {f"stage:{s.key}" for s in part.stages} | {f"criterion:{c.key}" for c in part.criteria}
+    tie_breaks = [rule for rule in data.event.tie_breaks or () if rule in known]
+    try:
+        definition, entries, sheets = engine_inputs(part, tie_breaks=tie_breaks)
+        total = sum(s.weight for s in definition.stages)
+        stages = [
+            StageDef(
+                s.key,
+                100.0 * s.weight / total if total else 100.0 / len(definition.stages),
+                s.criteria,
+            )
+            for s in definition.stages
+        ]
+        prepared = prepare(replace(definition, stages=stages), entries, sheets)
+    except ScoringInputError as error:
+        return Computed(part, None, None, _scoring_problem(part, error))
+    return Computed(part, compute_results(prepared), None)
+
+
+def finalists_first(rows: Iterable[RankedRow], left_out: Collection) -> list[RankedRow]:
+    """The engine's order, with the entries in ``left_out`` (not selected for a later stage)
+    moved after all the others, in the order they had: they are listed, never ranked."""
+    rows = list(rows)
+    return [r for r in rows if r.entry not in left_out] + [r for r in rows if r.entry in left_out]
+
+
 def _scoring_problem(data: EventData, error: ScoringInputError) -> str:
     if not data.stages:
         return _("The event has no stages yet.")
@@ -114,8 +162,9 @@ def _scoring_problem(data: EventData, error: ScoringInputError) -> str:
 
 
 def unfinished_sheets(data: EventData) -> int:
-    """Assignments of accepted entries whose sheet is not final (draft or not started)."""
-    return sum(1 for s in data.sheets if s.status != "final")
+    """Assignments of accepted entries whose sheet is not final (draft or not started) and
+    not dropped by the organiser (a dropped sheet is not waited for: it is not counted)."""
+    return sum(1 for s in data.sheets if s.status not in ("final", "dropped"))
 
 
 # --- digest -------------------------------------------------------------------------------

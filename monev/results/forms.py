@@ -1,19 +1,45 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
-from monev.core.forms import TOO_LONG, MonevForm, choices, optional_int, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, choices, optional_int, strip
+from monev.results.acknowledgements import NOTE_MAX
+from monev.results.publication import REASON_MAX
 
 
-class PublishForm(MonevForm):
-    """Publish the results; for a correction (ralat) the service requires the reason."""
+class PublishForm(ConfirmForm):
+    """The confirmation step of publishing; for a correction (ralat) the service requires
+    the reason."""
 
     reason = TextAreaField(
         _l("Reason"),
         filters=[strip],
-        validators=[Optional(), Length(max=2000, message=TOO_LONG)],
+        validators=[Optional(), Length(max=REASON_MAX, message=TOO_LONG)],
+    )
+
+
+class AcknowledgeForm(MonevForm):
+    """The organiser's note on one "Check:" of the fairness panel."""
+
+    key = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Your note"),
+        filters=[strip],
+        validators=[
+            DataRequired(
+                _l("Write what you checked and why the results can stand (or what was done).")
+            ),
+            Length(max=NOTE_MAX, message=TOO_LONG),
+        ],
     )
 
 
@@ -37,7 +63,7 @@ class SpecialAwardForm(MonevForm):
     )
 
 
-class AnnounceForm(MonevForm):
+class AnnounceForm(ConfirmForm):
     closes_at = DateTimeLocalField(
         _l("Objections close"),
         format="%Y-%m-%dT%H:%M",

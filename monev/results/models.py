@@ -33,6 +33,9 @@ class PublishedResult(IdMixin, CreatedMixin, db.Model):
     # SHA-256 of every final score (see services.scores_digest), hex.
     digest: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict] = mapped_column(JSON)
+    # The fairness checks ("Periksa") the organiser acknowledged before this version, each
+    # {"key", "text", "note", "by", "at"}: kept for the organisers, never shown publicly.
+    acknowledgements: Mapped[list | None] = mapped_column(JSON, deferred=True)
 
     event: Mapped[Event] = relationship()
     created_by: Mapped[User | None] = relationship("User")
@@ -90,3 +93,26 @@ class SpecialAward(IdMixin, CreatedMixin, db.Model):
     title: Mapped[str] = mapped_column(String(120))
     justification: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class FairnessAcknowledgement(IdMixin, CreatedMixin, db.Model):
+    """The organiser's note on one "Check:" (warning) of the fairness panel, for one set of
+    scores: ``key`` names the message (code, stage, judge), ``digest`` the scores it was
+    read on (:func:`monev.results.computing.scores_digest`). When the scores change, the
+    digest does and the check must be acknowledged again before publishing."""
+
+    __tablename__ = "fairness_acknowledgements"
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "key", "digest", name="uq_fairness_acknowledgements_event_key_digest"
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)  # the check as it was shown
+    note: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship("User")

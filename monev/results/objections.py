@@ -10,44 +10,76 @@ the KIM sees its own objections with their resolution.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from monev.audit import services as audit
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
 from monev.judging import services as judging
 from monev.judging.models import Assignment, ScoreSheet
+from monev.notify import tell
 from monev.results import queries, services
 from monev.results.models import Objection, ProvisionalResult
 
 MAX_REASON = 4000
 
 
-def announce(event: Event, *, closes_at: datetime | None, actor) -> ProvisionalResult:
-    """Freeze the current results as provisional and open the objection window until
-    ``closes_at`` (UTC). Allowed in the results phase, before publication."""
+@dataclass
+class AnnouncePreview:
+    """What announcing the provisional results would do (the confirmation step), or why it
+    cannot; nothing changes."""
+
+    problems: list[str]
+    finalists: int  # the KIMs that see the provisional ranking
+    previous: ProvisionalResult | None
+    closes_at: datetime | None  # UTC, as given
+
+    @property
+    def version(self) -> int:
+        return self.previous.version + 1 if self.previous else 1
+
+
+def _problems(event: Event, computed) -> list[str]:
     if event.status != "results":
-        raise ServiceError(
-            _("Provisional results are announced in the Results phase, before publishing."),
-            status=409,
-        )
-    if closes_at is None or closes_at <= utcnow():
-        raise ServiceError(_("The objection window must close in the future."), field="closes_at")
-    computed = services.compute(event, fairness=False)
+        return [_("Provisional results are announced in the Results phase, before publishing.")]
     if computed.results is None:
-        raise ServiceError(computed.problem, status=409)
+        return [computed.problem]
     missing = services.unfinished_sheets(computed.data)
     if missing:
-        raise ServiceError(
-            _("Judging is not finished: %(n)d assigned score sheets are not final.", n=missing),
-            status=409,
-        )
+        return [_("Judging is not finished: %(n)d assigned score sheets are not final.", n=missing)]
+    return []
+
+
+def announce_preview(event: Event, closes_at: datetime | None) -> AnnouncePreview:
+    computed = services.compute(event, fairness=False)
+    return AnnouncePreview(
+        problems=_problems(event, computed),
+        finalists=len(computed.data.entries),
+        previous=queries.latest_provisional(event.id),
+        closes_at=closes_at,
+    )
+
+
+def announce(
+    event: Event, *, closes_at: datetime | None, actor, confirmed: bool
+) -> ProvisionalResult:
+    """Freeze the current results as provisional and open the objection window until
+    ``closes_at`` (UTC), after the confirmation step. Allowed in the results phase, before
+    publication, once every assigned sheet is final or dropped."""
+    computed = services.compute(event, fairness=False)
+    found = _problems(event, computed)
+    if found:
+        raise ServiceError(" ".join(found), status=409)
+    if closes_at is None or closes_at <= utcnow():
+        raise ServiceError(_("The objection window must close in the future."), field="closes_at")
+    require_confirmation(confirmed)
     snapshot = services.build_snapshot(computed)
     previous = queries.latest_provisional(event.id)
     provisional = ProvisionalResult(
@@ -68,8 +100,14 @@ def announce(event: Event, *, closes_at: datetime | None, actor) -> ProvisionalR
             "version": provisional.version,
             "objections_close_at": closes_at,
             "digest": provisional.digest,
+            "finalists": len(computed.data.entries),
         },
+        actor=actor,
     )
+    finalists = db.session.scalars(
+        select(Entry).where(Entry.id.in_([e.id for e in computed.data.entries]))
+    ).all()
+    tell.provisional_results(event, finalists, closes_at, provisional.version)
     return provisional
 
 
@@ -155,5 +193,11 @@ def resolve_objection(
         "entry",
         objection.entry_id,
         {"objection": objection.id, "decision": decision, "note": note, "reopened": reopened},
+    )
+    tell.objection_decided(
+        db.session.get(Entry, objection.entry_id),
+        objection.id,
+        _("accepted") if decision == "accepted" else _("rejected"),
+        note,
     )
     return objection

@@ -4,11 +4,16 @@ published snapshot, so the templates only display (no logic, no queries)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from monev.core.templating import number
+from monev.entries.standing import NOT_SELECTED
 from monev.results import charts
+from monev.results.acknowledgements import message_key
+from monev.results.computing import finalists_first
 from monev.results.messages import REASONS, describe
 from monev.results.queries import EntryRow
 from monev.results.services import AGREEMENT_KEYS, Change, Computed
@@ -30,6 +35,7 @@ class Row:
     scores: list[float | None]  # per stage
     aspects: list[list[float | None]]  # per stage, per aspect (weighted contribution)
     judges: list[list[tuple[str, float]]]  # per stage: (judge name, raw sheet total)
+    not_selected_for: str | None = None  # the stage it did not advance to (never ranked)
 
 
 @dataclass
@@ -76,6 +82,7 @@ class StageFairnessView:
     leniency: list[LeniencyRow]
     outliers: list[OutlierRow]
     histograms: charts.Histograms
+    dropped_note: str | None = None  # the organiser dropped sheets of this stage
 
 
 @dataclass
@@ -84,15 +91,25 @@ class StabilityRow:
     changes: list[tuple[str, str, str, int | None, int | None, str | None, str | None]]
 
 
+class Guidance(NamedTuple):
+    """One message of the fairness guidance: ``key`` names a warning for its acknowledgement
+    (:func:`monev.results.acknowledgements.message_key`)."""
+
+    severity: str
+    text: str
+    key: str | None = None
+
+
 @dataclass
 class AdminResults:
     stages: list[StageCol]
     categories: list[CategoryView]
     fairness: list[StageFairnessView]
-    messages: list[tuple[str, str]]  # (severity, text)
+    messages: list[Guidance]
     stability: list[StabilityRow]
     judges: dict[int, str]
     progress: dict[str, int] = field(default_factory=dict)
+    drops: list[str] = field(default_factory=list)  # one line per dropped sheet
 
 
 def admin_results(computed: Computed) -> AdminResults:
@@ -108,11 +125,12 @@ def admin_results(computed: Computed) -> AdminResults:
     def judge_name(judge_id) -> str:
         return judges.get(judge_id, _("Judge %(id)s", id=judge_id))
 
+    left_out = not_selected_stages(data)
     categories = []
     for category in data.categories:
         result = results.categories.get(category.id)
         rows = []
-        for ranked in result.rows if result else ():
+        for ranked in finalists_first(result.rows if result else (), left_out):
             per_stage = [ranked.stages[s.key] for s in stages]
             rows.append(
                 Row(
@@ -124,6 +142,7 @@ def admin_results(computed: Computed) -> AdminResults:
                         for st, s in zip(per_stage, stages, strict=False)
                     ],
                     [[(judge_name(j.judge), j.raw) for j in st.judges] for st in per_stage],
+                    left_out.get(ranked.entry),
                 )
             )
         spread = charts.entry_spread(
@@ -141,6 +160,7 @@ def admin_results(computed: Computed) -> AdminResults:
         )
         categories.append(CategoryView(category.id, category.key, category.name, rows, spread))
 
+    stage_id = {s.key: s.id for s in data.stages}
     fairness = []
     for s in stages:
         figures = report.stages.get(s.key) if report else None
@@ -188,6 +208,9 @@ def admin_results(computed: Computed) -> AdminResults:
                 histograms=charts.judge_histograms(
                     [(judge_name(j), sorted(t)) for j, t in sorted(per_judge.items())]
                 ),
+                dropped_note=_dropped_note(
+                    sum(1 for d in data.drops if d.stage_id == stage_id[s.key]), figures
+                ),
             )
         )
 
@@ -211,16 +234,81 @@ def admin_results(computed: Computed) -> AdminResults:
         for loo in (report.rank_stability if report else ())
     ]
     messages = [
-        (
+        Guidance(
             m.severity,
             describe(m, lambda key: stage_name.get(key, str(key)), judge_name),
+            message_key(m) if m.severity == "warning" else None,
         )
         for m in (report.messages if report else ())
     ]
     progress: dict[str, int] = {}
     for sheet in data.sheets:
         progress[sheet.status] = progress.get(sheet.status, 0) + 1
-    return AdminResults(stages, categories, fairness, messages, stability, judges, progress)
+    return AdminResults(
+        stages,
+        categories,
+        fairness,
+        messages,
+        stability,
+        judges,
+        progress,
+        drop_lines(data),
+    )
+
+
+def drop_lines(data) -> list[str]:
+    """ "Sheet of <judge> for <entry> (<stage>) dropped: <reason>", one per dropped sheet
+    (organisers only: the public page never names the judge)."""
+    entries = {e.id: e for e in data.entries}
+    stage_name = {s.id: s.name for s in data.stages}
+    return [
+        _(
+            "Sheet of %(judge)s for %(entry)s (%(stage)s) dropped: %(reason)s",
+            judge=data.judges.get(d.judge_id, d.judge_id),
+            entry=f"{entries[d.entry_id].code} {entries[d.entry_id].kim}",
+            stage=stage_name[d.stage_id],
+            reason=d.reason,
+        )
+        for d in data.drops
+    ]
+
+
+def _dropped_note(count: int, figures) -> str | None:
+    """Why the stage's panel is incomplete, when the organiser dropped sheets of it."""
+    if not count:
+        return None
+    if figures.full_panel:
+        return ngettext(
+            "%(num)d sheet of this stage was dropped by the organisers; the remaining sheets "
+            "still form one full panel, so the intraclass correlations (ICC) are computed "
+            "without it.",
+            "%(num)d sheets of this stage were dropped by the organisers; the remaining sheets "
+            "still form one full panel, so the intraclass correlations (ICC) are computed "
+            "without them.",
+            count,
+        )
+    return ngettext(
+        "%(num)d sheet of this stage was dropped by the organisers, so its panel is "
+        "incomplete: the intraclass correlations (ICC) need every entry scored by the same full "
+        "panel and are not computed; Krippendorff's alpha, which allows incomplete panels, is "
+        "used.",
+        "%(num)d sheets of this stage were dropped by the organisers, so its panel is "
+        "incomplete: the intraclass correlations (ICC) need every entry scored by the same full "
+        "panel and are not computed; Krippendorff's alpha, which allows incomplete panels, is "
+        "used.",
+        count,
+    )
+
+
+def not_selected_stages(data) -> dict[int, str]:
+    """Entry id -> the name of the stage it was not selected for (a selection between
+    stages left it out: listed after the finalists, never ranked)."""
+    names = {s.id: s.name for s in data.stages}
+    return {
+        e.id: names.get(e.standing_stage_id, "—")
+        for e in data.entries
+        if e.standing == NOT_SELECTED
+    }
 
 
 def _reason(reasons, code: str | None) -> str | None:
@@ -301,6 +389,7 @@ class PublicRow:
     award: str | None
     band: str | None
     podium: bool
+    not_selected_for: str | None = None  # the stage it did not advance to
 
 
 @dataclass
@@ -321,6 +410,7 @@ class PublicResults:
     district: str | None  # the chosen filter, when it names a district
     district_name: str | None
     special_awards: list[dict] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # without judges' names or reasons
 
 
 def public_results(snapshot: dict, *, category_key: str | None = None) -> PublicResults:
@@ -346,6 +436,7 @@ def public_results(snapshot: dict, *, category_key: str | None = None) -> Public
                 award=e["award"],
                 band=e["band"],
                 podium=e["rank"] is not None and e["rank"] <= 3,
+                not_selected_for=(e.get("not_selected") or {}).get("stage_name"),
             )
             for e in c["entries"]
         ]
@@ -369,7 +460,33 @@ def public_results(snapshot: dict, *, category_key: str | None = None) -> Public
             for a in snapshot.get("special_awards", [])
             if category_key is None or a["category"] == category_key
         ],
+        dropped=public_drop_lines(snapshot, category_key),
     )
+
+
+def public_drop_lines(snapshot: dict, category_key: str | None = None) -> list[str]:
+    """That a judge's sheet was dropped, per entry and stage, for everyone: never the
+    judge's name (blind judging) nor the reason (an official statement kept for the Berita
+    Acara)."""
+    category_of = {e["code"]: c["key"] for c in snapshot["categories"] for e in c["entries"]}
+    counts: dict[tuple[str, str, str], int] = {}
+    for d in snapshot.get("dropped_sheets", []):
+        if category_key is not None and category_of.get(d["code"]) != category_key:
+            continue
+        key = (d["stage_name"], d["code"], d["kim"])
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        ngettext(
+            "%(kim)s, stage %(stage)s: %(num)d judge's sheet was dropped by the organisers "
+            "and is not counted.",
+            "%(kim)s, stage %(stage)s: %(num)d judges' sheets were dropped by the organisers "
+            "and are not counted.",
+            n,
+            kim=kim,
+            stage=stage,
+        )
+        for (stage, _code, kim), n in counts.items()
+    ]
 
 
 def for_district(view: PublicResults, district: str | None) -> PublicResults:

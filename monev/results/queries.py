@@ -47,18 +47,35 @@ class EntryRow:
     district_code: str
     district: str
     village: str | None
+    standing: str = standing.ACTIVE  # or NOT_SELECTED (only entries that took part are read)
+    standing_stage_id: int | None = None  # NOT_SELECTED: the stage it did not advance to
+
+    @property
+    def competing(self) -> bool:
+        return self.standing == standing.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
 class SheetRow:
-    """An assignment and its sheet: ``status`` is "draft", "final" or "missing" (no sheet
-    yet, ``id`` None)."""
+    """An assignment and its sheet: ``status`` is "draft", "final", "missing" (no sheet
+    yet, ``id`` None) or "dropped" (not final, dropped by the organiser: not counted)."""
 
     id: int | None
     entry_id: int
     judge_id: int
     stage_id: int
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DropRow:
+    """A sheet the organiser dropped (not final, not counted) and why."""
+
+    assignment_id: int
+    entry_id: int
+    judge_id: int
+    stage_id: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,7 @@ class EventData:
     # final sheet id -> {criterion id: value}; a missing value is absent
     values: dict[int, dict[int, float]] = field(default_factory=dict)
     special_awards: list[AwardRow] = field(default_factory=list)
+    drops: list[DropRow] = field(default_factory=list)  # by stage position, entry code, judge
 
     def stage(self, stage_id: int) -> Stage:
         return next(s for s in self.stages if s.id == stage_id)
@@ -110,8 +128,31 @@ def load_event_data(event: Event) -> EventData:
         )
     ]
     entries = [
-        EntryRow(eid, code, kim_id, kim, category_id, d_code, _district_label(kind, d_name), vil)
-        for eid, code, kim_id, kim, category_id, d_code, kind, d_name, vil in db.session.execute(
+        EntryRow(
+            eid,
+            code,
+            kim_id,
+            kim,
+            category_id,
+            d_code,
+            _district_label(kind, d_name),
+            vil,
+            entry_standing,
+            standing_stage_id,
+        )
+        for (
+            eid,
+            code,
+            kim_id,
+            kim,
+            category_id,
+            d_code,
+            kind,
+            d_name,
+            vil,
+            entry_standing,
+            standing_stage_id,
+        ) in db.session.execute(
             select(
                 Entry.id,
                 Entry.code,
@@ -122,6 +163,8 @@ def load_event_data(event: Event) -> EventData:
                 District.kind,
                 District.name,
                 Village.name,
+                Entry.standing,
+                Entry.standing_stage_id,
             )
             .join(Kim, Kim.id == Entry.kim_id)
             .join(District, District.id == Kim.district_id)
@@ -139,17 +182,24 @@ def load_event_data(event: Event) -> EventData:
             Assignment.judge_id,
             Assignment.stage_id,
             ScoreSheet.status,
+            Assignment.id,
+            Assignment.drop_reason,
         )
         .select_from(Assignment)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .join(Stage, Stage.id == Assignment.stage_id)
         .where(Stage.event_id == event.id)
     )
-    sheets = [
-        SheetRow(sheet_id, entry_id, judge_id, stage_id, status or "missing")
-        for sheet_id, entry_id, judge_id, stage_id, status in db.session.execute(sheet_query)
-        if entry_id in accepted
-    ]
+    sheets, drops = [], []
+    for sheet_id, entry_id, judge_id, stage_id, status, assignment_id, why in db.session.execute(
+        sheet_query
+    ):
+        if entry_id not in accepted:
+            continue
+        if why is not None and status != "final":  # a drop always has its reason
+            status = "dropped"
+            drops.append(DropRow(assignment_id, entry_id, judge_id, stage_id, why))
+        sheets.append(SheetRow(sheet_id, entry_id, judge_id, stage_id, status or "missing"))
 
     judges = dict(
         db.session.execute(
@@ -163,6 +213,9 @@ def load_event_data(event: Event) -> EventData:
         ).all()
     )
 
+    stage_order = {s.id: (s.position, s.id) for s in event.stages}
+    entry_code = {e.id: e.code for e in entries}
+    drops.sort(key=lambda d: (stage_order[d.stage_id], entry_code[d.entry_id], d.judge_id))
     return EventData(
         event=event,
         stages=list(event.stages),
@@ -186,6 +239,7 @@ def load_event_data(event: Event) -> EventData:
             )
             if row[1] in accepted
         ],
+        drops=drops,
     )
 
 
@@ -235,14 +289,18 @@ def entry_scores(entry_id: int) -> list[tuple]:
 
 
 def versions(event_id: int) -> list[PublishedResult]:
-    """Every published version of the event, newest first, with its publisher."""
-    from sqlalchemy.orm import joinedload
+    """Every published version of the event, newest first, with its publisher and the
+    fairness checks it was published with."""
+    from sqlalchemy.orm import joinedload, undefer
 
     return list(
         db.session.scalars(
             select(PublishedResult)
             .where(PublishedResult.event_id == event_id)
-            .options(joinedload(PublishedResult.created_by))
+            .options(
+                joinedload(PublishedResult.created_by),
+                undefer(PublishedResult.acknowledgements),
+            )
             .order_by(PublishedResult.version.desc())
         )
     )

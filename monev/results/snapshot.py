@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from monev.core.errors import ServiceError
+from monev.entries.standing import NOT_SELECTED
 from monev.events.models import DEFAULT_LADDER
-from monev.results.computing import Computed, digest_lines, scores_digest
+from monev.results.computing import Computed, digest_lines, finalists_first, scores_digest
 from monev.results.models import PublishedResult
 from monev.scoring import (
     COMPARE_DECIMALS,
@@ -91,11 +92,15 @@ def build_snapshot(computed: Computed) -> dict:
         }
         for s in data.stages
     ]
+    stage_of = {s.id: s for s in data.stages}
+    left_out = {
+        e.id: stage_of.get(e.standing_stage_id) for e in data.entries if e.standing == NOT_SELECTED
+    }
     categories = []
     for category in data.categories:
         result = results.categories.get(category.id)
         rows = []
-        for row in result.rows if result else ():
+        for row in finalists_first(result.rows if result else (), left_out):
             entry = entries[row.entry]
             rows.append(
                 {
@@ -113,6 +118,12 @@ def build_snapshot(computed: Computed) -> dict:
                     "stages": {k: _r(v.score) for k, v in row.stages.items()},
                 }
             )
+            if row.entry in left_out:  # only then: earlier snapshots stay equal to new ones
+                stage = left_out[row.entry]
+                rows[-1]["not_selected"] = {
+                    "stage": stage.key if stage else None,
+                    "stage_name": stage.name if stage else None,
+                }
         categories.append(
             {
                 "key": category.key,
@@ -134,6 +145,21 @@ def build_snapshot(computed: Computed) -> dict:
         }
         for a in data.special_awards
     ]
+    stage_of = {s.id: s for s in data.stages}
+    # Sheets the organiser dropped, with the judge and the reason: the Berita Acara states
+    # them; the public page says only that a judge's sheet was dropped (blind judging). Absent
+    # when there are none, so a version published before drops existed compares equal.
+    dropped_sheets = [
+        {
+            "stage": stage_of[d.stage_id].key,
+            "stage_name": stage_of[d.stage_id].name,
+            "code": entries[d.entry_id].code,
+            "kim": entries[d.entry_id].kim,
+            "judge": data.judges.get(d.judge_id, ""),
+            "reason": d.reason,
+        }
+        for d in data.drops
+    ]
     return {
         "format": SNAPSHOT_FORMAT,
         "event": {
@@ -152,6 +178,7 @@ def build_snapshot(computed: Computed) -> dict:
         "rubric": rubric,
         "categories": categories,
         "special_awards": special_awards,
+        **({"dropped_sheets": dropped_sheets} if dropped_sheets else {}),
         "scores": len(lines),
         "final_sheets": sum(1 for s in data.sheets if s.status == "final"),
         "digest": scores_digest(lines),

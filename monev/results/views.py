@@ -31,11 +31,27 @@ from monev.core import access
 from monev.core.forms import choices
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
-from monev.core.views import attempt, checked_post, download, form_flow, load_event
+from monev.core.views import (
+    attempt,
+    checked_post,
+    confirmation,
+    download,
+    form_flow,
+    load_event,
+)
 from monev.events import queries as event_queries
 from monev.events.models import Event
-from monev.results import exports, objections, pages, queries, services
+from monev.results import (
+    acknowledgements,
+    confirmations,
+    exports,
+    objections,
+    pages,
+    queries,
+    services,
+)
 from monev.results.forms import (
+    AcknowledgeForm,
     AnnounceForm,
     ObjectionForm,
     PublishForm,
@@ -76,7 +92,7 @@ def _versions_with_changes(history) -> list[tuple]:
     return out
 
 
-def _index_page(event: Event, form: PublishForm | None = None, **forms):
+def _index_page(event: Event, **forms):
     computed = services.compute(event)
     view = pages.admin_results(computed) if computed.results else None
     history = queries.versions(event.id)
@@ -95,7 +111,8 @@ def _index_page(event: Event, form: PublishForm | None = None, **forms):
         pending=pending,
         unfinished=services.unfinished_sheets(computed.data),
         can_publish=event.status in services.PUBLISHABLE,
-        form=form or PublishForm(formdata=None),
+        checks={c.key: c for c in acknowledgements.checks(computed)},
+        ack_forms=forms.get("ack_forms", {}),
         **_jury_context(event, computed, forms),
     )
 
@@ -158,17 +175,57 @@ def remove_special_award(event: Event, award_id: int):
     return redirect(url_for("results.index", slug=event.slug, _anchor="special-awards"))
 
 
-@bp.route("/provisional", methods=["POST"])
+def _closes_at(event: Event, form: AnnounceForm):
+    value = form.closes_at.data
+    return to_utc(value, event.timezone) if value else None
+
+
+def _announce_page(event: Event, form: AnnounceForm):
+    preview = objections.announce_preview(event, _closes_at(event, form))
+    return confirmation(
+        "results/_announce.html",
+        title=_("Announce the provisional results"),
+        back_url=url_for("results.index", slug=event.slug, _anchor="objections"),
+        back_label=_("Results"),
+        event=event,
+        preview=preview,
+        consequences=confirmations.announce_lines(preview, event.timezone),
+        blocks=preview.problems,
+        form=form,
+        tz_label=tz_label(event.timezone),
+    )
+
+
+@bp.route("/provisional", methods=["GET", "POST"])
 def announce(event: Event):
-    form = AnnounceForm()
+    """The confirmation step (GET, with the closing time chosen on the results page), then
+    the announcement (POST)."""
+    form = AnnounceForm() if request.method == "POST" else AnnounceForm(request.args)
     return form_flow(
         form,
         lambda: objections.announce(
-            event, closes_at=to_utc(form.closes_at.data, event.timezone), actor=current_user
+            event,
+            closes_at=_closes_at(event, form),
+            actor=current_user,
+            confirmed=bool(form.confirm.data),
         ),
-        render=lambda: _index_page(event, announce_form=form),
+        render=lambda: _announce_page(event, form),
         message=_("The provisional results are announced to the finalists."),
         done=_back_to(event, "objections"),
+    )
+
+
+@bp.route("/fairness/acknowledge", methods=["POST"])
+def acknowledge(event: Event):
+    """The organiser's note on one "Check:" of the fairness panel (publishing needs one on
+    every check, for the current scores)."""
+    form = AcknowledgeForm()
+    return form_flow(
+        form,
+        lambda: services.acknowledge(event, form.key.data, form.note.data, current_user),
+        render=lambda: _index_page(event, ack_forms={form.key.data: form}),
+        message=_("The check is acknowledged; your note is kept with it."),
+        done=_back_to(event, "fairness"),
     )
 
 
@@ -202,13 +259,37 @@ def _published_message(published) -> str:
     return _("Correction published as version %(v)d.", v=published.version)
 
 
-@bp.route("/publish", methods=["POST"])
+def _publish_page(event: Event, form: PublishForm):
+    preview = services.publish_preview(event)
+    correction = preview.previous is not None
+    return confirmation(
+        "results/_publish.html",
+        title=_("Publish a correction (ralat)") if correction else _("Publish the results"),
+        back_url=url_for("results.index", slug=event.slug, _anchor="publication"),
+        back_label=_("Results"),
+        event=event,
+        preview=preview,
+        correction=correction,
+        consequences=confirmations.publish_lines(preview),
+        blocks=preview.problems,
+        form=form,
+    )
+
+
+@bp.route("/publish", methods=["GET", "POST"])
 def publish(event: Event):
+    """The confirmation step of publishing or of a correction (GET), then the new version
+    (POST); refused at the server without the confirmation or while a problem remains."""
     form = PublishForm()
     return form_flow(
         form,
-        lambda: services.publish(event, actor=current_user, reason=form.reason.data),
-        render=lambda: _index_page(event, form),
+        lambda: services.publish(
+            event,
+            actor=current_user,
+            reason=form.reason.data,
+            confirmed=bool(form.confirm.data),
+        ),
+        render=lambda: _publish_page(event, form),
         message=_published_message,
         done=_back_to(event),
     )
@@ -228,6 +309,12 @@ def entry(event: Event, entry_id: int):
         for sheet, cid, value, comment in queries.entry_scores(entry_id)
     }
     sheets = [s for s in data.sheets if s.entry_id == entry_id]
+    drop_lines = pages.drop_lines(data)
+    drops = [
+        (d.stage_id, line)
+        for d, line in zip(data.drops, drop_lines, strict=True)
+        if d.entry_id == entry_id
+    ]
     stages = []
     for stage in data.stages:
         stage_sheets = sorted(
@@ -244,6 +331,7 @@ def entry(event: Event, entry_id: int):
                 ],
                 "criteria": criteria,
                 "score": row.stages[stage.key] if row else None,
+                "drops": [line for stage_id, line in drops if stage_id == stage.id],
             }
         )
     category = next(c for c in data.categories if c.id == found.category_id)

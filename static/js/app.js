@@ -19,4 +19,12 @@
     var dialog = close && close.closest("dialog");
     if (dialog) { event.preventDefault(); dialog.close(); }
   });
+  // A closed dialog (Cancel or Escape) is emptied, so opening it again swaps its step into
+  // an empty box (htmx would otherwise "settle" the old step's attributes onto the new one).
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && dialog.firstElementChild) {
+      dialog.firstElementChild.replaceChildren();
+    }
+  }, true);
 })();

@@ -1,5 +1,6 @@
 """In a real browser: a finalist KIM signs in, uploads its evidence (each card refreshes in
-place, with the checklist), and submits; the same upload also works with JavaScript off.
+place, with the checklist), and submits through its confirmation step; the same upload also
+works with JavaScript off.
 
 The demo's 2025 event is put in its submission phase with an open window first: KIM Teluk
 Pandan's nomination there is accepted.
@@ -87,7 +88,12 @@ def test_kim_uploads_evidence_and_submits(page: Page, app, open_window, demo_pas
     expect(page.locator("#checklist .check-missing")).to_have_count(0)
     page.screenshot(path=str(screenshots / "submission-workspace.png"), full_page=True)
 
-    page.locator("form.submit-entry button[type=submit]").click()
+    # Submitting goes through its confirmation step (tests/browser/test_confirmations.py).
+    page.locator(".submit-entry .submit-button").click()
+    dialog = page.locator("dialog#submit-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("checkbox").check()
+    dialog.get_by_role("button", name="Ya, kirim entri kami").click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator("input[type=file]")).to_have_count(0)  # read-only now
     page.screenshot(path=str(screenshots / "submission-submitted.png"), full_page=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from monev.core.forms import TOO_LONG, MonevForm, strip
+from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, strip
 from monev.directory.forms import KimForm
 from monev.entries.workspace.services import NOTE_MAX, PROFILE_FIELDS, URL_MAX
 
@@ -52,6 +52,12 @@ class LinkForm(MonevForm):
             Length(max=URL_MAX, message=TOO_LONG),
         ],
     )
+
+
+class SubmitForm(ConfirmForm):
+    """The confirmation step of a submit: the KIM read what happens, then sends."""
+
+    confirm = BooleanField(_l("I have checked our entry and want to send it now"))
 
 
 class SendBackForm(MonevForm):

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from monev.audit import services as audit
 from monev.core.access import KIM
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
@@ -74,6 +74,13 @@ REQUIRED_PROFILE = {
     "chair_name": _l("Chairperson"),
     "members_count": _l("Number of members"),
     "phone": _l("Phone / WhatsApp"),
+}
+# Not needed to submit, but judges read them: the confirmation step names those left empty.
+OPTIONAL_PROFILE = {
+    "email": _l("E-mail"),
+    "website": _l("Website"),
+    "social_links": _l("Social media links"),
+    "description": _l("Short description"),
 }
 
 
@@ -352,20 +359,119 @@ def missing_items(checks: list[Check]) -> list[Check]:
 # --- submitting ----------------------------------------------------------------------------
 
 
-def submit(user, entry: Entry) -> Entry:
+@dataclass(frozen=True)
+class SubmitPreview:
+    """What the confirmation step of a submit states (nothing changes)."""
+
+    closed: str | None  # why the entry cannot be submitted now, if it cannot
+    missing: list[Check]  # what the checklist still lacks
+    criteria: int  # criteria whose evidence is sent
+    evidence: int  # their files and links
+    links: int  # how many of those, and the presentation, are links
+    empty_optional: list[str]  # optional profile fields left empty (their labels)
+    deadline: datetime | None  # UTC
+    returned: bool  # a resubmission after the organiser sent the entry back
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.closed or self.missing)
+
+
+def submit_preview(entry: Entry) -> SubmitPreview:
+    state = window(entry)
+    criteria = queries.evidence_criteria(entry.event_id)
+    entry_items = queries.items(entry.id)
+    checks = checklist(entry, criteria, entry_items)
+    asked = {c.id for c in criteria}
+    sent = [i for i in entry_items if i.criterion_id in asked]
+    values = profile_values(entry)
+    return SubmitPreview(
+        closed=None if state.open else state.reason,
+        missing=missing_items(checks),
+        criteria=len({i.criterion_id for i in sent}),
+        evidence=len(sent),
+        links=sum(1 for i in entry_items if i.kind == "link"),
+        empty_optional=[str(label) for f, label in OPTIONAL_PROFILE.items() if not values.get(f)],
+        deadline=state.deadline,
+        returned=entry.submission_status == "returned",
+    )
+
+
+def submit_consequences(preview: SubmitPreview, event: Event) -> list[str]:
+    """What a submit does, with its numbers, in the KIM's words."""
+    if preview.criteria:
+        sent = _(
+            "After submitting, your entry is locked: %(criteria)s with %(evidence)s and the "
+            "presentation are sent to the organiser.",
+            criteria=ngettext("%(num)d criterion", "%(num)d criteria", preview.criteria),
+            evidence=ngettext(
+                "%(num)d piece of evidence", "%(num)d pieces of evidence", preview.evidence
+            ),
+        )
+    else:
+        sent = _(
+            "After submitting, your entry is locked: the profile and the presentation are sent "
+            "to the organiser."
+        )
+    lines = [sent, _("You can no longer change it unless the organiser sends it back to you.")]
+    if preview.deadline is not None:
+        when = format_when(preview.deadline, event)
+        lines.append(
+            _(
+                "The deadline for your fixes is %(when)s; you may keep working until then.",
+                when=when,
+            )
+            if preview.returned
+            else _(
+                "The submission deadline is %(when)s; you may keep working until then, but an "
+                "entry not submitted by then is not judged.",
+                when=when,
+            )
+        )
+    return lines
+
+
+def submit_warnings(preview: SubmitPreview) -> list[str]:
+    """What is allowed but worth a second look before the entry is locked."""
+    lines = []
+    if preview.empty_optional:
+        lines.append(
+            ngettext(
+                "%(num)d optional profile field is empty: %(fields)s.",
+                "%(num)d optional profile fields are empty: %(fields)s.",
+                len(preview.empty_optional),
+                fields=", ".join(preview.empty_optional),
+            )
+        )
+    if preview.links:
+        lines.append(
+            ngettext(
+                "%(num)d piece of evidence is a link: check that it opens for anyone, "
+                "without signing in.",
+                "%(num)d pieces of evidence are links: check that each opens for anyone, "
+                "without signing in.",
+                preview.links,
+            )
+        )
+    return lines
+
+
+def submit(user, entry: Entry, *, confirmed: bool) -> Entry:
+    """Lock the entry and send it to the organiser, after its confirmation step
+    (``confirmed``: the KIM ticked that it read :func:`submit_consequences`)."""
     require_own(user, entry)
     entry = lock_entry(entry)
     require_open(entry)
-    checks = checklist(entry, queries.evidence_criteria(entry.event_id), queries.items(entry.id))
-    missing = missing_items(checks)
-    if missing:
+    preview = submit_preview(entry)
+    if preview.missing:
         raise ServiceError(
             _(
                 "Your entry cannot be submitted yet. Still missing: %(items)s",
-                items="; ".join(f"{c.label}: {c.missing}" for c in missing),
+                items="; ".join(f"{c.label}: {c.missing}" for c in preview.missing),
             ),
             status=409,
         )
+    require_confirmation(confirmed)
     before = entry.submission_status
     entry.submission_status = "submitted"
     entry.submitted_at = utcnow()
@@ -374,6 +480,11 @@ def submit(user, entry: Entry) -> Entry:
         "entry.submitted",
         "entry",
         entry.id,
-        {"code": entry.code, "status": [before, "submitted"]},
+        {
+            "code": entry.code,
+            "status": [before, "submitted"],
+            "criteria": preview.criteria,
+            "evidence": preview.evidence,
+        },
     )
     return entry

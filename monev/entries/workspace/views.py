@@ -31,13 +31,15 @@ from monev.core.views import (
     INVALID,
     attempt,
     checked_post,
+    confirmation,
+    form_flow,
     see_other,
     swap_in_place,
     wants_fragment,
 )
 from monev.entries.models import Entry
 from monev.entries.workspace import evidence, queries, services
-from monev.entries.workspace.forms import LinkForm, ProfileForm, UploadForm
+from monev.entries.workspace.forms import LinkForm, ProfileForm, SubmitForm, UploadForm
 from monev.extensions import csrf
 from monev.storage import inspection
 from monev.storage.downloads import send_stored
@@ -311,22 +313,50 @@ def remove(slug: str, evidence_id: int):
 # --- submitting ----------------------------------------------------------------------------
 
 
-@bp.route("/entry/<slug>/submit", methods=["POST"])
-@checked_post
+def _submit_step(entry: Entry, form: SubmitForm):
+    """The confirmation step of a submit: what is still missing (each with a link to its
+    card), or what the submit will do with its numbers and what is worth a last look."""
+    preview = services.submit_preview(entry)
+    slug = entry.event.slug
+    blocks = [preview.closed] if preview.closed else []
+    blocks += [
+        {
+            "message": f"{check.label}: {check.missing}",
+            "endpoint": "workspace.index",
+            "args": {"slug": slug, "_anchor": check.anchor},
+        }
+        for check in preview.missing
+    ]
+    return confirmation(
+        "workspace/_submit.html",
+        title=_("Submit our entry"),
+        back_url=url_for("workspace.index", slug=slug),
+        back_label=_("Our entry"),
+        entry=entry,
+        event=entry.event,
+        form=form,
+        blocks=blocks,
+        consequences=[] if preview.closed else services.submit_consequences(preview, entry.event),
+        warnings=[] if preview.blocked else services.submit_warnings(preview),
+    )
+
+
+@bp.route("/entry/<slug>/submit", methods=["GET", "POST"])
 def submit(slug: str):
+    """GET: the confirmation step (a page, or the fragment htmx puts in a <dialog>);
+    POST: the submit, refused without the ticked confirmation."""
     entry = _entry(slug)
-    _submitted, error = attempt(lambda: services.submit(current_user, entry))
-    if error is not None:
-        context = _page_context(entry, errors={"submit": error.message})
-        return render_template("workspace/index.html", **context), error.status
-    flash(
-        _(
+    form = SubmitForm()
+    return form_flow(
+        form,
+        lambda: services.submit(current_user, entry, confirmed=bool(form.confirm.data)),
+        render=lambda: _submit_step(entry, form),
+        message=_(
             "Your entry has been submitted. The organiser will now check it; you will be told by "
             "e-mail if anything needs fixing."
         ),
-        "success",
+        done=lambda _submitted: see_other(url_for("workspace.index", slug=slug)),
     )
-    return see_other(url_for("workspace.index", slug=slug))
 
 
 # --- serving files -------------------------------------------------------------------------

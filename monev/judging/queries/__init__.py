@@ -17,6 +17,7 @@ from monev.judging.queries.panel import (
     has_conflict,
     judged_entries,
     panel_stages,
+    selection_pending,
     stage_panel,
 )
 from monev.judging.queries.progress import (
@@ -74,6 +75,7 @@ __all__ = [
     "panel_stages",
     "progress_board",
     "scored_assignment_ids",
+    "selection_pending",
     "sheet_scores",
     "sheet_trail",
     "stage_assignments",

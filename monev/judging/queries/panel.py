@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
 from monev.directory.models import Kim
 from monev.entries import standing
 from monev.entries.models import Entry
-from monev.events.models import Event, Stage
+from monev.events.models import Event, Stage, StageSelection
 from monev.extensions import db
 from monev.judging.models import (
     Conflict,
@@ -126,4 +126,23 @@ def judged_entries(event_id: int) -> list[Entry]:
             .options(joinedload(Entry.kim).joinedload(Kim.district))
             .order_by(Entry.code)
         )
+    )
+
+
+def selection_pending(stage: Stage) -> Stage | None:
+    """The earliest stage before ``stage`` whose selection (who advances) is not confirmed
+    yet: until it is, nobody is assigned in ``stage`` or any stage after it."""
+    return db.session.scalar(
+        select(Stage)
+        .join(StageSelection, StageSelection.stage_id == Stage.id)
+        .where(
+            Stage.event_id == stage.event_id,
+            StageSelection.confirmed_at.is_(None),
+            or_(
+                Stage.position < stage.position,
+                and_(Stage.position == stage.position, Stage.id < stage.id),
+            ),
+        )
+        .order_by(Stage.position, Stage.id)
+        .limit(1)
     )

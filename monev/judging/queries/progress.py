@@ -73,7 +73,8 @@ class JudgeStageProgress:
 
 
 def judge_progress(judge_id: int) -> list[JudgeStageProgress]:
-    """The judge's own assignments per event and stage, with what is still to do.
+    """The judge's own assignments per event and stage, with what is still to do (a sheet
+    the organiser dropped is no longer the judge's to do).
 
     Two queries; only this judge's sheets are read: nothing about other judges."""
     rows = db.session.execute(
@@ -87,7 +88,7 @@ def judge_progress(judge_id: int) -> list[JudgeStageProgress]:
         .join(Stage, Stage.id == Assignment.stage_id)
         .join(Event, Event.id == Stage.event_id)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(Assignment.judge_id == judge_id)
+        .where(Assignment.judge_id == judge_id, Assignment.dropped_at.is_(None))
         .group_by(Event.id, Stage.id)
         .order_by(Event.year.desc(), Stage.position)
     ).all()
@@ -104,7 +105,7 @@ def judge_progress(judge_id: int) -> list[JudgeStageProgress]:
             (ScheduleSlot.entry_id == Assignment.entry_id)
             & (ScheduleSlot.stage_id == Assignment.stage_id),
         )
-        .where(Assignment.judge_id == judge_id)
+        .where(Assignment.judge_id == judge_id, Assignment.dropped_at.is_(None))
         .where((ScoreSheet.status.is_(None)) | (ScoreSheet.status != "final"))
         .options(joinedload(Assignment.entry).joinedload(Entry.kim))
         .order_by(ScheduleSlot.starts_at.is_(None), ScheduleSlot.starts_at, Entry.code)
@@ -143,9 +144,23 @@ class JudgeRow:
     id: int
     name: str
     email: str
-    cells: dict[int, str]  # entry id -> empty | draft | final | conflict | (absent: not assigned)
+    # entry id -> empty | draft | final | conflict | dropped | (absent: not assigned)
+    cells: dict[int, str]
     sheet_ids: dict[int, int]
     missing: int
+
+
+@dataclass(frozen=True)
+class BoardSheet:
+    """An assigned sheet of the board that is not final: to finish, or dropped."""
+
+    assignment_id: int
+    sheet_id: int | None
+    judge: str
+    entry: Entry
+    state: str  # empty | draft | conflict | dropped
+    drop_reason: str | None = None
+    dropped_at: datetime | None = None
 
 
 @dataclass
@@ -154,10 +169,13 @@ class Board:
     entries: list[Entry]
     judges: list[JudgeRow]
     counts: dict[str, int] = field(default_factory=dict)
+    open_sheets: list[BoardSheet] = field(default_factory=list)  # not final, not dropped
+    dropped: list[BoardSheet] = field(default_factory=list)
 
 
 def progress_board(stage: Stage) -> Board:
-    """Judges × entries of a stage with each cell's state; three queries in all."""
+    """Judges × entries of a stage with each cell's state, and the sheets that are not final
+    (to finish, or dropped by the organiser); three queries in all."""
     entries = judged_entries(stage.event_id)
     rows = db.session.execute(
         select(
@@ -168,6 +186,9 @@ def progress_board(stage: Stage) -> Board:
             select(func.count(Score.id))
             .where(Score.sheet_id == ScoreSheet.id, Score.value.is_not(None))
             .scalar_subquery(),
+            Assignment.id,
+            Assignment.dropped_at,
+            Assignment.drop_reason,
         )
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .where(Assignment.stage_id == stage.id)
@@ -181,9 +202,13 @@ def progress_board(stage: Stage) -> Board:
             panel[user.id] = user
     cells: dict[int, dict[int, str]] = {j: {} for j in panel}
     sheets: dict[int, dict[int, int]] = {j: {} for j in panel}
-    counts = {"empty": 0, "draft": 0, "final": 0, "conflict": 0}
-    for judge_id, entry_id, sheet_id, status, n_scores in rows:
-        if (entry_id, judge_id) in conflicts:
+    counts = {"empty": 0, "draft": 0, "final": 0, "conflict": 0, "dropped": 0}
+    by_entry = {e.id: e for e in entries}
+    unfinished: list[tuple] = []
+    for judge_id, entry_id, sheet_id, status, n_scores, assignment_id, dropped_at, why in rows:
+        if dropped_at is not None:
+            state = "dropped"
+        elif (entry_id, judge_id) in conflicts:
             state = "conflict"
         elif status == "final":
             state = "final"
@@ -195,10 +220,27 @@ def progress_board(stage: Stage) -> Board:
         if sheet_id is not None:
             sheets[judge_id][entry_id] = sheet_id
         counts[state] += 1
+        if state != "final" and entry_id in by_entry:
+            unfinished.append((judge_id, entry_id, assignment_id, sheet_id, state, why, dropped_at))
     for entry_id, judge_id in conflicts:
         if judge_id in cells and entry_id not in cells[judge_id]:
             cells[judge_id][entry_id] = "conflict"
             counts["conflict"] += 1
+    listed = sorted(
+        (
+            BoardSheet(
+                assignment_id,
+                sheet_id,
+                panel[judge_id].name,
+                by_entry[entry_id],
+                state,
+                why,
+                dropped_at,
+            )
+            for judge_id, entry_id, assignment_id, sheet_id, state, why, dropped_at in unfinished
+        ),
+        key=lambda s: (s.entry.code, s.judge, s.assignment_id),
+    )
     judges = [
         JudgeRow(
             user.id,
@@ -210,11 +252,19 @@ def progress_board(stage: Stage) -> Board:
         )
         for user in sorted(panel.values(), key=lambda u: (u.name, u.id))
     ]
-    return Board(stage, entries, judges, counts)
+    return Board(
+        stage,
+        entries,
+        judges,
+        counts,
+        [s for s in listed if s.state != "dropped"],
+        [s for s in listed if s.state == "dropped"],
+    )
 
 
 def judges_missing_sheets(stage: Stage) -> list[tuple[User, list[Entry]]]:
-    """Judges with assigned, unconflicted sheets of the stage that are not final yet."""
+    """Judges with assigned, unconflicted sheets of the stage that are not final yet (a
+    dropped sheet is nobody's to finish)."""
     rows = db.session.execute(
         select(Assignment)
         .join(Entry, Entry.id == Assignment.entry_id)
@@ -223,7 +273,11 @@ def judges_missing_sheets(stage: Stage) -> list[tuple[User, list[Entry]]]:
             Conflict,
             (Conflict.entry_id == Assignment.entry_id) & (Conflict.judge_id == Assignment.judge_id),
         )
-        .where(Assignment.stage_id == stage.id, Conflict.id.is_(None))
+        .where(
+            Assignment.stage_id == stage.id,
+            Conflict.id.is_(None),
+            Assignment.dropped_at.is_(None),
+        )
         .where((ScoreSheet.status.is_(None)) | (ScoreSheet.status != "final"))
         .options(joinedload(Assignment.judge), joinedload(Assignment.entry))
         .order_by(Assignment.judge_id, Entry.code)

@@ -6,10 +6,11 @@ judging pages (/admin/events/<slug>/judging/…, ``judging``).
 - ``sheets``: what judges do (assignments, score sheets, conflicts, blank paper forms);
 - ``panel``: the organiser's panel, conflicts, assignments, progress and sheets;
 - ``schedule``: the presentation schedule (the organiser's and everyone's own);
-- ``paper``: paper score forms and their import, for the organiser.
+- ``paper``: paper score forms and their import, for the organiser;
+- ``drops``: the organiser drops a sheet that is not final (with a reason) or restores it.
 """
 
-from monev.judging.views import panel, paper, schedule, sheets  # noqa: F401  (the routes)
+from monev.judging.views import drops, panel, paper, schedule, sheets  # noqa: F401  (the routes)
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp
 
 __all__ = ["bp", "judge_bp", "schedule_bp"]

@@ -213,6 +213,7 @@ def _assignments_page(event: Event, stage: Stage, form):
         by_entry=by_entry,
         conflicts=queries.conflict_pairs(event.id),
         post_form=EmptyForm(formdata=None),
+        waiting=queries.selection_pending(stage),
     )
 
 
@@ -279,6 +280,7 @@ def auto_assign(event: Event, stage_id: int):
             stage=stage,
             preview=services.plan_stage(stage),
             post_form=EmptyForm(formdata=None),
+            waiting=queries.selection_pending(stage),
         ),
         status,
     )

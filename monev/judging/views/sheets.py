@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
-from monev.core.forms import EmptyForm
+from monev.core.forms import EmptyForm, attach_error
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
-from monev.core.views import attempt, form_flow, wants_fragment
+from monev.core.views import attempt, confirmation, form_flow, see_other, wants_fragment
 from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.judging import paper, queries, services
-from monev.judging.forms import DeclareConflictForm
+from monev.judging.forms import DeclareConflictForm, FinaliseForm
 from monev.judging.models import Assignment
 from monev.judging.views.blueprints import judge_bp, printable
 from monev.scoring import sheet_total
@@ -74,6 +75,8 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
             "The scoring deadline passed on %(when)s.",
             when=services.format_moment(stage.closes_at, event.timezone),
         )
+    elif assignment.dropped_at is not None:
+        closed_reason = _("This sheet was dropped by the organisers.")
     elif not standing.is_competing(assignment.entry):
         closed_reason = _(
             "This entry is no longer judged: %(standing)s.",
@@ -86,7 +89,9 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         label=queries.entry_label_for_judges(assignment.entry, event),
         aspects=aspects,
         scores=scores,
-        evidence={} if conflict else queries.evidence_for(assignment.entry),
+        evidence={}
+        if conflict or assignment.dropped_at is not None
+        else queries.evidence_for(assignment.entry),
         version=sheet.version if sheet else 0,
         status=sheet.status if sheet else "draft",
         conflict=conflict,
@@ -120,20 +125,111 @@ def _version(form) -> int | None:
 def sheet(assignment_id: int):
     assignment = _own_assignment(assignment_id)
     if request.method == "GET":
+        if assignment.dropped_at is not None:  # nothing of the entry is shown any more
+            return render_template(
+                "judging/sheet_dropped.html",
+                assignment=assignment,
+                label=queries.entry_label_for_judges(assignment.entry, assignment.stage.event),
+            )
         page = _sheet_page(assignment)
         return render_template(
             "judging/sheet.html", page=page, errors={}, submitted=None, form=EmptyForm()
         )
-    return _save_whole_sheet(assignment, finalise=False)
+    return _save_whole_sheet(assignment)
 
 
-@judge_bp.route("/sheets/<int:assignment_id>/finalise", methods=["POST"])
+def _finalise_step(assignment: Assignment, form: FinaliseForm, page: SheetPage | None = None):
+    """The confirmation step of finalising: the sheet as stored (autosave has sent every
+    change before the button can be used; without JavaScript the sheet was saved first), or
+    why it cannot be finalised, each with the way back to the sheet."""
+    page = page or _sheet_page(assignment)
+    blocks: list = []
+    if page.conflict:
+        blocks.append(
+            _("You declared a conflict of interest with this entry, so you cannot score it.")
+        )
+    elif page.status == "final":
+        blocks.append(_("This sheet is final and locked; only the organiser can reopen it."))
+    elif page.closed_reason:
+        blocks.append(page.closed_reason)
+    elif not page.total.complete:
+        missing = len(page.total.missing)
+        blocks.append(
+            {
+                "message": ngettext(
+                    "%(num)d criterion has no score yet: score it before finalising.",
+                    "%(num)d criteria have no score yet: score them before finalising.",
+                    missing,
+                ),
+                "endpoint": "judge.sheet",
+                "args": {
+                    "assignment_id": assignment.id,
+                    "_anchor": f"criterion-{page.total.missing[0]}",
+                },
+            }
+        )
+    return confirmation(
+        "judging/_finalise.html",
+        title=_("Finalise the sheet"),
+        back_url=url_for("judge.sheet", assignment_id=assignment.id),
+        back_label=page.label,
+        page=page,
+        form=form,
+        blocks=blocks,
+        consequences=[] if blocks else services.finalise_consequences(page.total, page.scores),
+    )
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/finalise", methods=["GET", "POST"])
 def finalise(assignment_id: int):
+    """GET: the confirmation step (a page, or the fragment htmx puts in a <dialog>).
+    POST: finalise, refused without the ticked confirmation; the sheet's scores may come
+    with it (saved first, all or nothing), else the sheet is finalised as stored."""
     assignment = _own_assignment(assignment_id)
-    return _save_whole_sheet(assignment, finalise=True)
+    form = FinaliseForm()
+    if not form.is_submitted():
+        return _finalise_step(assignment, form)
+    if not form.validate():  # the CSRF token
+        return _finalise_step(assignment, form), 400
+    page = _sheet_page(assignment)
+    raw = _raw_sheet(request.form, page.aspects)
+    _result, error = attempt(
+        lambda: services.save_sheet(
+            assignment.id,
+            current_user,
+            raw,
+            version=_version(request.form),
+            finalise=True,
+            confirmed=bool(form.confirm.data),
+        )
+    )
+    if error is None:
+        flash(_("The score sheet is final. Thank you!"), "success")
+        return redirect(url_for("judge.index"))
+    if raw and error.field != "confirm":  # scores sent with it: the refusals beside them
+        return _refused_sheet(assignment, error, form)
+    attach_error(form, error)
+    return _finalise_step(_own_assignment(assignment.id), form), error.status
 
 
-def _save_whole_sheet(assignment: Assignment, *, finalise: bool):
+def _refused_sheet(assignment: Assignment, error, form):
+    """The sheet as stored, the input as sent, the refusals beside it."""
+    return (
+        render_template(
+            "judging/sheet.html",
+            page=_sheet_page(_own_assignment(assignment.id)),
+            errors=getattr(error, "errors", {}),
+            refusal=error.message,
+            submitted=request.form,
+            form=form,
+        ),
+        error.status,
+    )
+
+
+def _save_whole_sheet(assignment: Assignment):
+    """The whole sheet as one form (without JavaScript). Its Finalise button saves it first
+    (``then=finalise``), then shows the confirmation step with the numbers as saved."""
     form = EmptyForm()
     page = _sheet_page(assignment)
     if not form.validate_on_submit():
@@ -143,24 +239,15 @@ def _save_whole_sheet(assignment: Assignment, *, finalise: bool):
     raw = _raw_sheet(request.form, page.aspects)
     result, error = attempt(
         lambda: services.save_sheet(
-            assignment.id, current_user, raw, version=_version(request.form), finalise=finalise
+            assignment.id, current_user, raw, version=_version(request.form)
         )
     )
-    if error is not None:  # the sheet as stored, the input as sent, the refusals beside it
-        return (
-            render_template(
-                "judging/sheet.html",
-                page=_sheet_page(_own_assignment(assignment.id)),
-                errors=getattr(error, "errors", {}),
-                refusal=error.message,
-                submitted=request.form,
-                form=form,
-            ),
-            error.status,
-        )
-    if finalise:
-        flash(_("The score sheet is final. Thank you!"), "success")
-        return redirect(url_for("judge.index"))
+    if error is not None:
+        return _refused_sheet(assignment, error, form)
+    if request.form.get("then") == "finalise":
+        if result.changed:
+            flash(_("Saved."), "success")
+        return see_other(url_for("judge.finalise", assignment_id=assignment.id))
     flash(
         _("Saved.") if result.changed else _("Nothing had changed; the sheet is as it was."),
         "success",
@@ -174,7 +261,7 @@ def save_score(assignment_id: int, criterion_id: int):
     assignment = _own_assignment(assignment_id)
     form = request.form
     if not wants_fragment():
-        return _save_whole_sheet(assignment, finalise=False)
+        return _save_whole_sheet(assignment)
     result, error = attempt(
         lambda: services.save_score(
             assignment.id,
@@ -208,21 +295,34 @@ def save_score(assignment_id: int, criterion_id: int):
     )
 
 
+def _conflict_step(assignment: Assignment, form: DeclareConflictForm):
+    """The confirmation step of a conflict of interest: the reason and what it does."""
+    event = assignment.stage.event
+    label = queries.entry_label_for_judges(assignment.entry, event)
+    already = queries.has_conflict(assignment.entry_id, current_user.id)
+    return confirmation(
+        "judging/_declare_conflict.html",
+        title=_("Declare a conflict of interest"),
+        back_url=url_for("judge.sheet", assignment_id=assignment.id),
+        back_label=label,
+        form=form,
+        assignment=assignment,
+        label=label,
+        blocks=[_("You have already declared a conflict with this entry.")] if already else [],
+        consequences=[] if already else services.conflict_consequences(assignment),
+    )
+
+
 @judge_bp.route("/assignments/<int:assignment_id>/conflict", methods=["GET", "POST"])
 def declare_conflict(assignment_id: int):
     assignment = _own_assignment(assignment_id)
-    event = assignment.stage.event
     form = DeclareConflictForm()
     return form_flow(
         form,
-        lambda: services.declare_conflict(assignment.id, current_user, form.reason.data),
-        render=lambda: render_template(
-            "judging/declare_conflict.html",
-            form=form,
-            assignment=assignment,
-            label=queries.entry_label_for_judges(assignment.entry, event),
-            already=queries.has_conflict(assignment.entry_id, current_user.id),
+        lambda: services.declare_conflict(
+            assignment.id, current_user, form.reason.data, confirmed=bool(form.confirm.data)
         ),
+        render=lambda: _conflict_step(assignment, form),
         message=_(
             "Your conflict of interest is recorded; the organiser will assign another judge."
         ),
@@ -253,6 +353,7 @@ SHEET_STATE_LABELS = {
     "draft": _l("Draft"),
     "final": _l("Final"),
     "conflict": _l("Conflict"),
+    "dropped": _l("Dropped"),
 }
 
 

@@ -1,7 +1,7 @@
 """worker heartbeats
 
-Revision ID: k1ops
-Revises: j1notify
+Revision ID: l1ops
+Revises: k1drops
 Create Date: 2026-12-06
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "k1ops"
-down_revision = "j1notify"
+revision = "l1ops"
+down_revision = "k1drops"
 branch_labels = None
 depends_on = None
 
