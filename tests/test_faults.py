@@ -21,6 +21,7 @@ from monev.certificates.batch import CertificateBatch
 from monev.extensions import db
 from monev.jobs.models import WorkerHeartbeat
 from tests.conftest import post, sign_in
+from tests.submission_fixtures import finalist, kim_client, make_finalist  # noqa: F401
 from tests.test_certificate_batch import KIMS, _assert_complete, _batches, setup  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,43 @@ def test_a_worker_killed_mid_batch_is_resumed_and_renders_every_certificate_once
     assert f"attempt 2, {len(killed_at.rendered_ids)} already rendered" in text
     with app.app_context():  # the stopped worker said goodbye; the killed one did not
         assert db.session.scalars(select(WorkerHeartbeat.worker)).all() == [silent]
+
+
+def test_s3_server_killed_then_back_reads_503_uploads_refused_then_everything_recovers(
+    app,
+    finalist,  # noqa: F811
+    kim_client,  # noqa: F811
+    tmp_path,
+):
+    """A SeaweedFS of this test's own, killed and started again on the same data."""
+    from tests import s3_server
+    from tests.conftest import t
+    from tests.submission_fixtures import rows, send_file, use_s3
+    from tests.upload_corpus import pdf
+
+    server = s3_server.start(tmp_path / "seaweedfs")
+    try:
+        use_s3(app, server)
+        send_file(kim_client, finalist.file_url("a1"), pdf(), "sk.pdf")
+        (item,) = rows(app)
+        s3_server.kill(server)
+
+        read = kim_client.get(f"/files/{item.id}")
+        assert read.status_code == 503
+        assert "Penyimpanan berkas sedang tidak tersedia" in read.get_data(as_text=True)
+        upload = send_file(kim_client, finalist.file_url("a3"), pdf("Lain"), "laporan.pdf")
+        assert upload.status_code == 503
+        assert t(
+            app, "The file could not be stored just now. Please try again in a few minutes."
+        ) in upload.get_data(as_text=True)
+        assert kim_client.get("/readyz").get_json()["failing"] == ["storage"]
+        assert len(rows(app)) == 1
+
+        s3_server.restart(server)
+        assert kim_client.get(f"/files/{item.id}").status_code == 200
+        again = send_file(kim_client, finalist.file_url("a3"), pdf("Lain"), "laporan.pdf")
+        assert again.status_code < 400
+        assert len(rows(app)) == 2
+        assert kim_client.get("/readyz").status_code == 200
+    finally:
+        s3_server.stop(server)
