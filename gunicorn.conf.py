@@ -33,8 +33,8 @@ Why these values:
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
+from pathlib import Path
 
 # Metrics of all worker processes added up at each scrape (monev/ops/metrics.py): set before
 # the workers import prometheus_client; emptied at each start.
@@ -67,9 +67,11 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(folder, exist_ok=True)
+    """The metric files of an earlier run would add to this one's: remove them."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink(missing_ok=True)
 
 
 def child_exit(server, worker):
@@ -81,7 +83,10 @@ def child_exit(server, worker):
 def when_ready(server):
     """Once, in the master, before the workers start: the checks of ``flask --app monev
     doctor``, logged (a failed check is a warning in the log, the server starts anyway)."""
-    from monev import create_app
-    from monev.ops.checks import log_startup
+    try:
+        from monev import create_app
+        from monev.ops.checks import log_startup
 
-    log_startup(create_app())
+        log_startup(create_app())
+    except Exception:  # the workers will say what is wrong when they create the app
+        server.log.exception("The start-up checks could not run")
