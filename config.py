@@ -12,6 +12,12 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+# The app's templates, static files, migrations and translations: beside this file in a
+# checkout (and an editable install); inside the package when it is installed from a wheel
+# (``pip install .``: setup.py copies them into ``monev/bundled`` and compiles the catalogs).
+_BUNDLED = BASE_DIR / "monev" / "bundled"
+INSTALLED = _BUNDLED.is_dir()
+APP_FILES = _BUNDLED if INSTALLED else BASE_DIR
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -57,6 +63,10 @@ class Config:
     # Worker processes a batch step is rendered in (bench/certificates.py); 1 = in-process.
     CERTIFICATE_PROCESSES = env_int("MONEV_CERTIFICATE_PROCESSES", min(2, os.cpu_count() or 1))
     CERTIFICATE_BATCH_STALE_SECONDS = env_int("MONEV_CERTIFICATE_BATCH_STALE_SECONDS", 120)
+    # Workers write a heartbeat this often (alive while the last is younger than 4 of them);
+    # a job queued this long while no worker is alive is shown as "no worker is running".
+    WORKER_HEARTBEAT_SECONDS = env_int("MONEV_WORKER_HEARTBEAT_SECONDS", 15)
+    JOBS_WAIT_SECONDS = env_int("MONEV_JOBS_WAIT_SECONDS", 30)
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "monev_session"
@@ -70,7 +80,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = env("MONEV_TIMEZONE", "Asia/Makassar")  # WITA
     LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    BABEL_TRANSLATION_DIRECTORIES = str(APP_FILES / "translations")
 
     # Login throttling: failures counted in the database, shared by all workers.
     # Failed sign-ins per account *from one address* (a stranger elsewhere cannot lock the
@@ -116,6 +126,9 @@ class Config:
     S3_ACCESS_KEY = env("MONEV_S3_ACCESS_KEY")
     S3_SECRET_KEY = env("MONEV_S3_SECRET_KEY")
     STORAGE_SPOOL_DIR = env("MONEV_STORAGE_SPOOL_DIR")  # s3 only; default: the system temp dir
+    # The storage janitor removes spool files, unfinished multipart uploads and stored files no
+    # row refers to once they are this old (``flask --app monev storage sweep``).
+    SWEEP_AGE_HOURS = env_int("MONEV_SWEEP_AGE_HOURS", 24)
     # Upload limits per file, enforced while the file arrives (the body cap follows them).
     MAX_UPLOAD_MB = env_int("MONEV_MAX_UPLOAD_MB", 50)
     MAX_VIDEO_MB = env_int("MONEV_MAX_VIDEO_MB", 500)
@@ -123,6 +136,10 @@ class Config:
     # ClamAV daemon: a unix socket path or host:port; unset = no virus scan.
     CLAMD_ADDRESS = env("MONEV_CLAMD_ADDRESS")
     DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")
+
+    LOG_LEVEL = env("MONEV_LOG_LEVEL", "INFO")
+    # Prometheus scrapes /metrics with "Authorization: Bearer <token>"; unset = no /metrics.
+    METRICS_TOKEN = env("MONEV_METRICS_TOKEN")
 
     # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
     PROXY_COUNT = env_int("MONEV_PROXY_COUNT", 0)

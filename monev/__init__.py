@@ -11,8 +11,8 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import BASE_DIR, CONFIGS
-from monev import cli, jobs
+from config import APP_FILES, BASE_DIR, CONFIGS, INSTALLED
+from monev import cli, jobs, ops
 from monev import models as _schema  # noqa: F401  (the whole schema, for SQLAlchemy and Alembic)
 from monev.admin.views import bp as admin_bp
 from monev.api.views import bp as api_bp
@@ -54,9 +54,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        template_folder=str(BASE_DIR / "templates"),
-        static_folder=str(BASE_DIR / "static"),
-        instance_path=os.environ.get("MONEV_INSTANCE_PATH") or str(BASE_DIR / "instance"),
+        template_folder=str(APP_FILES / "templates"),
+        static_folder=str(APP_FILES / "static"),
+        instance_path=os.environ.get("MONEV_INSTANCE_PATH") or _default_instance(),
     )
     env_name = (overrides or {}).get("ENV_NAME") or os.environ.get("MONEV_ENV", "development")
     if env_name not in CONFIGS:
@@ -72,7 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    migrate.init_app(app, db, directory=str(APP_FILES / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
@@ -91,7 +91,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_cli(app)
 
     errors_views.register(app)
+    ops.init_app(app)  # health, readiness, System page, doctor, backups, metrics
     return app
+
+
+def _default_instance() -> str | None:
+    """``instance/`` of the checkout; for an installed package Flask's own default,
+    ``<venv>/var/monev-instance`` (the same whatever folder the server starts in)."""
+    return None if INSTALLED else str(BASE_DIR / "instance")
 
 
 def _fill_defaults(app: Flask) -> None:
@@ -114,6 +121,7 @@ def _fill_defaults(app: Flask) -> None:
     cfg["OUTBOX_DIR"] = cfg["OUTBOX_DIR"] or str(instance / "outbox")
     cfg["STORAGE_DIR"] = cfg.get("STORAGE_DIR") or str(instance / "files")
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(days=cfg["SESSION_LIFETIME_DAYS"])
+    cfg["SECRET_KEY_FROM_ENV"] = bool(cfg.get("SECRET_KEY"))
     if not cfg.get("SECRET_KEY") and cfg["ENV_NAME"] != "production":
         cfg["SECRET_KEY"] = _instance_secret(instance)
 

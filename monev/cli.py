@@ -133,5 +133,8 @@ def register(app: Flask) -> None:
         """Serve the app with waitress (production-grade WSGI server)."""
         from waitress import serve
 
+        from monev.ops.checks import log_startup
+
+        log_startup(app)
         click.echo(f"Monev is running on http://{host}:{port}/  (Ctrl+C to stop)")
         serve(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True)

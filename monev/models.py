@@ -13,6 +13,7 @@ from monev.events.models import (  # noqa: F401
     Stage,
     StageSelection,
 )
+from monev.jobs.models import WorkerHeartbeat  # noqa: F401
 from monev.judging.models import (  # noqa: F401
     Assignment,
     Conflict,

@@ -148,6 +148,43 @@ def start(folder: Path) -> S3Server:
     _unavailable(f"SeaweedFS did not start ({last_error}); its log ends:\n{tail}")
 
 
+def _wait_ready(server: S3Server, create: bool) -> Exception | None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last_error = None
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        try:
+            client = server.client()
+            if create:
+                client.create_bucket(Bucket=BUCKET)
+            client.put_object(Bucket=BUCKET, Key="ready", Body=b"ok")
+            client.delete_object(Bucket=BUCKET, Key="ready")
+            return None
+        except Exception as exc:  # not up yet
+            last_error = exc
+            time.sleep(0.5)
+    return last_error or RuntimeError("the server stopped")
+
+
+def kill(server: S3Server) -> None:
+    """Stop the server at once (SIGKILL), keeping its data: a crash or a power cut."""
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=10)
+
+
+def restart(server: S3Server) -> None:
+    """Start a killed server again with the same ports and data, and wait until it serves."""
+    with open(server.log, "ab") as out:
+        server.process = subprocess.Popen(
+            server.process.args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    error = _wait_ready(server, create=False)
+    if error is not None:
+        tail = server.log.read_text(errors="replace")[-1500:]
+        pytest.fail(f"SeaweedFS did not come back ({error}); its log ends:\n{tail}")
+
+
 def stop(server: S3Server) -> None:
     process = server.process
     if process is None or process.poll() is not None:

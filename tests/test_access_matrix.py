@@ -19,7 +19,10 @@ PUBLIC = {ANON} | SIGNED_IN
 EXPECTED: dict[str, set[str]] = {
     "static": PUBLIC,
     "public.home": PUBLIC,
-    "public.healthz": PUBLIC,
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    "ops.prometheus": PUBLIC,
+    "ops.system": {ADMIN},
     "auth.login": PUBLIC,
     "auth.forgot_password": PUBLIC,
     "auth.reset_password": PUBLIC,

@@ -34,7 +34,9 @@ ACCOUNTS = {
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
-    "public.healthz": "for the monitoring of the server",
+    "ops.healthz": "for the monitoring of the server",
+    "ops.readyz": "for the load balancer and monitoring: is each part ready",
+    "ops.prometheus": "Prometheus metrics, for the monitoring system (a token)",
     "public.event_logo": "an image shown on the event pages (<img src>), not a link",
     "workspace.thumbnail": "a preview image of an evidence file (<img src>)",
     "rubrics.criterion_row": "an htmx fragment that the rubric builder loads in place",

@@ -13,6 +13,11 @@ A batch issues nothing: it only reads the event's live certificates. Restart saf
   hook and a periodic check (every minute) enqueue such batches again (``resume_stale``).
 - The live set is read again after every chunk and at the end: a certificate revoked or
   reissued meanwhile is left out of (or added to) the merged PDF and the ZIP.
+
+Failing loudly: a batch whose task the queue refused (Redis unreachable) is marked failed
+with the reason at once (the admin sees it and a button to try again), and a batch that waits
+while no worker has a recent heartbeat is shown as waiting for a worker that is not running
+(``without_worker``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
+from monev.jobs import heartbeat
 from monev.storage import get_storage, tracking
 
 log = logging.getLogger(__name__)
@@ -113,11 +119,11 @@ def single_key(cert: Certificate) -> str:
     return f"certificates/event-{cert.event_id}/{digest}.pdf"
 
 
-def _merged_key(batch: CertificateBatch) -> str:
+def merged_key_for(batch: CertificateBatch) -> str:
     return f"certificates/event-{batch.event_id}/batch-{batch.id}-semua.pdf"
 
 
-def _zip_key(batch: CertificateBatch) -> str:
+def zip_key_for(batch: CertificateBatch) -> str:
     return f"certificates/event-{batch.event_id}/batch-{batch.id}.zip"
 
 
@@ -204,8 +210,39 @@ def start(event: Event, *, actor=None) -> CertificateBatch:
     record(
         "certificates.batch", "event", event.id, {"batch": batch.id, "total": total}, actor=actor
     )
-    jobs.enqueue_after_commit(run_batch, batch.id)
+    jobs.enqueue_after_commit(run_batch, batch.id, on_failure=_not_queued)
     return batch
+
+
+def _not_queued(error: Exception, batch_id: int) -> str:
+    """The queue refused the batch's task: the batch fails now, with the reason (a
+    connection of its own: the request's commit is still settling)."""
+    where = jobs.queue_where(current_app.config)
+    reason = f"could not queue the batch ({where}): {jobs.describe_error(error)}"
+    jobs.execute_outside_session(
+        update(CertificateBatch.__table__)
+        .where(CertificateBatch.id == batch_id, CertificateBatch.status == "queued")
+        .values(status="failed", finished_at=utcnow(), error=reason[:2000])
+    )
+    return _(
+        "The certificates are not being generated: the background-job queue (%(where)s) "
+        "cannot be reached. Check it with flask --app monev doctor, then press Try again.",
+        where=where,
+    )
+
+
+def without_worker(batch: CertificateBatch | None) -> bool:
+    """An active batch that has waited past the threshold while no worker is alive."""
+    if batch is None or not batch.is_active or jobs.huey.immediate:
+        return False
+    config = current_app.config
+    if batch.status == "queued":
+        since, patience = batch.created_at, config["JOBS_WAIT_SECONDS"]
+    else:  # running: its worker beats after every chunk
+        since, patience = batch.heartbeat_at, config["CERTIFICATE_BATCH_STALE_SECONDS"]
+    if since is not None and utcnow() - since < timedelta(seconds=patience):
+        return False
+    return not heartbeat.alive()
 
 
 def resume_stale() -> list[int]:
@@ -349,7 +386,7 @@ def _render(batch_id: int, attempt: int) -> None:
     chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
     storage = get_storage()
     batch = db.session.get(CertificateBatch, batch_id)
-    event_id, merged_key, zip_key = batch.event_id, _merged_key(batch), _zip_key(batch)
+    event_id, merged_key, zip_key = batch.event_id, merged_key_for(batch), zip_key_for(batch)
     rendered = _already_rendered(batch, _live(event_id))
     log.info(
         "Certificate batch %s: attempt %s, %d already rendered", batch_id, attempt, len(rendered)

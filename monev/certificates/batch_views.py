@@ -34,6 +34,7 @@ def certificate_batch_panel(event) -> dict:
         "batch": latest,
         "done": done,
         "live_count": batches.live_count(event),
+        "without_worker": batches.without_worker(latest),
     }
 
 

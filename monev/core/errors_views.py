@@ -28,6 +28,10 @@ def _titles() -> dict[int, tuple[str, str]]:
             _("The data you sent is larger than allowed. Choose a smaller file."),
         ),
         429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
+        503: (
+            _("Temporarily unavailable"),
+            _("This service is temporarily unavailable. Please try again in a few minutes."),
+        ),
         500: (
             _("Something went wrong"),
             _("An unexpected error occurred. Nothing was saved. Please try again."),
@@ -64,6 +68,19 @@ def register(app: Flask) -> None:
         other = _other_answer(app, 400, error)
         if other is not None:
             return other
+        if app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+            # The browser never kept the session cookie (sent for HTTPS only), so no form
+            # can carry a valid token: say so instead of "your form expired".
+            return render_error(
+                400,
+                _(
+                    "This server only works over HTTPS: its cookies are sent for HTTPS only "
+                    "(MONEV_SECURE_COOKIES is on), so signing in over plain HTTP cannot work. "
+                    "Open the address with https://, or, on a trusted internal network "
+                    "without HTTPS, set MONEV_SECURE_COOKIES=false. Behind a proxy that "
+                    "terminates HTTPS, set MONEV_PROXY_COUNT so the app sees it."
+                ),
+            )
         return render_error(
             400,
             _(

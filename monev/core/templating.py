@@ -39,6 +39,7 @@ NAV = {
         NavItem(_l("Users"), "admin.users"),
         NavItem(_l("Outbox"), "admin.outbox"),
         NavItem(_l("Audit log"), "audit.index"),
+        NavItem(_l("System"), "ops.system"),
     ],
     "operator": [
         NavItem(_l("Home"), "public.home"),

@@ -10,7 +10,9 @@ context (its own database session), with the app that :func:`init_app` was given
 ``flask --app monev worker`` created): jobs sit below every domain and never import the app
 package, so a consumer started some other way must call ``init_app`` first. Views enqueue
 with :func:`enqueue_after_commit`, so a worker never sees a task before the rows it refers to
-are committed, and a rolled-back request enqueues nothing.
+are committed, and a rolled-back request enqueues nothing; when the queue cannot take the
+task (Redis unreachable), the caller's ``on_failure`` is told, so nothing waits forever for
+a task that was never queued. Workers write heartbeats (``monev.jobs.heartbeat``).
 """
 
 from __future__ import annotations
@@ -26,12 +28,22 @@ from flask.cli import with_appcontext
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monev.core.database import reset_write_intent, set_write_intent
+from monev.core.database import reset_write_intent, set_write_intent, write_intent
 from monev.extensions import db
+from monev.jobs import heartbeat
 
-__all__ = ["enqueue_after_commit", "huey", "init_app", "periodic_task", "task"]
+__all__ = [
+    "enqueue_after_commit",
+    "huey",
+    "init_app",
+    "periodic_task",
+    "queue_depth",
+    "queue_where",
+    "task",
+]
 
 log = logging.getLogger(__name__)
 _PENDING = "monev_jobs_after_commit"
@@ -59,8 +71,15 @@ def init_app(app: Flask) -> None:
     )
     huey.name = cfg["HUEY_NAME"] or "monev"
     if cfg.get("REDIS_URL"):
+        from redis import ConnectionPool
+
         huey.storage_class = RedisStorage
-        huey.storage_kwargs = {"url": cfg["REDIS_URL"]}
+        # A Redis that does not answer fails within seconds instead of hanging a request.
+        huey.storage_kwargs = {
+            "connection_pool": ConnectionPool.from_url(
+                cfg["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30
+            )
+        }
     else:
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": cfg["HUEY_SQLITE_PATH"]}
@@ -114,20 +133,77 @@ def periodic_task(schedule, **options):
 # --- enqueue after commit -------------------------------------------------------------------
 
 
-def enqueue_after_commit(task_fn, *args) -> None:
-    """Enqueue ``task_fn(*args)`` once the current transaction commits (dropped on rollback)."""
-    db.session().info.setdefault(_PENDING, []).append((task_fn, args))
+def enqueue_after_commit(task_fn, *args, on_failure=None) -> None:
+    """Enqueue ``task_fn(*args)`` once the current transaction commits (dropped on rollback).
+
+    ``on_failure(error, *args)``, when the queue refuses the task (Redis unreachable), runs
+    after the commit: it may not use the session (the commit is still under way) but a
+    connection of its own (``db.engine.begin()``). It returns the message for the user, or
+    None; in a request, that message replaces the success message flashed before."""
+    db.session().info.setdefault(_PENDING, []).append((task_fn, args, on_failure))
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    for task_fn, args in session.info.pop(_PENDING, []):
+    for task_fn, args, on_failure in session.info.pop(_PENDING, []):
         try:
             task_fn(*args)
-        except Exception:  # the rows are committed; the periodic check enqueues it again
+        except Exception as error:
             log.exception("Could not enqueue %s%r", getattr(task_fn, "name", task_fn), args)
+            if on_failure is not None:
+                _enqueue_failed(on_failure, error, args)
+
+
+def _enqueue_failed(on_failure, error: Exception, args) -> None:
+    from flask import flash, has_request_context, session
+
+    try:
+        message = on_failure(error, *args)
+    except Exception:
+        log.exception("The enqueue-failure handler failed too")
+        return
+    if message and has_request_context():
+        flashes = [item for item in session.get("_flashes", []) if item[0] != "success"]
+        session["_flashes"] = flashes
+        flash(message, "error")
+
+
+def execute_outside_session(statement) -> None:
+    """Run ``statement`` in a transaction of its own, for an ``on_failure`` handler (the
+    session is still finishing its commit). On the session's bind: the engine, or the
+    connection an outer transaction holds (the test suite's)."""
+    bind = db.session.get_bind()
+    if isinstance(bind, Engine):
+        with write_intent(), bind.begin() as conn:
+            conn.execute(statement)
+    else:
+        bind.execute(statement)
+
+
+def describe_error(error: Exception) -> str:
+    """A one-line reason for an error of the queue (for people, not a traceback)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:300]
+
+
+def queue_where(config) -> str:
+    """Where the queue lives, for messages: Redis (without its password) or the file."""
+    if config.get("REDIS_URL"):
+        from urllib.parse import urlsplit
+
+        try:
+            url = urlsplit(config["REDIS_URL"])
+            return f"Redis {url.hostname or 'localhost'}:{url.port or 6379}"
+        except ValueError:
+            return "Redis"
+    return str(config.get("HUEY_SQLITE_PATH") or "huey.db")
+
+
+def queue_depth() -> int:
+    """Tasks waiting in the queue (raises when the queue cannot be reached)."""
+    return int(huey.pending_count())
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -189,4 +265,5 @@ def worker_command(workers: int, worker_type: str):
     where = "Redis" if current_app.config.get("REDIS_URL") else huey.storage_kwargs["filename"]
     click.echo(f"Monev worker: {workers} {worker_type} worker(s), queue {huey.name!r} at {where}")
     consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True)
-    consumer.run()
+    with heartbeat.Heartbeat(_state.app, workers, worker_type):
+        consumer.run()

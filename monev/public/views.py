@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from monev.core import access, caching
 from monev.core.timeutil import utcnow
@@ -13,7 +12,6 @@ from monev.entries import standing
 from monev.events import logo as logo_module
 from monev.events import queries as event_queries
 from monev.events.models import Event
-from monev.extensions import db
 from monev.home import services as home_services
 
 bp = Blueprint("public", __name__)
@@ -49,12 +47,6 @@ def home():
         home=home_services.judge_tasks(current_user, now),
         when=home_services.when,
     )
-
-
-@bp.route("/healthz")
-def healthz():
-    db.session.execute(select(func.count()).select_from(select(1).subquery()))
-    return {"status": "ok"}
 
 
 @bp.route("/events/<slug>")

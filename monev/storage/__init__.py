@@ -12,10 +12,17 @@ from __future__ import annotations
 from flask import current_app
 
 from monev.storage import tracking  # noqa: F401  (keeps files in step with transactions)
-from monev.storage.base import Storage, StorageError
+from monev.storage.base import Storage, StorageError, StorageNotFound, StorageUnavailable
 from monev.storage.local import LocalStorage
 
-__all__ = ["Storage", "StorageError", "get_storage", "make_storage"]
+__all__ = [
+    "Storage",
+    "StorageError",
+    "StorageNotFound",
+    "StorageUnavailable",
+    "get_storage",
+    "make_storage",
+]
 
 _EXTENSION_KEY = "monev_storage"
 

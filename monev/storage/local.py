@@ -11,10 +11,23 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from monev.storage.base import StorageError, check_key
+from monev.storage.base import (
+    StorageError,
+    StorageNotFound,
+    StorageUnavailable,
+    StoredObject,
+    Upload,
+    check_key,
+)
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -76,11 +89,19 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _reachable(self) -> None:
+        if not self.root.is_dir():
+            raise StorageUnavailable(f"the storage folder {self.root} is missing (not mounted?)")
+
     def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
         try:
-            return open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
+            return open(path, "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError as exc:
-            raise StorageError(f"no file under {key!r}") from exc
+            self._reachable()
+            raise StorageNotFound(f"no file under {key!r}") from exc
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read {key!r}: {exc}") from exc
 
     def size(self, key: str) -> int | None:
         try:
@@ -95,11 +116,59 @@ class LocalStorage:
         path = self._path(key)
         return path if path.is_file() else None
 
+    def ping(self) -> None:
+        """Cheap readiness: the folder (or, before the first file, its parent) is writable."""
+        folder = self.root if self.root.exists() else self.root.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"the storage folder {self.root} is missing or read-only")
+
+    def check(self, *, fix: bool = False) -> str:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)  # as the first stored file would
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot create {self.root}: {exc}") from exc
+        self._reachable()
+        probe = f"doctor/probe-{os.getpid()}.txt"
+        try:
+            self.put_bytes(probe, b"monev", "text/plain")
+            with self.open(probe) as fh:
+                fh.read()
+            self.delete(probe)
+            self._path(probe).parent.rmdir()
+            self.spool_dir()
+        except OSError as exc:
+            raise StorageUnavailable(f"{self.root} is not writable: {exc}") from exc
+        return f"folder {self.root}"
+
     def keys(self) -> list[str]:
         """Every stored key (for tests and maintenance), temporary files excluded."""
-        return sorted(
-            p.relative_to(self.root).as_posix()
-            for p in self.root.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-        )
+        return sorted(obj.key for obj in self.objects())
+
+    def _files(self) -> Iterator[tuple[Path, os.stat_result]]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob("*"):
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if path.is_file() and not path.is_symlink():
+                yield path, stat
+
+    def objects(self) -> Iterator[StoredObject]:
+        for path, stat in self._files():
+            parts = path.relative_to(self.root).parts
+            if not any(part.startswith(".") for part in parts):
+                yield StoredObject("/".join(parts), _utc(stat.st_mtime), stat.st_size)
+
+    def debris(self) -> Iterator[tuple[Path, datetime, int]]:
+        for path, stat in self._files():
+            parts = path.relative_to(self.root).parts
+            if parts[0] == ".incoming" or parts[-1].startswith(".tmp-"):
+                yield path, _utc(stat.st_mtime), stat.st_size
+
+    def unfinished_uploads(self) -> Iterator[Upload]:
+        return iter(())
+
+    def abort_upload(self, upload: Upload) -> None:
+        raise StorageError("a local folder has no multipart uploads")
