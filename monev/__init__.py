@@ -23,7 +23,7 @@ from monev.auth.views import bp as auth_bp
 from monev.certificates.batch_views import bp as certificate_batches_bp
 from monev.certificates.cli import register as register_certificates_cli
 from monev.certificates.views import bp as certificates_bp
-from monev.core import access, errors_views, templating
+from monev.core import access, caching, errors_views, templating
 from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
 from monev.directory.views import bp as directory_bp
 from monev.documents.views import bp as documents_bp
@@ -85,6 +85,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     _register_request_hooks(app)
+    caching.init_app(app)  # after the hooks: its static-file headers are set first
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_cli(app)
@@ -215,7 +216,8 @@ def _register_request_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
-        response.vary.add("HX-Request")
+        if response.mimetype == "text/html":
+            response.vary.add("HX-Request")  # a fragment or the full page
         if current_user and current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

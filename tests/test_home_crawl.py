@@ -40,6 +40,8 @@ NOT_LINKED: dict[str, str] = {
     "public.event_logo": "an image shown on the event pages (<img src>), not a link",
     "workspace.thumbnail": "a preview image of an evidence file (<img src>)",
     "rubrics.criterion_row": "an htmx fragment that the rubric builder loads in place",
+    "auth.set_language": "signed in, the language switch is a form that posts (it is kept in "
+    "the profile); a visitor's is a plain link",
     "auth.login": "the signed-out sign-in page",
     "auth.forgot_password": "reached from the sign-in page, signed out",
     "auth.request_sign_in_link": "reached from the sign-in page, signed out",

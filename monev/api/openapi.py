@@ -14,11 +14,42 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+MAX_VERSION = 2**31 - 1
+"""The largest ``?version=`` accepted (larger: 400)."""
+
+PROBLEM_CODES = {
+    400: "invalid_parameter",
+    404: "not_found",
+    405: "method_not_allowed",
+    500: "server_error",
+}
+"""The ``code`` of a problem by its status; any other 4xx is ``bad_request``."""
+
 SCHEMAS: dict = {
-    "Error": {
+    "Problem": {
+        "description": (
+            "Problem details (RFC 9457). `code` says which problem: `invalid_parameter` (400, "
+            "a query parameter out of its schema), `not_found` (404: no such event, version "
+            "or URL), `method_not_allowed` (405, with an `Allow` header: the API is "
+            "read-only), `bad_request` (another 4xx), `server_error` (5xx)."
+        ),
         "type": "object",
-        "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string", "format": "uri-reference", "const": "about:blank"},
+            "title": {"type": "string", "description": "The HTTP status phrase."},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "What went wrong, in English."},
+            "code": {
+                "enum": [
+                    "invalid_parameter",
+                    "not_found",
+                    "method_not_allowed",
+                    "bad_request",
+                    "server_error",
+                ]
+            },
+        },
     },
     "EventRef": {
         "type": "object",
@@ -214,11 +245,53 @@ SCHEMAS: dict = {
 }
 
 
-def _json(schema: str, description: str) -> dict:
-    return {
+def _json(schema: str, description: str, *, links: dict | None = None) -> dict:
+    answer = {
         "description": description,
+        "headers": {
+            "ETag": {"$ref": "#/components/headers/ETag"},
+            "Cache-Control": {"$ref": "#/components/headers/Cache-Control"},
+        },
         "content": {"application/json": {"schema": _ref(schema)}},
     }
+    if links:
+        answer["links"] = links
+    return answer
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+    }
+
+
+NOT_MODIFIED = {
+    "description": (
+        "Not modified: the `If-None-Match` ETag is still current (no body). A new published "
+        "version (a ralat) changes the ETag."
+    ),
+    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+}
+
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of an earlier answer: 304 while it is current.",
+    "schema": {"type": "string"},
+}
+
+HEADERS = {
+    "ETag": {
+        "description": "The version of the answer; send it back in `If-None-Match`.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "Public: any cache may keep the answer for 60 s.",
+        "schema": {"type": "string"},
+    },
+}
 
 
 def document(server_url: str = "/api/v1") -> dict:
@@ -226,12 +299,17 @@ def document(server_url: str = "/api/v1") -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "Monev KIM open data",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Read-only published results of Monev KIM competitions: per category the "
                 "ranked entries with awards, totals and stage totals, and per stage the "
                 "judges' agreement. Only published versions are served; a correction "
-                "(ralat) is a new version and the earlier ones stay listed."
+                "(ralat) is a new version and the earlier ones stay listed.\n\n"
+                "Every answer is public and cacheable (`Cache-Control: public, max-age=60`) "
+                "with an `ETag`; send it back in `If-None-Match` for a `304`. Errors are "
+                "problem details (RFC 9457, `application/problem+json`, see the `Problem` "
+                "schema). The API is read-only: any method but GET, HEAD and OPTIONS is "
+                "answered `405` with an `Allow` header and a problem document."
             ),
             "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
@@ -241,7 +319,22 @@ def document(server_url: str = "/api/v1") -> dict:
                 "get": {
                     "operationId": "listEvents",
                     "summary": "Events with published results",
-                    "responses": {"200": _json("EventList", "Events, newest first.")},
+                    "parameters": [IF_NONE_MATCH],
+                    "responses": {
+                        "200": _json(
+                            "EventList",
+                            "Events, newest first.",
+                            links={
+                                "EventResults": {
+                                    "operationId": "getResults",
+                                    "description": "The results of the first event listed.",
+                                    "parameters": {"slug": "$response.body#/events/0/slug"},
+                                }
+                            },
+                        ),
+                        "304": NOT_MODIFIED,
+                        "500": _problem("An unexpected error."),
+                    },
                 }
             },
             "/events/{slug}/results": {
@@ -259,16 +352,36 @@ def document(server_url: str = "/api/v1") -> dict:
                             "name": "version",
                             "in": "query",
                             "required": False,
-                            "description": "An earlier published version (default: latest).",
-                            "schema": {"type": "integer", "minimum": 1},
+                            "description": (
+                                "An earlier published version (default: latest): a positive "
+                                "integer in digits, given once; anything else is a 400."
+                            ),
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_VERSION},
                         },
+                        IF_NONE_MATCH,
                     ],
                     "responses": {
-                        "200": _json("Results", "The published results."),
-                        "404": _json("Error", "No such event, or nothing published."),
+                        "200": _json(
+                            "Results",
+                            "The published results.",
+                            links={
+                                "ListedVersion": {
+                                    "operationId": "getResults",
+                                    "description": "The version listed first (the latest).",
+                                    "parameters": {
+                                        "slug": "$request.path.slug",
+                                        "version": "$response.body#/versions/0/version",
+                                    },
+                                }
+                            },
+                        ),
+                        "304": NOT_MODIFIED,
+                        "400": _problem("The version parameter is not a positive integer."),
+                        "404": _problem("No such event, nothing published, or no such version."),
+                        "500": _problem("An unexpected error."),
                     },
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "headers": HEADERS},
     }

@@ -43,6 +43,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None  # browsers read "/\host" as "//host": another site
     return target
 
 
@@ -264,10 +266,14 @@ def end_other_sessions():
     return redirect(url_for("auth.account"))
 
 
-@bp.route("/lang/<code>", methods=["POST"])
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code: str):
+    """Choose the interface language. A visitor follows a plain link (GET): the session
+    cookie is made only now, so public pages send none until someone picks a language. A
+    signed-in user posts the footer's form, which also keeps the choice in their profile."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if current_user.is_authenticated:
+        if request.method == "POST" and current_user.is_authenticated:
             services.update_own_profile(current_user, current_user.name, code)
-    return redirect(_safe_next(request.form.get("next")) or url_for("public.home"))
+    target = request.form.get("next") if request.method == "POST" else request.args.get("next")
+    return redirect(_safe_next(target) or url_for("public.home"), 303)

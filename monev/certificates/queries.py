@@ -17,7 +17,11 @@ def by_code(code: str) -> Certificate | None:
     """The certificate of a public code, or None for forged, mistyped or unknown codes."""
     if len(code) > 80 or not valid_signature(code):
         return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.code == code)
+        .options(joinedload(Certificate.event))  # the verification page shows its title
+    )
 
 
 def for_event(event: Event) -> list[Certificate]:

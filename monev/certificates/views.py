@@ -9,7 +9,7 @@ from flask_login import current_user
 from monev.certificates import services
 from monev.certificates.forms import NUMBER_PATTERNS, IssueForm, ReasonForm, SettingsForm
 from monev.certificates.models import KINDS, Certificate
-from monev.core import access
+from monev.core import access, caching
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.core.views import (
@@ -253,9 +253,31 @@ def verify_form():
 @bp.route("/verify/<code>")
 @access.public
 def verify(code):
+    """The page the QR code opens. Its ETag is the certificate's state: revoking or replacing
+    it changes the ETag, so no cache keeps showing "Valid"."""
     cert = services.by_code(code)
-    status = 200 if cert is not None else 404
-    date = services.document_date(cert) if cert is not None else None
-    return render_template(
-        "certificates/verify.html", cert=cert, date=date, asked=True, code=code
-    ), status
+
+    def render():
+        status = 200 if cert is not None else 404
+        date = services.document_date(cert) if cert is not None else None
+        return render_template(
+            "certificates/verify.html", cert=cert, date=date, asked=True, code=code
+        ), status
+
+    if cert is None:
+        return caching.conditional(("unknown",), render)
+    state = (
+        cert.id,
+        cert.number,
+        cert.issued_at,
+        cert.revoked_at,
+        cert.revoke_reason,
+        cert.replaced_by_id,
+        cert.holder_name,
+        cert.holder_detail,
+        cert.award,
+        cert.category_name,
+        cert.event.updated_at,
+        cert.event.timezone,
+    )
+    return caching.conditional(state, render)

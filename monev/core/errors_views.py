@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from monev.extensions import db, htmx
 
@@ -45,9 +45,29 @@ def render_error(status: int, message: str | None = None):
     return render_template(template, status=status, title=title, text=message or text), status
 
 
+ERROR_ANSWERS = "monev_error_answers"
+
+
+def answer_errors_under(app: Flask, prefix: str, answer) -> None:
+    """Errors of requests whose path starts with ``prefix`` (a route's or a URL that matched
+    none) are answered by ``answer(status, error)`` instead of an HTML page: the JSON API
+    answers problem details."""
+    app.extensions.setdefault(ERROR_ANSWERS, []).append((prefix, answer))
+
+
+def _other_answer(app: Flask, status: int, error):
+    for prefix, answer in app.extensions.get(ERROR_ANSWERS, ()):
+        if request.path.startswith(prefix):
+            return answer(status, error)
+    return None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_error):
+    def _csrf(error):
+        other = _other_answer(app, 400, error)
+        if other is not None:
+            return other
         if app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
             # The browser never kept the session cookie (sent for HTTPS only), so no form
             # can carry a valid token: say so instead of "your form expired".
@@ -73,10 +93,17 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        other = _other_answer(app, error.code, error)
+        if other is not None:
+            return other
+        body, status = render_error(error.code)
+        response = make_response(body, status)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: required
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return render_error(500)
+        return _other_answer(app, 500, None) or render_error(500)

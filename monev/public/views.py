@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from monev.core import access
+from monev.core import access, caching
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label, to_local
 from monev.core.views import download, load_event
@@ -52,17 +52,24 @@ def home():
 @bp.route("/events/<slug>")
 def event(event: Event):
     """Public page of an event: timeline, finalists once nominations close."""
-    finalists = (
-        event_queries.finalists_by_district(event.id) if event.at_least("submission") else []
-    )
-    return render_template(
-        "public/event.html",
-        event=event,
-        finalists=finalists,
-        not_judged=standing.not_judged(e for _district, group in finalists for e in group),
-        to_local=to_local,
-        tz_label=label(event.timezone),
-    )
+
+    def render():
+        finalists = (
+            event_queries.finalists_by_district(event.id) if event.at_least("submission") else []
+        )
+        return render_template(
+            "public/event.html",
+            event=event,
+            finalists=finalists,
+            not_judged=standing.not_judged(e for _district, group in finalists for e in group),
+            to_local=to_local,
+            tz_label=label(event.timezone),
+        )
+
+    # The page reads the entries, their KIMs and standings, and the clock (a deadline
+    # passing changes a standing), none of which stamps the event: its ETag is the page's
+    # digest, still a 304 when nothing changed, and public for visitors.
+    return caching.conditional(None, render)
 
 
 @bp.route("/events/<slug>/logo")

@@ -27,7 +27,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from monev.core import access
+from monev.core import access, caching
 from monev.core.forms import choices
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local, to_utc
@@ -417,23 +417,31 @@ class _LRU:
 
 
 def _public_page(event: Event, category_key: str | None, number: int | None = None):
+    """A published version's page. Its ETag is the event's stamp and the versions' ids and
+    digests: a ralat (a new version) or an edit of the event's title changes it; the page
+    is rendered once per ETag (:func:`monev.core.caching.conditional`)."""
     history = queries.version_list(event.id)  # snapshots deferred
     if not history:
         abort(404)
     latest = history[0]
     number = latest.version if number is None else number
     shown = next((v for v in history if v.version == number), None) or abort(404)
-    view, changes = _public_view(event.id, shown, category_key) or abort(404)
-    return render_template(
-        "results/public.html",
-        event=event,
-        published=shown,
-        latest=latest,
-        history=history,
-        changes=[pages.describe_change(c) for c in changes],
-        view=pages.for_district(view, request.args.get("district") or None),
-        category_key=category_key,
-    )
+
+    def render():
+        view, changes = _public_view(event.id, shown, category_key) or abort(404)
+        return render_template(
+            "results/public.html",
+            event=event,
+            published=shown,
+            latest=latest,
+            history=history,
+            changes=[pages.describe_change(c) for c in changes],
+            view=pages.for_district(view, request.args.get("district") or None),
+            category_key=category_key,
+        )
+
+    version = (event.id, event.status, event.updated_at, [(v.id, v.digest) for v in history])
+    return caching.conditional(version, render)
 
 
 @public_bp.route("")
