@@ -275,8 +275,11 @@ class Client:
 
     CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
-    def __init__(self, base_url: str, cookies: dict[str, str] | None = None):
+    def __init__(
+        self, base_url: str, cookies: dict[str, str] | None = None, *, keepalive: bool = True
+    ):
         self.host, self.port = require_loopback(base_url)
+        self.keepalive = keepalive
         self.conn = self._connect()
         self.cookies = dict(cookies or {})
         self.csrf = ""
@@ -288,6 +291,8 @@ class Client:
         self, method: str, path: str, body: str | None = None, headers: dict | None = None
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
         headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        if not self.keepalive:
+            headers["Connection"] = "close"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
@@ -387,7 +392,8 @@ class Run:
                     "_fresh": True,
                     "_id": _create_identifier(),
                 }
-                out.append(Client(self.base_url, {cookie_name: serializer.dumps(session)}))
+                cookies = {cookie_name: serializer.dumps(session)}
+                out.append(Client(self.base_url, cookies, keepalive=not self.args.no_keepalive))
             db.session.commit()
         return out
 
@@ -738,6 +744,8 @@ def judging_day(run: Run) -> list[Figure]:
         client.fetch_csrf()
     board = f"/admin/events/{plan.slug}/judging/stages/{plan.stage_id}/progress"
     where = run.server.describe() if run.server else run.base_url
+    if args.no_keepalive:
+        where += ", a new connection per request"
     print(
         f"{run.label}: judging day, {args.judges} judges x {args.entries} entries "
         f"({args.judges * args.entries:,} sheets), {args.admins} admins polling the board "
@@ -914,6 +922,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn processes (0: its own)")
     parser.add_argument("--base-url", help="load a server already running on this machine")
     parser.add_argument("--secret-key", help="that server's secret key (with --base-url)")
+    parser.add_argument(
+        "--no-keepalive",
+        action="store_true",
+        help="a new connection per request (browsers keep theirs open: the default)",
+    )
     parser.add_argument("--seed", type=int, default=20261214)
     args = parser.parse_args()
     dbs = args.db or ["sqlite"]

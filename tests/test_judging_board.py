@@ -151,9 +151,12 @@ def test_paper_scores_count_like_online_ones(app, setup):
     with app.app_context(), write_intent():
         admin = db.session.scalar(select(User).where(User.email == setup.admin_email))
         written = write_scores(
-            lock_assignment(a), locked_sheet(a), {setup.criteria[0]: (7, None)}, admin,
+            lock_assignment(a),
+            locked_sheet(a),
+            {setup.criteria[0]: (7, None)},
+            admin,
             source="paper",
-        )  # fmt: skip
+        )
         assert written.changed == 1
         db.session.commit()
     assert version(app, setup).n == before.n + 1
@@ -259,15 +262,19 @@ def test_each_organiser_gets_the_cached_board_with_their_own_csrf_token(app, set
     other = app.test_client()
     sign_in(other, setup.admin_email)
     a = setup.assignment(0, 0)
-    drop = post(admin, f"/admin/events/{setup.slug}/judging/assignments/{a}/drop",
-                {"reason": "Juri berhalangan.", "confirm": "y"})  # fmt: skip
+    drop = post(
+        admin,
+        f"/admin/events/{setup.slug}/judging/assignments/{a}/drop",
+        {"reason": "Juri berhalangan.", "confirm": "y"},
+    )
     assert drop.status_code == 303
     tokens = []
     for client in (admin, other):
         body = poll(client, setup).get_data(as_text=True)
         assert "__monev_board_csrf_token__" not in body
-        restore = re.search(r'action="([^"]+/restore)".*?name="csrf_token" value="([^"]+)"', body,
-                            re.S)  # fmt: skip
+        restore = re.search(
+            r'action="([^"]+/restore)".*?name="csrf_token" value="([^"]+)"', body, re.S
+        )
         tokens.append(restore.group(2))
     assert tokens[0] != tokens[1]
     restored = other.post(restore.group(1), data={"csrf_token": tokens[1]})
@@ -302,11 +309,19 @@ def test_a_poll_never_gets_an_older_board_than_it_has(app, setup, admin):
 
     cache = RenderCache()
     old = cache.get("f", ("f", 1), lambda: Rendered("v1", "1-a", 0.0, 1))
-    assert cache.get("f", ("f", 2), lambda: Rendered("v2", "2-b", 0.0, 2), reuse_for=1e9,
-                     at_least=2).html == "v2"  # fmt: skip
+    assert (
+        cache.get(
+            "f", ("f", 2), lambda: Rendered("v2", "2-b", 0.0, 2), reuse_for=1e9, at_least=2
+        ).html
+        == "v2"
+    )
     assert old.html == "v1"
-    assert cache.get("f", ("f", 3), lambda: Rendered("v3", "3-c", 0.0, 3), reuse_for=1e9,
-                     at_least=2).html == "v2"  # fmt: skip
+    assert (
+        cache.get(
+            "f", ("f", 3), lambda: Rendered("v3", "3-c", 0.0, 3), reuse_for=1e9, at_least=2
+        ).html
+        == "v2"
+    )
 
 
 # --- freshness ------------------------------------------------------------------------------
@@ -352,6 +367,49 @@ def test_a_board_larger_than_a_screen_is_a_summary_worst_first(app, setup, admin
     assert "<strong>3</strong>" in judge_rows.split('<th scope="row">')[1]  # none final
     assert "<strong>2</strong>" in entry_rows.split('<th scope="row">')[1]  # 3 judges, 1 final
     assert "Drop the sheet" not in body and t(app, "Drop the sheet") not in body
+
+
+def test_the_summary_counts_what_the_grid_shows(app, setup, admin, monkeypatch):
+    """The summary is counted by the database, the grid cell by cell: the same numbers."""
+    from monev.events.models import Stage
+
+    judges = [app.test_client() for _ in range(3)]
+    tokens = [sign_in(c, setup.judges[i]["email"]) for i, c in enumerate(judges)]
+    finalise(judges[0], tokens[0], setup, setup.assignment(0, 0))
+    autosave(judges[0], tokens[0], setup.assignment(1, 0), setup.criteria[0], "6", 0)
+    judges[1].post(
+        f"/judge/assignments/{setup.assignment(2, 1)}/conflict",
+        data={"csrf_token": tokens[1], "reason": "Saudara.", "confirm": "y"},
+    )
+    post(
+        admin,
+        f"/admin/events/{setup.slug}/judging/assignments/{setup.assignment(1, 2)}/drop",
+        {"reason": "Sakit.", "confirm": "y"},
+    )
+    stage_url = f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}"
+    post(admin, f"{stage_url}/assignments/{setup.assignment(0, 2)}/delete")  # then a conflict
+    post(
+        admin,
+        f"/admin/events/{setup.slug}/judging/conflicts",
+        {"judge_id": setup.judges[2]["id"], "entry_id": setup.entries[0], "reason": ""},
+    )
+
+    def counted(grid_max_entries):
+        monkeypatch.setattr(progress_queries, "GRID_MAX_ENTRIES", grid_max_entries)
+        with app.app_context():
+            board = progress_queries.progress_board(db.session.get(Stage, setup.stage_id))
+            return (
+                board.summary,
+                board.counts,
+                {j.id: (j.counts, j.assigned, j.missing) for j in board.judges},
+                {r.entry.id: (r.counts, r.assigned) for r in board.entry_rows},
+                [(d.assignment_id, d.state) for d in board.dropped],
+            )
+
+    grid, summary = counted(30), counted(2)
+    assert (grid[0], summary[0]) == (False, True)
+    assert grid[1:] == summary[1:]
+    assert grid[1] == {"final": 1, "draft": 1, "empty": 4, "conflict": 2, "dropped": 1}
 
 
 def test_the_page_of_a_judge_lists_their_sheets_with_their_actions(app, setup, admin, small_screen):

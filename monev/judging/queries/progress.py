@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
@@ -263,9 +263,12 @@ def _cells(rows, conflicts: set[tuple[int, int]]) -> list[Cell]:
     return out
 
 
-def _panel_users(stage: Stage, assigned_ids: set[int]) -> dict[int, User]:
-    """The stage's panel, and anyone assigned in it who has left the panel since."""
-    panel = {j.user_id: j.user for j in stage_panel(stage)}
+def _panel_users(
+    stage: Stage, assigned_ids: set[int], panel: dict[int, User] | None = None
+) -> dict[int, User]:
+    """The stage's panel (``panel`` when already read), and anyone assigned in it who has
+    left the panel since."""
+    panel = dict(panel) if panel is not None else {j.user_id: j.user for j in stage_panel(stage)}
     missing = assigned_ids - set(panel)
     if missing:
         for user in db.session.scalars(select(User).where(User.id.in_(missing))):
@@ -277,11 +280,15 @@ def progress_board(stage: Stage) -> Board:
     """Judges x entries of a stage with each cell's state, the counts per judge and per
     entry, and the sheets that are not final (to finish, or dropped); a summary (counts per
     judge and per entry, the most missing first) when the grid is larger than
-    ``GRID_MAX_JUDGES`` x ``GRID_MAX_ENTRIES``. Four queries at most, whatever the size."""
+    ``GRID_MAX_JUDGES`` x ``GRID_MAX_ENTRIES``. The same queries whatever the size; a
+    summary is counted by the database (:func:`_summary_board`), not cell by cell."""
     entries = judged_entries(stage.event_id)
     conflicts = conflict_pairs(stage.event_id)
+    panel_members = {j.user_id: j.user for j in stage_panel(stage)}
+    if len(panel_members) > GRID_MAX_JUDGES or len(entries) > GRID_MAX_ENTRIES:
+        return _summary_board(stage, entries, conflicts, panel_members)
     cells = _cells(_cell_rows(stage), conflicts)
-    panel = _panel_users(stage, {c.judge_id for c in cells})
+    panel = _panel_users(stage, {c.judge_id for c in cells}, panel_members)
     by_entry = {e.id: e for e in entries}
     summary = len(panel) > GRID_MAX_JUDGES or len(entries) > GRID_MAX_ENTRIES
     judges = {
@@ -348,6 +355,103 @@ def progress_board(stage: Stage) -> Board:
         summary,
         rows,
     )
+
+
+def _state_counts(stage: Stage):
+    """(judge id, entry id, state, sheets) of the stage, counted by the database: the same
+    states as :func:`_cells`, grouped per judge and per entry (two queries)."""
+    has_score = (
+        select(Score.id).where(Score.sheet_id == ScoreSheet.id, Score.value.is_not(None)).exists()
+    )
+    state = case(
+        (Assignment.dropped_at.is_not(None), "dropped"),
+        (Conflict.id.is_not(None), "conflict"),
+        (ScoreSheet.status == "final", "final"),
+        (and_(ScoreSheet.id.is_not(None), has_score), "draft"),
+        else_="empty",
+    )
+    cells = (
+        select(Assignment.judge_id, Assignment.entry_id, state.label("state"))
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .outerjoin(
+            Conflict,
+            (Conflict.entry_id == Assignment.entry_id) & (Conflict.judge_id == Assignment.judge_id),
+        )
+        .where(Assignment.stage_id == stage.id)
+        .subquery()
+    )
+    per_judge = db.session.execute(
+        select(cells.c.judge_id, cells.c.state, func.count()).group_by(
+            cells.c.judge_id, cells.c.state
+        )
+    ).all()
+    per_entry = db.session.execute(
+        select(cells.c.entry_id, cells.c.state, func.count()).group_by(
+            cells.c.entry_id, cells.c.state
+        )
+    ).all()
+    return per_judge, per_entry
+
+
+def _summary_board(
+    stage: Stage,
+    entries: list[Entry],
+    conflicts: set[tuple[int, int]],
+    panel_members: dict[int, User],
+) -> Board:
+    """The board of a stage larger than a screen: counts per judge and per entry from the
+    database, the most missing first, and the dropped sheets; nothing per cell."""
+    per_judge, per_entry = _state_counts(stage)
+    panel = _panel_users(stage, {judge_id for judge_id, _s, _n in per_judge}, panel_members)
+    judges = {u.id: JudgeRow(u.id, u.name, u.email) for u in panel.values()}
+    rows = {e.id: EntryRow(e) for e in entries}
+    counts = _counts()
+    for judge_id, state, n in per_judge:
+        counts[state] += n
+        judges[judge_id].counts[state] += n
+        judges[judge_id].assigned += n
+    for entry_id, state, n in per_entry:
+        if entry_id in rows:
+            rows[entry_id].counts[state] += n
+            rows[entry_id].assigned += n
+    assigned = set(  # the conflicts that are also assignments (counted above)
+        db.session.execute(
+            select(Assignment.entry_id, Assignment.judge_id).where(
+                Assignment.stage_id == stage.id,
+                tuple_(Assignment.entry_id, Assignment.judge_id).in_(sorted(conflicts)),
+            )
+        ).all()
+    )
+    for entry_id, judge_id in conflicts - assigned:  # declared before any assignment
+        if judge_id in judges:
+            counts["conflict"] += 1
+            judges[judge_id].counts["conflict"] += 1
+            if entry_id in rows:
+                rows[entry_id].counts["conflict"] += 1
+    by_entry = {e.id: e for e in entries}
+    dropped = sorted(
+        (
+            BoardSheet(
+                c.assignment_id,
+                c.sheet_id,
+                panel[c.judge_id].name,
+                by_entry[c.entry_id],
+                c.state,
+                c.drop_reason,
+                c.dropped_at,
+            )
+            for c in _cells(_cell_rows(stage, Assignment.dropped_at.is_not(None)), set())
+            if c.entry_id in by_entry
+        ),
+        key=lambda s: (s.entry.code, s.judge, s.assignment_id),
+    )
+    judge_rows = sorted(
+        judges.values(), key=lambda j: (-j.missing, -j.counts["conflict"], j.name, j.id)
+    )
+    entry_rows = sorted(
+        rows.values(), key=lambda r: (-r.missing, -r.counts["conflict"], r.entry.code)
+    )
+    return Board(stage, entries, judge_rows, counts, [], dropped, True, entry_rows)
 
 
 @dataclass
