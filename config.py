@@ -144,6 +144,10 @@ class Config:
     # Trust X-Forwarded-For from this many proxies (0 = use the socket address).
     PROXY_COUNT = env_int("MONEV_PROXY_COUNT", 0)
 
+    # The progress board: a poll may get a render of the board up to this many seconds old
+    # instead of a new one (monev/judging/renders.py); 0 renders every new version.
+    BOARD_REUSE_SECONDS = float(env("MONEV_BOARD_REUSE_SECONDS", "2"))
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -159,6 +163,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     HUEY_IMMEDIATE = env_bool("MONEV_HUEY_IMMEDIATE", True)  # jobs run inside the test
     CERTIFICATE_PROCESSES = 1  # no worker processes unless a test asks for them
+    BOARD_REUSE_SECONDS = 0.0  # every poll sees the newest version (a test may set it)
     # A cheap Argon2id (the production parameters take about half a second per hash); one
     # test pins the production parameters.
     ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}

@@ -189,7 +189,8 @@ def main() -> None:
     args = parser.parse_args()
     size = args.mb * CHUNK
 
-    with tempfile.TemporaryDirectory(prefix="monev-bench-", dir=ROOT / "instance") as tmp:
+    # A fresh folder of its own (not the git-ignored instance/, which a new clone lacks).
+    with tempfile.TemporaryDirectory(prefix="monev-bench-") as tmp:
         folder = Path(tmp)
         env = {
             **os.environ,

@@ -18,6 +18,7 @@ from monev.judging.models import (  # noqa: F401
     Assignment,
     Conflict,
     EventJudge,
+    JudgingVersion,
     PanelMember,
     ScheduleSlot,
     Score,

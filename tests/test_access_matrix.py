@@ -139,6 +139,8 @@ EXPECTED: dict[str, set[str]] = {
     "judging.unassign": {ADMIN},
     "judging.auto_assign": {ADMIN},
     "judging.progress": {ADMIN},
+    "judging.judge_sheets": {ADMIN},
+    "judging.entry_sheets": {ADMIN},
     "judging.remind": {ADMIN},
     "judging.sheet_detail": {ADMIN},
     "judging.drop_sheet": {ADMIN},

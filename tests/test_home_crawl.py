@@ -35,6 +35,10 @@ ACCOUNTS = {
 NOT_LINKED: dict[str, str] = {
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
     "ops.healthz": "for the monitoring of the server",
+    "judging.entry_sheets": "the board's drill-down per entry, linked once a grid is larger than "
+    "a screen (more than 20 judges or 30 entries); the demo's boards are small",
+    "judging.judge_sheets": "the board's drill-down per judge, linked once a grid is larger than "
+    "a screen; the demo's boards are small",
     "ops.readyz": "for the load balancer and monitoring: is each part ready",
     "ops.prometheus": "Prometheus metrics, for the monitoring system (a token)",
     "public.event_logo": "an image shown on the event pages (<img src>), not a link",

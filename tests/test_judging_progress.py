@@ -53,7 +53,7 @@ def test_board_shows_every_state_and_polls(app):
     sign_in(admin, setup.admin_email)
     url = f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}/progress"
     page = admin.get(url).get_data(as_text=True)
-    assert 'hx-trigger="every 15s"' in page
+    assert 'hx-trigger="every 5s"' in page
     for state in ("final", "draft", "empty", "conflict"):
         assert f"cell cell-{state}" in page
     counts = re.findall(r'class="cell cell-(\w+)">[^:<]+: (\d+)', page)

@@ -15,7 +15,7 @@ from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Stage
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, versions
 from monev.judging.models import Assignment, EventJudge
 from monev.judging.planning import EntryIn, ExistingIn, JudgeIn, Plan, plan_assignments
 from monev.judging.sheets import lock_assignment, locked_sheet
@@ -82,6 +82,7 @@ def assign(stage: Stage, *, entry_id: int, judge_id: int) -> Assignment:
         raise ServiceError(_("This judge is already assigned to this entry."), field="judge_id")
     assignment = Assignment(stage_id=stage.id, entry_id=entry_id, judge_id=judge_id)
     db.session.add(assignment)
+    versions.bump(stage.event_id, judge_id)
     db.session.flush()
     audit.record(
         "assignment.added",
@@ -121,6 +122,7 @@ def unassign(assignment_id: int, stage: Stage) -> None:
         "dropped_scores": dropped,
     }
     db.session.delete(assignment)
+    versions.bump(stage.event_id, assignment.judge_id)
     db.session.flush()
     audit.record("assignment.removed", "assignment", assignment_id, details)
 
@@ -179,6 +181,8 @@ def apply_plan(stage: Stage, fingerprint: str) -> Plan:
             db.session.delete(assignment)
     for entry_id, judge_id in sorted(plan.add):
         db.session.add(Assignment(stage_id=stage.id, entry_id=entry_id, judge_id=judge_id))
+    if plan.add or plan.remove:
+        versions.bump(stage.event_id)
     db.session.flush()
     audit.record(
         "assignments.planned",

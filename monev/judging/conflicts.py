@@ -14,7 +14,7 @@ from monev.core.errors import ServiceError, require_confirmation
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, versions
 from monev.judging.models import Assignment, Conflict, Score, ScoreSheet
 from monev.judging.sheets import clean_reason, lock_assignment
 
@@ -75,6 +75,7 @@ def declare_conflict(
         declared_by_id=judge.id,
     )
     db.session.add(conflict)
+    versions.bump_stage(assignment.stage_id, judge.id)
     db.session.flush()
     audit.record(
         "conflict.declared",
@@ -103,6 +104,7 @@ def add_conflict(event: Event, *, judge_id: int, entry_id: int, reason: str | No
         lock_assignment(assignment_id)
     conflict = Conflict(entry_id=entry_id, judge_id=judge_id, source="admin", reason=text)
     db.session.add(conflict)
+    versions.bump(event.id, judge_id)
     db.session.flush()
     user = db.session.get(User, judge_id)
     audit.record(
@@ -122,6 +124,7 @@ def remove_conflict(event: Event, conflict: Conflict) -> None:
         "reason": conflict.reason,
     }
     entry_id = conflict.entry_id
+    versions.bump(event.id, conflict.judge_id)
     db.session.delete(conflict)
     db.session.flush()
     audit.record("conflict.removed", "entry", entry_id, details)

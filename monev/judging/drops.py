@@ -35,7 +35,7 @@ from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, versions
 from monev.judging.models import DROP_REASON_MAX, Assignment, Score, ScoreSheet
 from monev.judging.sheets import lock_assignment, locked_sheet
 from monev.notify import tell
@@ -160,6 +160,7 @@ def drop_sheet(
     assignment.dropped_at = utcnow()
     assignment.dropped_by_id = actor.id
     assignment.drop_reason = text
+    versions.bump(event.id, assignment.judge_id)
     db.session.flush()
     logged = audit.record(
         "sheet.dropped",
@@ -198,6 +199,7 @@ def restore_sheet(event: Event, assignment_id: int, actor) -> Assignment:
     assignment.dropped_at = None
     assignment.dropped_by_id = None
     assignment.drop_reason = None
+    versions.bump(event.id, assignment.judge_id)
     db.session.flush()
     logged = audit.record(
         "sheet.restored",

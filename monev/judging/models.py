@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monev.auth.models import User
@@ -201,3 +209,25 @@ class ScheduleSlot(IdMixin, db.Model):
     room: Mapped[str | None] = mapped_column(String(120))
 
     entry: Mapped[Entry] = relationship()
+
+
+class JudgingVersion(db.Model):
+    """How often an event's judging has changed, counted per judge: what the organiser's
+    progress board shows (a sheet written, finalised, reopened, dropped or restored; an
+    assignment, conflict or panel change) adds one to ``n`` of the row of the event and the
+    judge concerned (``judge_id`` 0: a change that concerns no one judge), in the same
+    transaction as the change. See :mod:`monev.judging.versions`.
+
+    One row per judge, not one per event, so that saves of different judges never wait for
+    each other's row lock (PostgreSQL) to count their change. The event's version is the sum
+    of its rows: it only grows, and every committed change makes it grow. ``judge_id`` has
+    no foreign key: a row outlives its judge, so the sum never goes back."""
+
+    __tablename__ = "judging_versions"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    judge_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from monev.auth.models import User
 from monev.core.errors import ServiceError
 from monev.events.models import Event
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, versions
 from monev.judging.models import Assignment, EventJudge, PanelMember
 from monev.notify import tell
 from monev.regions.models import District
@@ -62,6 +62,7 @@ def _set_stages(event: Event, judge_id: int, chosen: set[int]) -> None:
                     PanelMember.stage_id == stage.id, PanelMember.judge_id == judge_id
                 )
             )
+    versions.bump(event.id, judge_id)
     db.session.flush()
 
 
@@ -143,6 +144,7 @@ def remove_judge(event: Event, judge: EventJudge) -> None:
         )
     )
     email = judge.user.email
+    versions.bump(event.id, judge.user_id)
     db.session.delete(judge)
     db.session.flush()
     audit.record("judge.removed", "event", event.id, {"judge": email})

@@ -12,7 +12,9 @@ what to show; these are the ones that count.
 
 Each changed score adds one to the sheet's version and one row to ``score_changes`` (old and
 new value and comment, who, when, online or paper). Finalising and reopening are also in the
-audit log. Services flush; the request commits once.
+audit log. Every write that changes a sheet also counts one change of the event's judging
+(:mod:`monev.judging.versions`, what the progress board is keyed by). Services flush; the
+request commits once.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from monev.core.timeutil import utcnow
 from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging import queries
+from monev.judging import queries, versions
 from monev.judging.messages import describe
 from monev.judging.models import COMMENT_MAX, Assignment, Score, ScoreChange, ScoreSheet
 from monev.judging.numbers import CriterionRule, ScoreRefused, check_score, parse_score
@@ -226,6 +228,8 @@ def write_scores(
     for criterion_id in sorted(values):
         value, comment = values[criterion_id]
         changed += _change(sheet, scores, criterion_id, value, comment, actor, source)
+    if changed:
+        versions.bump_stage(assignment.stage_id, assignment.judge_id)
     db.session.flush()
     return Written(sheet, changed, scores)
 
@@ -293,6 +297,7 @@ def finalise_sheet(
     sheet.finalised_at = now
     sheet.finalised_by_id = getattr(actor, "id", None)
     sheet.version += 1
+    versions.bump_stage(assignment.stage_id, assignment.judge_id)
     db.session.add(
         ScoreChange(
             sheet_id=sheet.id,
@@ -481,6 +486,7 @@ def reopen_sheet(sheet_id: int, event: Event, admin: User, reason: str | None) -
     sheet.reopened_by_id = admin.id
     sheet.reopen_reason = text
     sheet.version += 1
+    versions.bump_stage(sheet.assignment.stage_id, sheet.assignment.judge_id)
     db.session.add(
         ScoreChange(
             sheet_id=sheet.id,

@@ -19,6 +19,39 @@
     var dialog = close && close.closest("dialog");
     if (dialog) { event.preventDefault(); dialog.close(); }
   });
+  // A polled part that revalidates ([data-revalidate], the progress board) sends the ETag
+  // of what it shows ([data-etag] inside it): when nothing changed the server answers 304
+  // with no body, and htmx keeps what is shown (htmx-config in base.html does not swap a
+  // 304). Its [data-live] line then says when it last checked, or that it stopped updating.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var view = elt && elt.hasAttribute("data-revalidate") && elt.querySelector("[data-etag]");
+    if (view) { event.detail.headers["If-None-Match"] = view.getAttribute("data-etag"); }
+  });
+  function clock(view) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    try {
+      options.timeZone = view.getAttribute("data-timezone") || undefined;
+      return new Intl.DateTimeFormat(document.documentElement.lang, options).format(new Date());
+    } catch (error) {
+      delete options.timeZone;
+      return new Date().toLocaleTimeString(document.documentElement.lang, options);
+    }
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var view = elt && elt.hasAttribute("data-revalidate") && elt.querySelector("[data-etag]");
+    var live = view && view.querySelector("[data-live]");
+    var checked = view && view.querySelector("[data-checked]");
+    if (!live || !checked) { return; }
+    var ok = event.detail.successful && event.detail.xhr && event.detail.xhr.status > 0;
+    live.textContent = live.getAttribute(ok ? "data-live-text" : "data-offline-text");
+    live.classList.toggle("live-offline", !ok);
+    if (ok) {
+      checked.textContent = " · " + checked.getAttribute("data-checked-text").replace(
+        "%(time)s", clock(view) + " " + checked.getAttribute("data-tz-label"));
+    }
+  });
   // A closed dialog (Cancel or Escape) is emptied, so opening it again swaps its step into
   // an empty box (htmx would otherwise "settle" the old step's attributes onto the new one).
   document.addEventListener("close", function (event) {

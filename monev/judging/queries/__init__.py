@@ -22,9 +22,12 @@ from monev.judging.queries.panel import (
 )
 from monev.judging.queries.progress import (
     Board,
+    DrillDown,
     JudgeRow,
     JudgeStageProgress,
     PendingSheet,
+    entry_board,
+    judge_board,
     judge_progress,
     judges_missing_sheets,
     progress_board,
@@ -51,6 +54,7 @@ from monev.judging.queries.sheets import (
 
 __all__ = [
     "Board",
+    "DrillDown",
     "JudgeRow",
     "JudgeStageProgress",
     "PendingSheet",
@@ -59,6 +63,7 @@ __all__ = [
     "conflict_pairs",
     "criteria_by_id",
     "criterion_rules",
+    "entry_board",
     "entry_label_for_judges",
     "event_changes",
     "event_conflicts",
@@ -67,6 +72,7 @@ __all__ = [
     "evidence_for",
     "has_conflict",
     "judge_assignment",
+    "judge_board",
     "judge_progress",
     "judge_schedule",
     "judged_entries",

@@ -4,13 +4,14 @@ judging pages (/admin/events/<slug>/judging/…, ``judging``).
 
 - ``blueprints``: the three blueprints, their access rules and the stage of the URL;
 - ``sheets``: what judges do (assignments, score sheets, conflicts, blank paper forms);
-- ``panel``: the organiser's panel, conflicts, assignments, progress and sheets;
+- ``panel``: the organiser's panel, conflicts, assignments and sheets;
+- ``board``: the progress board (live, cached per version) and its pages per judge and entry;
 - ``schedule``: the presentation schedule (the organiser's and everyone's own);
 - ``paper``: paper score forms and their import, for the organiser;
 - ``drops``: the organiser drops a sheet that is not final (with a reason) or restores it.
 """
 
-from monev.judging.views import drops, panel, paper, schedule, sheets  # noqa: F401  (the routes)
+from monev.judging.views import board, drops, panel, paper, schedule, sheets  # noqa: F401
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp
 
 __all__ = ["bp", "judge_bp", "schedule_bp"]

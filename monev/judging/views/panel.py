@@ -1,6 +1,6 @@
 """The organiser's judging pages (/admin/events/<slug>/judging/…): settings, the panel of
-judges, conflicts of interest, assignments (by hand and planned), the progress board, one
-sheet with its trail, and the log of score changes."""
+judges, conflicts of interest, assignments (by hand and planned), one sheet with its trail,
+and the log of score changes. The progress board is in :mod:`monev.judging.views.board`."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ from flask_login import current_user
 
 from monev.core.errors import ServiceError
 from monev.core.forms import EmptyForm, choices
-from monev.core.timeutil import utcnow
-from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
 from monev.core.views import (
     attempt,
     button_action,
     checked_post,
     form_flow,
-    page_or_fragment,
     see_other,
 )
 from monev.events.models import Event, Stage
@@ -283,22 +280,6 @@ def auto_assign(event: Event, stage_id: int):
             waiting=queries.selection_pending(stage),
         ),
         status,
-    )
-
-
-@bp.route("/stages/<int:stage_id>/progress")
-def progress(event: Event, stage_id: int):
-    stage = stage_of(event, stage_id)
-    return page_or_fragment(
-        "judging/progress.html",
-        "judging/_board.html",
-        event=event,
-        stage=stage,
-        board=queries.progress_board(stage),
-        post_form=EmptyForm(formdata=None),
-        now=utcnow(),
-        to_local=to_local,
-        tz=tz_label(event.timezone),
     )
 
 
