@@ -616,3 +616,25 @@ def test_dashboard_and_event_page_link_every_page_of_the_event(app, client, logi
             assert f'href="{path}"' in page, (url, path)
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert f'href="/admin/events/{slug}/phase/verification"' in dashboard
+
+
+def test_judge_on_a_panel_before_judging_is_told_when_scoring_opens(app):
+    """Judging scheduled ahead: a judge on a stage's panel with nothing assigned yet sees the
+    stage as "Belum dibuka" with its opening time; once judging starts, only assigned stages
+    count (a panel stage with no entries for them is not a stage to score)."""
+    setup = judging_setup.build(app, n_entries=2, n_judges=1, assign=False, status="submission")
+    opens = (utcnow() + timedelta(days=20)).replace(microsecond=0)
+    _set_stage(app, setup.stage_id, opens_at=opens, closes_at=opens + timedelta(days=2))
+    task, stages = _judge(app, setup, now=opens - timedelta(days=20))
+    [(state, label, detail, action)] = stages
+    assert (state, label, action) == ("not_open", "Belum dibuka", None)
+    assert detail.startswith("Penilaian dibuka ")
+    assert (task.code, task.title) == ("wait_scoring", "Belum ada yang perlu dinilai")
+    assert (task.deadline, task.countdown) == (opens, "20 hari lagi")
+    client = app.test_client()
+    judging_setup.sign_in(client, setup.judges[0]["email"])
+    page = client.get("/").get_data(as_text=True)
+    assert "Anda termasuk juri babak ini." in page
+    _set_event(app, setup.event_id, status="judging")
+    task, stages = _judge(app, setup)
+    assert (task.code, stages) == ("none", [])

@@ -345,3 +345,56 @@ def test_public_page_query_count_does_not_grow_with_entries(app, client, login_a
 
     assert len(set(counts)) == 1, counts
     assert counts[0] <= 3, counts
+
+
+# --- the fairness panel in plain words -----------------------------------------------------
+
+
+def test_numbers_never_read_minus_zero(app):
+    from monev.core.templating import number
+
+    assert number(-0.0) == "0"
+    assert number(Decimal("-0.00")) == "0"
+    assert number(round(-0.04, 1)) == "0"
+    assert number(Decimal("-1.50")) == "-1,5"
+    with app.test_request_context():
+        from flask import render_template_string
+
+        signed = render_template_string(
+            '{% from "results/_macros.html" import signed %}'
+            "{{ signed(-0.04) }}|{{ signed(0.04) }}|{{ signed(2.46) }}|{{ signed(-1.26) }}"
+        )
+    assert signed == "0|0|+2,5|−1,3"
+
+
+def test_a_negative_agreement_is_explained_not_shown_bare(app, client, login_as):
+    """Two judges who order four entries exactly the other way round: alpha is below 0. The
+    panel says what that means in words; leniency 0 reads "0", never "+0" or "-0"."""
+
+    def opposite(entry: int, judge: int, criterion: int) -> Decimal:
+        return Decimal(1 + entry * 3) if judge == 0 else Decimal(10 - entry * 3)
+
+    ev = results_factory.build(app, entries=4, judges=2, value=opposite)
+    login_as("admin")
+    page = admin_page(client, ev.slug)
+    fairness = page[
+        page.index('id="fairness"') : page.index("</article>", page.index('id="fairness"'))
+    ]
+    assert (
+        t(
+            app,
+            "Did the judges score alike? These figures answer it before the results are published.",
+        )
+        in fairness
+    )
+    words = t(
+        app,
+        "below chance: the judges agree less than if they had scored at random; usually too "
+        "few entries, or scores too close together to tell the entries apart",
+    )
+    assert words in fairness
+    assert t(app, "below 0: less agreement than chance") in fairness  # beside each negative ICC
+    assert "di bawah 0): juri mengurutkan entri secara berbeda" in fairness  # the guidance
+    for bare in (">-0<", ">−0<", ">+0<", ">-0,0<"):
+        assert bare not in fairness
+    assert '<td class="num">0</td>' in fairness  # leniency 0, as it is

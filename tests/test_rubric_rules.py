@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
 from monev.rubrics import services as rubric_services
@@ -443,13 +445,14 @@ def test_stage_times_are_entered_in_wita_and_stored_in_utc(app, client, login_as
     assert t(app, "The stage must close after it opens.") in response.get_data(as_text=True)
 
 
-def test_demo_events_show_a_judged_and_a_nominating_competition(app, runner, client):
+def test_demo_events_show_a_judged_and_a_live_competition(app, runner, client):
     assert runner.invoke(args=["demo"]).exit_code == 0
+    now = utcnow()
     with app.app_context():
-        events = {e.slug: e.status for e in db.session.scalars(select(Event))}
-        assert events == {
+        events = {e.slug: e for e in db.session.scalars(select(Event))}
+        assert {slug: e.status for slug, e in events.items()} == {
             "monev-kim-kaltim-2024": "published",  # its results are published in the demo
-            "monev-kim-kaltim-2025": "nomination",
+            "monev-kim-kaltim-2025": "submission",  # open for submissions now
         }
         from monev.judging.models import Score, ScoreSheet
 
@@ -458,5 +461,46 @@ def test_demo_events_show_a_judged_and_a_nominating_competition(app, runner, cli
         # one late draft, so the judging pages show every state.
         final = select(func.count(Score.id)).join(ScoreSheet).where(ScoreSheet.status == "final")
         assert db.session.scalar(final) == 11 * 3 * 5 + 8 * 3 * 7
+        # 2024 was published as the demo was built.
+        from monev.results.models import PublishedResult
+
+        published = db.session.scalar(
+            select(PublishedResult.created_at).where(
+                PublishedResult.event_id == events["monev-kim-kaltim-2024"].id
+            )
+        )
+        assert abs(published - now) < timedelta(minutes=5)
+        # 2025's windows are around today: submission opened 5 days ago and closes in 9;
+        # the presentations are 20 to 22 days ahead.
+        stages = {s.key: s for s in events["monev-kim-kaltim-2025"].stages}
+        first, later = stages["administrasi"], stages["presentasi"]
+        assert timedelta(days=4) < now - first.opens_at < timedelta(days=6)
+        assert timedelta(days=8) < first.closes_at - now < timedelta(days=10)
+        assert timedelta(days=19) < later.opens_at - now < timedelta(days=21)
+        assert timedelta(days=21) < later.closes_at - now < timedelta(days=23)
+        # KIM Teluk Pandan is half-way: evidence for 3 of the 5 criteria, not submitted.
+        from monev.directory.models import Kim
+        from monev.entries.models import Entry, Evidence
+
+        entry = db.session.scalar(
+            select(Entry)
+            .join(Kim)
+            .where(Kim.name == "KIM Teluk Pandan", Entry.event_id == first.event_id)
+        )
+        assert entry.submission_status == "in_progress"
+        with_evidence = db.session.scalars(
+            select(Evidence.criterion_id).where(Evidence.entry_id == entry.id).distinct()
+        ).all()
+        assert len(with_evidence) == 3
+        # The finalists were told that submission opened (the real move did it).
+        from monev.auth.models import User
+        from monev.notify.models import Notification
+
+        told = db.session.scalars(
+            select(User.email)
+            .join(Notification, Notification.user_id == User.id)
+            .where(Notification.kind == "submission_opened")
+        ).all()
+        assert sorted(told) == ["kim.teluklingga@demo.monev.id", "kim.telukpandan@demo.monev.id"]
     page = client.get("/events/monev-kim-kaltim-2024").get_data(as_text=True)
     assert "KIM Teluk Pandan" in page and "Presentasi" in page

@@ -96,7 +96,10 @@ def number(value) -> str:
         return "—"
     from decimal import Decimal
 
-    text = format(Decimal(str(value)), "f")
+    amount = Decimal(str(value))
+    if amount == 0:
+        return "0"  # never "-0": a negative figure rounded to nothing is nothing
+    text = format(amount, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")

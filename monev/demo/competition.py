@@ -1,18 +1,21 @@
 """The demo events: Monev KIM se-Kalimantan Timur 2024 (judged, with scores and a stage
-cut-off after Administrasi) and 2025 (in its nomination phase, rubric copied from 2024).
-Built through the same services the admin pages use, so the demo obeys every rule."""
+cut-off after Administrasi, results published) and 2025 (live: its dates are relative to
+the day the demo is built, so it is open for submissions *now*, with one KIM half-way and
+the presentations scheduled ahead; rubric copied from 2024). Built through the same
+services the admin pages use, so the demo obeys every rule."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
 from monev.auth.models import User
 from monev.certificates import services as certificates
-from monev.core.timezones import to_utc
+from monev.core.timeutil import utcnow
+from monev.core.timezones import to_local, to_utc
 from monev.demo import data, submissions
 from monev.demo.rubric import build_rubric
 from monev.directory.models import Kim
@@ -22,9 +25,10 @@ from monev.events import services as events
 from monev.events.logo import set_logo
 from monev.events.models import Event, StageSelection
 from monev.extensions import db
+from monev.judging import panel
 from monev.judging import services as judging
 from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
-from monev.lifecycle import selection
+from monev.lifecycle import selection, transitions
 from monev.regions import queries as regions
 from monev.regions.models import District
 from monev.results import services as results
@@ -38,7 +42,34 @@ def _local(text: str):
     return to_utc(datetime.fromisoformat(text), TZ)
 
 
-def _build_event(slug: str, title: str, year: int, description: str) -> Event:
+# (stage key, name, weight, opens, closes, judges per entry): wall-clock times in WITA.
+Windows = list[tuple[str, str, int, str, str, int]]
+
+
+def _fixed_windows(year: int) -> Windows:
+    return [
+        ("administrasi", "Administrasi", 40, f"{year}-06-10T08:00", f"{year}-06-28T23:59", 3),
+        ("presentasi", "Presentasi", 60, f"{year}-07-08T08:00", f"{year}-07-10T17:00", 3),
+    ]
+
+
+def _live_windows(now: datetime | None = None) -> Windows:
+    """The 2025 windows around today (WITA): submission opened 5 days ago and closes in 9
+    days; the presentations (judged then) are 20 to 22 days ahead."""
+    today = to_local(now or utcnow(), TZ).date()
+
+    def at(days: int, clock: time) -> str:
+        return datetime.combine(today + timedelta(days=days), clock).isoformat(timespec="minutes")
+
+    return [
+        ("administrasi", "Administrasi", 40, at(-5, time(8)), at(9, time(23, 59)), 3),
+        ("presentasi", "Presentasi", 60, at(20, time(8)), at(22, time(17)), 3),
+    ]
+
+
+def _build_event(
+    slug: str, title: str, year: int, description: str, windows: Windows | None = None
+) -> Event:
     event = events.create_event(
         {
             "slug": slug,
@@ -50,10 +81,7 @@ def _build_event(slug: str, title: str, year: int, description: str) -> Event:
             "aggregation": "mean",
         }
     )
-    for key, name, weight, opens, closes, judges in [
-        ("administrasi", "Administrasi", 40, f"{year}-06-10T08:00", f"{year}-06-28T23:59", 3),
-        ("presentasi", "Presentasi", 60, f"{year}-07-08T08:00", f"{year}-07-10T17:00", 3),
-    ]:
+    for key, name, weight, opens, closes, judges in windows or _fixed_windows(year):
         events.save_stage(
             event,
             None,
@@ -174,12 +202,15 @@ def load(admin: User) -> dict:
     _judging_states_2024(past, judges, homes, entries)
     _never_submitted_2024(past, districts["64.04"], len(entries) + 1)
 
-    # 2025: nominations open; rubric copied from 2024.
+    # 2025: live. Nominated and decided, then open for submissions (window around today);
+    # KIM Teluk Pandan half-way through its evidence. Rubric copied from 2024.
     current = _build_event(
         "monev-kim-kaltim-2025",
         "Monev KIM se-Kalimantan Timur 2025",
         2025,
-        "Monev KIM tahun 2025. Kabupaten/kota mengusulkan finalis sesuai kuota.",
+        "Monev KIM tahun 2025. Kabupaten/kota mengusulkan finalis sesuai kuota; finalis "
+        "mengunggah bukti per kriteria, lalu presentasi di Samarinda.",
+        windows=_live_windows(),
     )
     rubrics.copy_rubric(past, current)
     current.tie_breaks = ["stage:presentasi", "criterion:p5"]
@@ -202,8 +233,41 @@ def load(admin: User) -> dict:
         },
     )
     events.move_status(current, "nomination")
-    _nominate_2025(current, kims)
+    teluk_pandan = _nominate_2025(current, kims)
+    _panel_2025(current, judges, homes, districts)
+    _open_submissions(current, admin)
+    files += submissions.half_way(teluk_pandan)
     return {"events": 2, "entries": len(entries), "sheets": sheets, "files": files}
+
+
+def _panel_2025(event: Event, judges: list[User], homes: dict, districts: dict) -> None:
+    """Judging is scheduled ahead: the five judges are on the panel of both stages (each is
+    told, with the stage's closing time); nothing is assigned before submissions close."""
+    stage_ids = [s.id for s in event.stages]
+    for judge in judges:
+        panel.add_judge(
+            event,
+            email=judge.email,
+            name=judge.name,
+            institution=judge.institution,
+            home_district_id=districts[homes[judge.email]].id,
+            stage_ids=stage_ids,
+        )
+
+
+def _open_submissions(event: Event, admin: User) -> None:
+    """Move 2025 to its submission phase as the organiser does on the phase page: the
+    warnings of the checklist (nominations still undecided) acknowledged, then confirmed.
+    The finalists are told, as in real life (in-app list and outbox)."""
+    db.session.flush()
+    check = transitions.preview(event, "submission")
+    transitions.move(
+        admin,
+        event,
+        "submission",
+        acknowledged={c.code for c in check.warnings},
+        confirmed=True,
+    )
 
 
 def _select_after_administrasi(event: Event, admin: User) -> None:
@@ -245,7 +309,7 @@ def _demo_logo(event: Event) -> None:
     set_logo(event, buf)
 
 
-def _nominate_2025(event: Event, kims: list[Kim]) -> None:
+def _nominate_2025(event: Event, kims: list[Kim]) -> Entry:
     """Kutai Timur's operator has nominated its four KIMs (seed article, June 2024 → 2025);
     the organiser accepted two; Kukar nominated one that waits for a decision."""
 
@@ -266,6 +330,7 @@ def _nominate_2025(event: Event, kims: list[Kim]) -> None:
     nominate("64.03", "KIM Panji Informasi", "Pengelola website kelurahan.")
     nominations.decide(event, teluk_pandan, "accepted", "Memenuhi syarat administrasi.")
     nominations.decide(event, teluk_lingga, "accepted", None)
+    return teluk_pandan
 
 
 def _never_submitted_2024(event: Event, district: District, number: int) -> None:

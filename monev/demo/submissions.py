@@ -2,7 +2,10 @@
 was judged); the first three carry real, small evidence files — PDFs written here and a
 photo drawn with Pillow — stored through the storage interface and checked by the same
 inspection as uploads, so the workspace and verification pages show real content. The other
-finalists' files are not part of the demo."""
+finalists' files are not part of the demo.
+
+In 2025 (open for submissions), :func:`half_way` has KIM Teluk Pandan upload through the
+workspace's own services, as its account: evidence for about half the criteria."""
 
 from __future__ import annotations
 
@@ -13,14 +16,19 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
 from monev.auth.models import User
 from monev.core.timezones import to_utc
 from monev.entries.models import Entry, Evidence
-from monev.entries.workspace.services import PROFILE_FIELDS
+from monev.entries.workspace import evidence as workspace_evidence
+from monev.entries.workspace.services import PROFILE_FIELDS, slot_for
 from monev.events.models import Event
 from monev.extensions import db
 from monev.rubrics.models import Criterion
 from monev.storage import get_storage, inspection, tracking
+from monev.storage.spool import SpoolFile
 
 WITH_FILES = 3
 SUBMITTED = "2024-06-27T15:30"
@@ -49,6 +57,51 @@ def load(event: Event, entries: list[Entry], admin: User) -> int:
             files += _evidence(entry, criteria, admin)
     db.session.flush()
     return files
+
+
+def half_way(entry: Entry) -> int:
+    """KIM ``entry`` half-way: two documents (A1, A2) and its channel link (A5) uploaded by
+    the KIM's own account through the workspace services; A3, A4 and the presentation are
+    still missing. Returns the number of files stored."""
+    kim = entry.kim
+    user = db.session.scalar(select(User).where(User.role == "kim", User.kim_id == kim.id))
+    criteria = {
+        c.key: c
+        for c in db.session.scalars(select(Criterion).where(Criterion.event_id == entry.event_id))
+    }
+    place = kim.village.label if kim.village else kim.name
+    documents = [
+        (
+            "a1",
+            f"SK Pembentukan {kim.name}.pdf",
+            [f"SK Kepala {place}", f"Nomor: {kim.sk_number or '-'}", f"Ketua: {kim.chair_name}"],
+        ),
+        (
+            "a2",
+            "Struktur pengurus 2025.pdf",
+            [f"Struktur Pengurus {kim.name} 2025", f"Anggota aktif: {kim.members_count or '-'}"],
+        ),
+    ]
+    for key, name, lines in documents:
+        upload = _upload(name, _pdf(lines))
+        try:
+            workspace_evidence.add_file(user, entry, slot_for(entry, criteria[key].id), upload)
+        finally:
+            upload.stream.close()  # the stored file was claimed: only an unused one goes
+    workspace_evidence.add_link(
+        user, entry, slot_for(entry, criteria["a5"].id), kim.website or "https://kim.id"
+    )
+    db.session.flush()
+    return len(documents)
+
+
+def _upload(name: str, data: bytes) -> FileStorage:
+    """``data`` as the upload spool a browser's request would leave for the services."""
+    spool = SpoolFile(get_storage().spool_dir(), limit=len(data) + 1, video_limit=None)
+    spool.write(data)
+    spool.flush()
+    spool.seek(0)
+    return FileStorage(stream=spool, filename=name, content_type="application/pdf")
 
 
 def _evidence(entry: Entry, criteria: dict[str, Criterion], admin: User) -> int:

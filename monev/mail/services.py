@@ -115,7 +115,9 @@ def _read(path: Path) -> OutboxMessage:
     return OutboxMessage(
         name=path.name,
         to=str(msg["To"] or ""),
-        subject=str(msg["Subject"] or ""),
+        # A long subject is folded right after "Subject:"; unfolded, it keeps the fold's
+        # leading space, which no reader wants (nor a search for the subject).
+        subject=str(msg["Subject"] or "").strip(),
         sent_at=sent_at,
         body=body_part.get_content() if body_part is not None else "",
     )

@@ -21,6 +21,23 @@ REASONS = {
 }
 
 
+def agreement_words(value: float | None, good: float = 0.8, acceptable: float = 0.667) -> str:
+    """What an agreement figure (Krippendorff's alpha, an ICC) means, in plain words; a
+    negative one says what it means rather than standing unexplained."""
+    if value is None:
+        return ""
+    if value >= good:
+        return _("good: the judges agree")
+    if value >= acceptable:
+        return _("acceptable: the judges mostly agree")
+    if value >= 0:
+        return _("low: the judges often disagree; look at the outlying sheets")
+    return _(
+        "below chance: the judges agree less than if they had scored at random; usually too "
+        "few entries, or scores too close together to tell the entries apart"
+    )
+
+
 def _n(value, digits: int) -> str:
     return number(round(float(value), digits))
 
@@ -47,6 +64,15 @@ def describe(
             stage=stage,
             alpha=_n(p["alpha"], 3),
             good=_n(p["good"], 3),
+        )
+    if code == "agreement_weak" and float(p["alpha"]) < 0:
+        return _(
+            "%(stage)s: the judges agree less than chance would give (Krippendorff's alpha "
+            "%(alpha)s, below 0): they rank the entries differently, or there are too few "
+            "entries with scores too close together to tell them apart; review the rubric "
+            "guidance and the outlying sheets before publishing.",
+            stage=stage,
+            alpha=_n(p["alpha"], 3),
         )
     if code == "agreement_weak":
         return _(

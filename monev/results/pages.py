@@ -14,7 +14,7 @@ from monev.entries.standing import NOT_SELECTED
 from monev.results import charts
 from monev.results.acknowledgements import message_key
 from monev.results.computing import finalists_first
-from monev.results.messages import REASONS, describe
+from monev.results.messages import REASONS, agreement_words, describe
 from monev.results.queries import EntryRow
 from monev.results.services import AGREEMENT_KEYS, Change, Computed
 from monev.scoring import RankedRow
@@ -83,6 +83,7 @@ class StageFairnessView:
     outliers: list[OutlierRow]
     histograms: charts.Histograms
     dropped_note: str | None = None  # the organiser dropped sheets of this stage
+    alpha_words: str = ""  # what the alpha means, in plain words ("good: …", "below chance: …")
 
 
 @dataclass
@@ -180,6 +181,7 @@ def admin_results(computed: Computed) -> AdminResults:
                 sheets=figures.sheets,
                 alpha=figures.alpha,
                 alpha_reason=_reason(REASONS, figures.alpha_unavailable),
+                alpha_words=agreement_words(figures.alpha),
                 icc=[(k, form, figures.icc.get(form)) for k, form in AGREEMENT_KEYS.items()],
                 icc_reason=_reason(REASONS, figures.icc_unavailable),
                 leniency=[

@@ -12,13 +12,11 @@ the same database as the live server), so the browser does only the confirmation
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from monev.core.timeutil import utcnow
+from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.entries.workspace import queries as workspace_queries
 from monev.events.models import Event, Stage
@@ -37,17 +35,18 @@ from tests.submission_fixtures import send_file, send_link
 pytestmark = pytest.mark.browser
 
 SLUG = "monev-kim-kaltim-2025"
-KIM = "kim.telukpandan@demo.monev.id"
+KIM = "kim.teluklingga@demo.monev.id"  # a 2025 finalist that has not started yet
+KIM_NAME = "KIM Teluk Lingga"
 JUDGE = "juri1@demo.monev.id"
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 REFUSED = "Konfirmasikan bahwa Anda sudah membaca akibat tindakan ini."
 PROFILE = {
     "sk_number": "141/12/SK-KIM/2024",
     "sk_date": "2024-03-14",
-    "chair_name": "Hendra Saputra",
+    "chair_name": "Andi Firmansyah",
     "members_count": "15",
     "phone": "0812 5500 7788",
-    "email": "kim.telukpandan@contoh.id",
+    "email": "kim.teluklingga@contoh.id",
 }
 
 
@@ -56,18 +55,12 @@ PROFILE = {
 
 @pytest.fixture
 def complete_entry(app, live_server) -> dict:
-    """KIM Teluk Pandan's 2025 entry in an open submission window, with its profile, one
+    """KIM Teluk Lingga's 2025 entry in the demo's open submission window, with its profile, one
     piece of evidence per criterion (a link where the criterion takes one) and the
     presentation; returns the numbers the step must state."""
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == SLUG))
-        event.status = "submission"
-        db.session.execute(
-            update(Stage)
-            .where(Stage.event_id == event.id, Stage.key == "administrasi")
-            .values(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=2))
-        )
-        db.session.commit()
+        assert event.status == "submission"  # the demo is live: its window is open now
         criteria = [(c.id, c.evidence) for c in workspace_queries.evidence_criteria(event.id)]
         event_id = event.id
     client = app.test_client()
@@ -82,9 +75,9 @@ def complete_entry(app, live_server) -> dict:
         else:
             links += 1
             url = f"{page}/criteria/{criterion_id}/link"
-            link = f"https://telukpandan.desa.id/bukti-{criterion_id}"
+            link = f"https://teluklingga.kelurahan.id/bukti-{criterion_id}"
             assert send_link(client, url, link).status_code == 303
-    presentation = corpus.pdf("Presentasi KIM Teluk Pandan", pages=2)
+    presentation = corpus.pdf("Presentasi KIM Teluk Lingga", pages=2)
     assert send_file(client, f"{page}/presentation/file", presentation).status_code == 303
     return {"event_id": event_id, "criteria": len(criteria), "links": links}
 
@@ -92,7 +85,9 @@ def complete_entry(app, live_server) -> dict:
 def _entry_status(app, event_id: int) -> str:
     with app.app_context():
         return db.session.scalar(
-            select(Entry.submission_status).where(Entry.event_id == event_id, Entry.code == "K-001")
+            select(Entry.submission_status)
+            .join(Kim)
+            .where(Entry.event_id == event_id, Kim.name == KIM_NAME)
         )
 
 

@@ -2,9 +2,9 @@
 it leads with the task card, passes axe (no serious or critical violation), never scrolls
 sideways, and its one large button is reached with the Tab key.
 
-The demo is moved to the phases worth seeing: the 2025 event open for submissions (the KIM
-has evidence to upload before a deadline), and the 2024 Presentasi stage back in judging
-for the judge with sheets still to finalise. Screenshots: test-artifacts/screenshots/home-*.
+The demo is live: its 2025 event is open for submissions (KIM Teluk Pandan is half-way, with
+evidence to upload before a deadline); for the judge, the 2024 Presentasi stage is put back
+in judging with sheets still to finalise. Screenshots: test-artifacts/screenshots/home-*.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CURRENT = "monev-kim-kaltim-2025"
 PAST = "monev-kim-kaltim-2024"
 
 ROLES = {
-    "admin": (ADMIN_EMAIL, "Pindahkan ke Pengumpulan berkas"),
+    "admin": (ADMIN_EMAIL, "Pindahkan ke Verifikasi"),
     "operator": ("operator.kutim@demo.monev.id", "Progres finalis"),
     "judge": ("juri1@demo.monev.id", "Nilai berikutnya:"),
     "kim": ("kim.telukpandan@demo.monev.id", "Unggah bukti"),
@@ -38,18 +38,12 @@ def _stage(event: Event, key: str):
 
 
 def _set_phases(app, role: str) -> None:
-    """The 2025 event open for submissions (its window from yesterday to four days on); for
-    the judge, 2024's Presentasi in judging again until tomorrow (its two open sheets)."""
+    """The demo as built (2025 open for submissions); for the judge, 2024's Presentasi in
+    judging again until tomorrow (its two open sheets)."""
     now = utcnow()
     with app.app_context():
         events = {e.slug: e for e in db.session.scalars(select(Event))}
-        if role in ("kim", "operator"):
-            current = events[CURRENT]
-            first = _stage(current, "administrasi")
-            later = _stage(current, "presentasi")
-            first.opens_at, first.closes_at = now - timedelta(days=1), now + timedelta(days=4)
-            later.opens_at, later.closes_at = now + timedelta(days=10), now + timedelta(days=12)
-            current.status = "submission"
+        assert events[CURRENT].status == "submission"
         if role == "judge":
             past = events[PAST]
             stage = _stage(past, "presentasi")
@@ -117,7 +111,7 @@ def test_kim_task_names_the_deadline_with_a_countdown(app, page, demo_password, 
     sign_in(page, ROLES["kim"][0], demo_password)
     task = page.locator("article.task").first
     expect(task.get_by_role("heading", level=2)).to_have_text(
-        "Unggah bukti: 5 dari 5 kriteria kurang"
+        "Unggah bukti: 2 dari 5 kriteria kurang"  # the demo's KIM is half-way
     )
     expect(task).to_contain_text("WITA")
     expect(task).to_contain_text("hari lagi")

@@ -17,7 +17,19 @@ CURRENT = "monev-kim-kaltim-2025"
 PAST = "monev-kim-kaltim-2024"
 
 
-def test_phase_move_opens_its_checklist_in_a_dialog_by_keyboard(page, demo_password, screenshots):
+def _back_to_nomination(app) -> None:
+    """The demo's 2025 event is open for submissions; its move from nomination (with a
+    warning to acknowledge and consequences to state) is the one these tests look at."""
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == CURRENT))
+        event.status = "nomination"
+        db.session.commit()
+
+
+def test_phase_move_opens_its_checklist_in_a_dialog_by_keyboard(
+    app, page, demo_password, screenshots
+):
+    _back_to_nomination(app)
     sign_in(page, ADMIN_EMAIL, demo_password)
     page.goto(f"/admin/events/{CURRENT}")
     move = page.get_by_role("button", name="Pindahkan ke Pengumpulan berkas")
@@ -35,8 +47,9 @@ def test_phase_move_opens_its_checklist_in_a_dialog_by_keyboard(page, demo_passw
 
 
 def test_phase_move_without_javascript_is_a_page_and_needs_the_confirmation(
-    browser, live_server, demo_password, screenshots
+    app, browser, live_server, demo_password, screenshots
 ):
+    _back_to_nomination(app)
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     sign_in(page, ADMIN_EMAIL, demo_password)

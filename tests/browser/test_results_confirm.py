@@ -161,7 +161,7 @@ def test_publish_without_javascript_is_a_page_that_needs_the_confirmation(
     page.goto(f"/admin/events/{to_publish.slug}/results/")
     page.get_by_role("button", name="Umumkan hasil…").click()
     expect(page).to_have_url(re.compile(r"/results/publish$"))
-    expect(page.get_by_role("heading", level=2, name="Umumkan hasil")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Umumkan hasil")).to_be_visible()
     page.get_by_role("button", name="Umumkan hasil").click()  # without ticking
     expect(
         page.get_by_text("Konfirmasikan bahwa Anda sudah membaca akibat tindakan ini.")

@@ -2,21 +2,19 @@
 place, with the checklist), and submits through its confirmation step; the same upload also
 works with JavaScript off.
 
-The demo's 2025 event is put in its submission phase with an open window first: KIM Teluk
-Pandan's nomination there is accepted.
+The demo's 2025 event is live, open for submissions: KIM Teluk Lingga is a finalist there
+that has not uploaded anything yet (KIM Teluk Pandan is half-way).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from monev.core.timeutil import utcnow
+from monev.directory.models import Kim
 from monev.entries.models import Entry, Evidence
-from monev.events.models import Event, Stage
+from monev.events.models import Event
 from monev.extensions import db
 from tests import upload_corpus as corpus
 from tests.browser.test_roles import assert_accessible, sign_in
@@ -24,20 +22,15 @@ from tests.browser.test_roles import assert_accessible, sign_in
 pytestmark = pytest.mark.browser
 
 SLUG = "monev-kim-kaltim-2025"
-EMAIL = "kim.telukpandan@demo.monev.id"
+EMAIL = "kim.teluklingga@demo.monev.id"
+KIM_NAME = "KIM Teluk Lingga"
 
 
 @pytest.fixture
 def open_window(app, live_server):
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == SLUG))
-        event.status = "submission"
-        db.session.execute(
-            update(Stage)
-            .where(Stage.event_id == event.id, Stage.key == "administrasi")
-            .values(opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=2))
-        )
-        db.session.commit()
+        assert event.status == "submission"  # the demo is live: its window is open now
         return event.id
 
 
@@ -67,7 +60,7 @@ def test_kim_uploads_evidence_and_submits(page: Page, app, open_window, demo_pas
             )
             card.locator("form.upload-form button[type=submit]").click()
         else:
-            card.locator("input[type=url]").fill(f"https://telukpandan.desa.id/bukti-{index}")
+            card.locator("input[type=url]").fill(f"https://teluklingga.kelurahan.id/bukti-{index}")
             card.locator("form.link-form button[type=submit]").click()
         # htmx swaps the card in place: it now lists the file or link
         expect(page.locator(f"#{card_id} .evidence-items li")).to_have_count(1)
@@ -78,7 +71,7 @@ def test_kim_uploads_evidence_and_submits(page: Page, app, open_window, demo_pas
             {
                 "name": "presentasi.pdf",
                 "mimeType": "application/pdf",
-                "buffer": corpus.pdf("Presentasi KIM Teluk Pandan", pages=3),
+                "buffer": corpus.pdf("Presentasi KIM Teluk Lingga", pages=3),
             }
         ]
     )
@@ -99,7 +92,7 @@ def test_kim_uploads_evidence_and_submits(page: Page, app, open_window, demo_pas
     page.screenshot(path=str(screenshots / "submission-submitted.png"), full_page=True)
     with app.app_context():
         entry = db.session.scalar(
-            select(Entry).where(Entry.event_id == open_window, Entry.code == "K-001")
+            select(Entry).join(Kim).where(Entry.event_id == open_window, Kim.name == KIM_NAME)
         )
         assert entry.submission_status == "submitted"
         assert db.session.query(Evidence).filter(Evidence.entry_id == entry.id).count() == 6

@@ -30,11 +30,13 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.directory import services as directory_services
 from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.entries.nominations import queries
 from monev.events.models import Category, DistrictQuota, Event
 from monev.extensions import db
 from monev.mail import services as mail
+from monev.notify import tell
 
 CODE_PREFIX = "K-"
 DECISIONS = ("accepted", "rejected")
@@ -320,6 +322,11 @@ def decide(event: Event, entry: Entry, decision: str, note: str | None) -> Entry
         },
     )
     _mail_operators(event, entry)
+    if decision == "accepted" and event.status == "submission":
+        # Accepted after submission opened: the KIM is told now what the others heard then
+        # (once: a decision changed back and forth does not repeat it).
+        stage = standing.first_stage(event)
+        tell.submission_opened(event, [entry], stage.closes_at if stage else None)
     return entry
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy import and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
@@ -16,6 +16,8 @@ from monev.extensions import db
 from monev.judging.models import (
     Assignment,
     Conflict,
+    EventJudge,
+    PanelMember,
     ScheduleSlot,
     Score,
     ScoreSheet,
@@ -90,11 +92,36 @@ class JudgeStageProgress:
         return self.stage.closes_at - utcnow()
 
 
+# Before judging, a stage whose panel the judge sits on is theirs even without entries yet:
+# the home page says when scoring opens ("judging scheduled ahead").
+BEFORE_JUDGING = ("draft", "nomination", "submission", "verification")
+
+
+def _panel_stages_ahead(judge_id: int, seen: set[int]) -> list[tuple[Event, Stage]]:
+    """Stages of events not yet judging whose panel includes the judge (a stage without
+    members of its own is judged by the whole event panel), not in ``seen``."""
+    own_member = exists().where(PanelMember.stage_id == Stage.id, PanelMember.judge_id == judge_id)
+    any_member = exists().where(PanelMember.stage_id == Stage.id)
+    rows = db.session.execute(
+        select(Event, Stage)
+        .join(Stage, Stage.event_id == Event.id)
+        .join(EventJudge, EventJudge.event_id == Event.id)
+        .where(
+            EventJudge.user_id == judge_id,
+            Event.status.in_(BEFORE_JUDGING),
+            or_(own_member, ~any_member),
+        )
+        .order_by(Event.year.desc(), Stage.position)
+    ).all()
+    return [(event, stage) for event, stage in rows if stage.id not in seen]
+
+
 def judge_progress(judge_id: int) -> list[JudgeStageProgress]:
     """The judge's own assignments per event and stage, with what is still to do (a sheet
-    the organiser dropped is no longer the judge's to do).
+    the organiser dropped is no longer the judge's to do); before judging, also the stages
+    whose panel the judge sits on without entries yet (none assigned).
 
-    Two queries; only this judge's sheets are read: nothing about other judges."""
+    Three queries; only this judge's sheets are read: nothing about other judges."""
     rows = db.session.execute(
         select(
             Event,
@@ -144,7 +171,11 @@ def judge_progress(judge_id: int) -> list[JudgeStageProgress]:
                 starts_at,
             )
         )
-    return [
+    ahead = [
+        JudgeStageProgress(event, stage, 0, 0, 0)
+        for event, stage in _panel_stages_ahead(judge_id, {stage.id for _e, stage, *_r in rows})
+    ]
+    return ahead + [
         JudgeStageProgress(
             event,
             stage,
