@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from monev.audit.models import AuditEntry
@@ -204,3 +206,19 @@ def test_regions_page_lists_kaltim_and_kalbar_codes(client, login_as, make_kim):
         assert code in page and name in page
     district_page = client.get("/regions/64.04").get_data(as_text=True)
     assert "Sangatta Utara" in district_page
+
+
+def test_a_date_field_also_reads_in_the_one_date_format(app, client, login_as):
+    """The browser writes a date input's value in its own locale's order ("08/02/2021"); the
+    line under it says the date the way every page does, and a wrong date keeps no stale line.
+    """
+    login_as("admin")
+    with app.app_context():
+        kutim = district("64.04").id
+    bad = post(client, "/kim/new", kim_form(district_id=kutim, name="", sk_date="2021-08-02"))
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert t(app, "Reads as: %(date)s", date="2 Agu 2021") in page
+    assert 'aria-describedby="sk_date-echo"' in page
+    wrong = post(client, "/kim/new", kim_form(district_id=kutim, sk_date="2021-13-45"))
+    assert re.search(r'data-date-echo="sk_date"[^>]*></small>', wrong.get_data(as_text=True))

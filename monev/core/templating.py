@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from monev.core.timezones import format_day, format_moment, format_time
+from monev.core.timezones import format_day, format_moment, format_time, format_wall, wall_parts
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["moment"] = lambda v, tz=None, zone=True: format_moment(
         v, tz or site_zone, with_zone=zone
     )
+    app.jinja_env.filters["wall"] = format_wall
+    app.jinja_env.globals["wall_parts"] = wall_parts
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["one_stop"] = one_stop
     app.jinja_env.trim_blocks = True

@@ -62,6 +62,26 @@ def format_day(utc: datetime | None, tz: str) -> str:
     return format_datetime(to_local(utc, tz), _patterns()[1], rebase=False)
 
 
+def format_wall(value, zone: str | None = None) -> str:
+    """A date, or a naive wall-clock time as typed into a form (nothing converted), in the
+    same format: "6 Des 2026" or "6 Des 2026, 14.00 WITA" (``zone`` is the label to add)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return format_date(value, _patterns()[1])
+    text = format_datetime(value, _patterns()[0], rebase=False)
+    return f"{text} {zone}" if zone else text
+
+
+def wall_parts() -> dict[str, str]:
+    """What the browser needs to write a date input's value the same way (static/js/app.js):
+    the abbreviated month names of the locale and the separator of hours and minutes."""
+    locale = get_locale()
+    months = locale.months["format"]["abbreviated"] if locale else {}
+    separator = _patterns()[2][2]
+    return {"months": ",".join(months[m] for m in range(1, 13)), "time_sep": separator}
+
+
 def format_time(utc: datetime | None, tz: str) -> str:
     """The wall-clock time alone: "14.00"."""
     if utc is None:

@@ -60,4 +60,35 @@
       dialog.firstElementChild.replaceChildren();
     }
   }, true);
+  // A date input's value written the way every page writes a date ("14 Mar 2022, 14.00
+  // WITA") in its [data-date-echo] line (templates/macros/forms.html, date_echo), whatever
+  // order the browser's own picker shows.
+  function echoDate(input) {
+    var echo = input.id && document.querySelector('[data-date-echo="' + input.id + '"]');
+    if (!echo) { return; }
+    var m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(input.value);
+    if (!m) { echo.textContent = ""; return; }
+    var months = echo.getAttribute("data-months").split(",");
+    var text = parseInt(m[3], 10) + " " + months[parseInt(m[2], 10) - 1] + " " + m[1];
+    if (m[4]) {
+      text += ", " + m[4] + echo.getAttribute("data-time-sep") + m[5];
+      if (echo.getAttribute("data-zone")) { text += " " + echo.getAttribute("data-zone"); }
+    }
+    echo.textContent = echo.getAttribute("data-template").replace("{}", text);
+  }
+  function echoAll(root) {
+    root.querySelectorAll("[data-date-echo]").forEach(function (echo) {
+      var input = document.getElementById(echo.getAttribute("data-date-echo"));
+      if (input) { echoDate(input); }
+    });
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.matches && event.target.matches("input[type=date], input[type=datetime-local]")) {
+        echoDate(event.target);
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () { echoAll(document); });
+  echoAll(document);
 })();

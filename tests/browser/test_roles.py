@@ -220,3 +220,17 @@ def test_wrong_password_is_reported_and_email_kept(page, screenshots):
     expect(page.get_by_label(LABEL_PASSWORD)).to_have_value("")
     assert_accessible(page)
     screenshot(page, screenshots, "anonymous-login-wrong-password")
+
+
+def test_a_date_input_reads_in_the_one_date_format_as_it_changes(page, demo_password, screenshots):
+    """Chromium shows a date input in its own locale's order ("03/14/2024"); the line under it
+    says the same date the way every page of the app writes one, and follows each change."""
+    sign_in(page, ADMIN_EMAIL, demo_password)
+    page.set_viewport_size(PHONE)
+    page.goto("/kim/new")
+    page.fill("#sk_date", "2024-03-14")
+    expect(page.locator("#sk_date-echo")).to_have_text("Terbaca: 14 Mar 2024")
+    page.fill("#sk_date", "2024-12-06")
+    expect(page.locator("#sk_date-echo")).to_have_text("Terbaca: 6 Des 2024")
+    page.locator("#sk_date").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / "date-echo-phone.png")
