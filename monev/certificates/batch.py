@@ -54,7 +54,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from monev import jobs
 from monev.audit.services import record
-from monev.certificates import services
+from monev.certificates import services, signing
 from monev.certificates.models import Certificate
 from monev.core.database import write_intent
 from monev.core.errors import ServiceError
@@ -62,6 +62,7 @@ from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
 from monev.jobs import heartbeat
+from monev.signing.backends import SigningError
 from monev.storage import get_storage, tracking
 
 log = logging.getLogger(__name__)
@@ -397,8 +398,12 @@ def _render(batch_id: int, attempt: int) -> None:
         if not todo:
             break
         processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
+        signer = signing.backend()
         for cert, document in zip(todo, services.pdfs(todo, processes=processes), strict=True):
-            storage.put_bytes(single_key(cert), document, "application/pdf")
+            # Signed after the QR is drawn; a failed signature fails the batch (resumable
+            # with "Try again"), never an unsigned file stored in its place.
+            signed = _signed(cert, document, signer)
+            storage.put_bytes(single_key(cert), signed, "application/pdf")
         rendered.update(c.id for c in todo)
         _write(
             batch_id,
@@ -416,6 +421,15 @@ def _render(batch_id: int, attempt: int) -> None:
     )
     _build_zip(storage, live, zip_key)
     _finish(batch_id, attempt, event_id, len(live), merged_key, zip_key)
+
+
+def _signed(cert: Certificate, document: bytes, signer) -> bytes:
+    if signer is None:
+        return document
+    try:
+        return signing.sign(cert, document, using=signer)
+    except SigningError as exc:
+        raise RuntimeError(f"certificate {cert.number} could not be signed: {exc}") from exc
 
 
 def _finish(batch_id, attempt, event_id, count, merged_key, zip_key) -> None:

@@ -117,3 +117,7 @@ class SettingsForm(MonevForm):
             field.data = self.number_style.data
         elif not field.data:
             raise ValidationError(_l("Choose a number, or write your own pattern."))
+
+
+class VerifyPdfForm(MonevForm):
+    file = FileField(_l("Certificate PDF"))

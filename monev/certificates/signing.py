@@ -1,0 +1,36 @@
+"""Certificates signed electronically (TTE) when a signing backend is configured: after the
+QR code is drawn (any later change breaks the signature), with a visible field above the
+last signatory's name. A certificate that cannot be signed is not stored or served unsigned:
+the error goes up (the batch fails on it and can be retried; a download answers 503)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from monev.certificates.models import Certificate
+from monev.certificates.settings import settings_for
+from monev.signing.backends import Backend, backend_name, get_backend
+
+
+def backend() -> Backend | None:
+    """The backend certificates are signed with: a local one (PKCS#12, PKCS#11). A remote
+    service needs its signatory's passphrase for every signing, which a background batch
+    cannot ask for, so with it certificates stay unsigned (README)."""
+    if not backend_name(current_app.config):
+        return None
+    found = get_backend(current_app.config)
+    return None if found is None or found.needs_credentials else found
+
+
+def signer_name(cert: Certificate) -> str | None:
+    signatories = settings_for(cert.event).signatories or []
+    names = [s.get("name") for s in signatories if s.get("name")]
+    return names[-1] if names else None
+
+
+def sign(cert: Certificate, pdf: bytes, *, using: Backend | None = None) -> bytes:
+    """``pdf`` signed (raises SigningError), or as it is when nothing signs certificates."""
+    using = using or backend()
+    if using is None:
+        return pdf
+    return using.sign(pdf, signer_name=signer_name(cert), reason=f"Sertifikat {cert.number}")
