@@ -177,6 +177,7 @@ EXPECTED: dict[str, set[str]] = {
     "certificate_batches.download_pdf": {ADMIN},
     "certificate_batches.download_zip": {ADMIN},
     "documents.admin_index": {ADMIN},
+    "documents.sign": {ADMIN},
     "documents.berita_acara": {ADMIN},
     "documents.decree": {ADMIN},
     "documents.all_rapor": {ADMIN},
