@@ -203,8 +203,34 @@ class LocalServer:
         self.server.server_close()
 
 
+def _fast_generic_sign():
+    """certomancer parses (and checks) the TSA's RSA key again for every timestamp, about
+    100 ms; a real TSA keeps its key loaded. Parse each key once."""
+    import certomancer.services as services
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+    original = services.generic_sign
+    if getattr(original, "monev_fast", False):
+        return
+    loaded: dict[bytes, object] = {}
+
+    def generic_sign(private_key, tbs_bytes, sd_algo):
+        if sd_algo.signature_algo != "rsassa_pkcs1v15":
+            return original(private_key, tbs_bytes, sd_algo)
+        der = private_key.dump()
+        if der not in loaded:
+            loaded[der] = serialization.load_der_private_key(der, password=None)
+        digest = getattr(hashes, sd_algo.hash_algo.upper())()
+        return loaded[der].sign(tbs_bytes, PKCS1v15(), digest)
+
+    generic_sign.monev_fast = True
+    services.generic_sign = generic_sign
+
+
 def tsa_server(pki: TestPki) -> LocalServer:
     """The certomancer TSA of ``pki`` answering RFC 3161 requests over HTTP."""
+    _fast_generic_sign()
     stamper = pki.timestamper()
 
     def handle(_path, body, _headers):

@@ -682,3 +682,18 @@ def test_admin_home_warns_30_days_before_the_signing_certificate_expires(
         assert gone in text
     else:
         assert soon not in text and gone not in text
+
+
+def test_sign_many_in_worker_processes_signs_each_or_says_which_failed(pki):
+    from monev.pdf.rendering import shutdown_pools
+
+    try:
+        config = pkcs12_config(pki)
+        items = [(document(f"Nomor {i}"), None, f"Sertifikat {i}") for i in range(3)]
+        signed = backends.sign_many(config, items, processes=2)
+        assert all(pyhanko_status(pdf, pki).bottom_line for pdf in signed)
+        wrong = {**config, "SIGNING_PKCS12_PASSPHRASE": "salah"}
+        failed = backends.sign_many(wrong, items, processes=2)
+        assert all(isinstance(result, backends.SigningError) for result in failed)
+    finally:
+        shutdown_pools()

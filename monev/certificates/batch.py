@@ -398,12 +398,15 @@ def _render(batch_id: int, attempt: int) -> None:
         if not todo:
             break
         processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
-        signer = signing.backend()
-        for cert, document in zip(todo, services.pdfs(todo, processes=processes), strict=True):
-            # Signed after the QR is drawn; a failed signature fails the batch (resumable
-            # with "Try again"), never an unsigned file stored in its place.
-            signed = _signed(cert, document, signer)
-            storage.put_bytes(single_key(cert), signed, "application/pdf")
+        documents = services.pdfs(todo, processes=processes)
+        # Signed after the QR is drawn; a failed signature fails the batch (resumable with
+        # "Try again"), never an unsigned file stored in its place.
+        try:
+            documents = signing.sign_all(todo, documents, processes=processes)
+        except SigningError as exc:
+            raise RuntimeError(str(exc)) from exc
+        for cert, document in zip(todo, documents, strict=True):
+            storage.put_bytes(single_key(cert), document, "application/pdf")
         rendered.update(c.id for c in todo)
         _write(
             batch_id,
@@ -421,15 +424,6 @@ def _render(batch_id: int, attempt: int) -> None:
     )
     _build_zip(storage, live, zip_key)
     _finish(batch_id, attempt, event_id, len(live), merged_key, zip_key)
-
-
-def _signed(cert: Certificate, document: bytes, signer) -> bytes:
-    if signer is None:
-        return document
-    try:
-        return signing.sign(cert, document, using=signer)
-    except SigningError as exc:
-        raise RuntimeError(f"certificate {cert.number} could not be signed: {exc}") from exc
 
 
 def _finish(batch_id, attempt, event_id, count, merged_key, zip_key) -> None:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from monev.certificates.models import Certificate
 from monev.certificates.settings import settings_for
-from monev.signing.backends import Backend, backend_name, get_backend
+from monev.signing.backends import Backend, SigningError, backend_name, get_backend, sign_many
 
 
 def backend() -> Backend | None:
@@ -34,3 +34,22 @@ def sign(cert: Certificate, pdf: bytes, *, using: Backend | None = None) -> byte
     if using is None:
         return pdf
     return using.sign(pdf, signer_name=signer_name(cert), reason=f"Sertifikat {cert.number}")
+
+
+def sign_all(certs: list[Certificate], pdfs: list[bytes], *, processes: int = 1) -> list[bytes]:
+    """The batch step's PDFs signed (in ``processes`` worker processes), in order; the first
+    certificate that cannot be signed raises SigningError naming it (nothing is returned
+    unsigned). Without a signing backend the PDFs are returned as they are."""
+    if backend() is None:
+        return pdfs
+    names: dict[int, str | None] = {}
+    items = []
+    for cert, pdf in zip(certs, pdfs, strict=True):
+        if cert.event_id not in names:
+            names[cert.event_id] = signer_name(cert)
+        items.append((pdf, names[cert.event_id], f"Sertifikat {cert.number}"))
+    results = sign_many(current_app.config, items, processes=processes)
+    for cert, result in zip(certs, results, strict=True):
+        if isinstance(result, SigningError):
+            raise SigningError(f"certificate {cert.number} could not be signed: {result}")
+    return results  # type: ignore[return-value]
