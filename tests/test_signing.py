@@ -76,7 +76,9 @@ def pyhanko_status(data: bytes, pki):
     reader = PdfFileReader(io.BytesIO(data))
     (sig,) = reader.embedded_signatures
     context = ValidationContext(trust_roots=[pki.arch.get_cert("root")], allow_fetching=False)
-    return validate_pdf_signature(sig, context, ts_validation_context=context)
+    return backends.off_loop(
+        lambda: validate_pdf_signature(sig, context, ts_validation_context=context)
+    )
 
 
 def document(text="Kepala Dinas Uji") -> bytes:

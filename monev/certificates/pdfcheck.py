@@ -165,6 +165,8 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
                     ),
                 )
             )
+        if not sig.intact:
+            continue  # a broken signature says nothing about its signer's trust
         if sig.expired:
             out.append(
                 Finding(
@@ -186,7 +188,7 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
                     _(
                         "The signer's certificate does not chain to any root the organiser trusts "
                         "(issued by %(issuer)s).",
-                        issuer=sig.issuer,
+                        issuer=sig.issuer_name,
                     ),
                 )
             )

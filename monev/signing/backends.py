@@ -33,6 +33,21 @@ RESERVED = 12_000  # bytes for the CMS signature (certificate chain, signed attr
 RESERVED_TSA = 20_000  # the same with the timestamp token and the TSA's certificates
 
 
+def off_loop(call):
+    """``call()``, in a thread of its own when this thread already runs an asyncio loop:
+    pyHanko's synchronous API starts its own loop (asyncio.run), which a running loop
+    forbids (an async server, or Playwright's sync API in the browser tests)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 class SigningError(Exception):
     """The document could not be signed (the message says why, for the admin and the log)."""
 
@@ -153,7 +168,7 @@ class _PyHankoBackend(Backend):
             # more (and ask the TSA once more) only to measure it.
             reserved = RESERVED_TSA if timestamper is not None else RESERVED
             with self._lock:  # a PKCS#11 session is not shared between threads
-                out = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
+                out = off_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserved))
         except SigningError:
             raise
         except Exception as exc:

@@ -25,6 +25,14 @@ class SignatureReport:
     problem: str = ""  # pyHanko's indication when not trusted (for the log / CLI)
 
     @property
+    def issuer_name(self) -> str:
+        """The issuer's common name, as people say it ("Root CA …"), else the whole name."""
+        for part in self.issuer.split(", "):
+            if part.startswith("Common Name: "):
+                return part.removeprefix("Common Name: ")
+        return self.issuer
+
+    @property
     def unmodified(self) -> bool:
         return self.intact and self.whole
 
@@ -55,6 +63,12 @@ class PdfReport:
     @property
     def trusted(self) -> bool:
         return self.signed and not self.modified and all(s.trusted for s in self.signatures)
+
+
+def off_loop(call):
+    from monev.signing.backends import off_loop as run
+
+    return run(call)
 
 
 def _roots(trust_roots):
@@ -89,8 +103,10 @@ def verify(data: bytes, trust_roots=()) -> PdfReport:
             context = ValidationContext(
                 trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
             )
-            status = validate_pdf_signature(
-                sig, signer_validation_context=context, ts_validation_context=context
+            status = off_loop(
+                lambda sig=sig, context=context: validate_pdf_signature(
+                    sig, signer_validation_context=context, ts_validation_context=context
+                )
             )
         except Exception as exc:
             reports.append(_broken(sig, str(exc)))
