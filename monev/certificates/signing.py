@@ -10,6 +10,7 @@ from flask import current_app
 from monev.certificates.models import Certificate
 from monev.certificates.settings import settings_for
 from monev.signing.backends import Backend, SigningError, backend_name, get_backend, sign_many
+from monev.signing.placement import Box, above_name
 
 
 def backend() -> Backend | None:
@@ -42,12 +43,17 @@ def sign_all(certs: list[Certificate], pdfs: list[bytes], *, processes: int = 1)
     unsigned). Without a signing backend the PDFs are returned as they are."""
     if backend() is None:
         return pdfs
-    names: dict[int, str | None] = {}
+    # Every certificate of an event and kind has the same design: the signatory's place is
+    # found once (a text search in the PDF) and reused.
+    places: dict[tuple[int, str], tuple[str | None, Box]] = {}
     items = []
     for cert, pdf in zip(certs, pdfs, strict=True):
-        if cert.event_id not in names:
-            names[cert.event_id] = signer_name(cert)
-        items.append((pdf, names[cert.event_id], f"Sertifikat {cert.number}"))
+        key = (cert.event_id, cert.kind)
+        if key not in places:
+            name = signer_name(cert)
+            places[key] = (name, above_name(pdf, name))
+        name, place = places[key]
+        items.append((pdf, name, f"Sertifikat {cert.number}", place))
     results = sign_many(current_app.config, items, processes=processes)
     for cert, result in zip(certs, results, strict=True):
         if isinstance(result, SigningError):

@@ -99,7 +99,10 @@ class Backend:
         signer_name: str | None = None,
         reason: str = "",
         credentials: Credentials | None = None,
+        place: Box | None = None,
     ) -> bytes:
+        """``pdf`` signed, with the visible field at ``place`` (default: above the last
+        occurrence of ``signer_name``, monev.signing.placement). Raises SigningError."""
         raise NotImplementedError
 
     def certificate(self):
@@ -140,12 +143,12 @@ class _PyHankoBackend(Backend):
             self._stamper = _session_timestamper()(self.tsa_url, timeout=self.timeout)
         return self._stamper
 
-    def sign(self, pdf, *, signer_name=None, reason="", credentials=None) -> bytes:
+    def sign(self, pdf, *, signer_name=None, reason="", credentials=None, place=None) -> bytes:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers, timestamps
         from pyhanko.stamp import TextStampStyle
 
-        place = above_name(pdf, signer_name)
+        place = place or above_name(pdf, signer_name)
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
             fields.append_signature_field(
@@ -328,14 +331,14 @@ class RemoteBackend(Backend):
             data = pem.unarmor(data)[2]
         return x509.Certificate.load(data)
 
-    def sign(self, pdf, *, signer_name=None, reason="", credentials=None) -> bytes:
+    def sign(self, pdf, *, signer_name=None, reason="", credentials=None, place=None) -> bytes:
         if (
             credentials is None
             or not credentials.nik
             or not (credentials.passphrase or credentials.otp)
         ):
             raise SigningError("the remote service needs the signer's NIK and passphrase or code")
-        place = above_name(pdf, signer_name)
+        place = place or above_name(pdf, signer_name)
         x1, y1, x2, y2 = place.box
         body = {
             "nik": credentials.nik,
@@ -426,15 +429,15 @@ def get_backend(config) -> Backend | None:
         return _cache[key]
 
 
-def _sign_in_worker(config: dict, pdf: bytes, signer_name: str | None, reason: str) -> bytes:
+def _sign_in_worker(
+    config: dict, pdf: bytes, signer_name: str | None, reason: str, place: Box | None = None
+) -> bytes:
     """Runs in a worker process: the backend is made once per process and configuration."""
-    return get_backend(config).sign(pdf, signer_name=signer_name, reason=reason)
+    return get_backend(config).sign(pdf, signer_name=signer_name, reason=reason, place=place)
 
 
-def sign_many(
-    config, items: list[tuple[bytes, str | None, str]], *, processes: int = 1
-) -> list[bytes | SigningError]:
-    """Sign each (pdf, signer name, reason) with the configured local backend; with
+def sign_many(config, items: list[tuple], *, processes: int = 1) -> list[bytes | SigningError]:
+    """Sign each (pdf, signer name, reason[, place]) with the configured local backend; with
     ``processes`` > 1 in the rendering's worker processes (signing is CPU-bound: about 35 ms a
     certificate). Returns the signed PDFs, or the SigningError of each one that failed."""
     backend = get_backend(config)
@@ -442,9 +445,9 @@ def sign_many(
         raise SigningError("no local signing backend is configured")
     if processes <= 1 or len(items) < 2:
         out: list[bytes | SigningError] = []
-        for pdf, name, reason in items:
+        for item in items:
             try:
-                out.append(backend.sign(pdf, signer_name=name, reason=reason))
+                out.append(_sign_in_worker(config, *item))
             except SigningError as exc:
                 out.append(exc)
         return out
