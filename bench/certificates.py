@@ -16,6 +16,7 @@ Each measurement runs in a fresh forked process, so its peak RSS (``ru_maxrss``)
 Prints certificates per second and the ratio batch / naive.
 
 Usage: .venv/bin/python bench/certificates.py [--sizes 50,500] [--naive-sample 100] [--run 100]
+       .venv/bin/python bench/certificates.py --signing [--sizes 50,100]  (signed vs unsigned)
 The naive rate at 500 is measured on ``--naive-sample`` certificates (it is linear: one
 independent document each); pass ``--naive-sample 500`` to time all of them.
 """

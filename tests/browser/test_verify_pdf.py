@@ -82,3 +82,18 @@ def test_upload_a_certificate_then_an_altered_copy(
     assert_accessible(page)
     page.screenshot(path=screenshots / f"verify-pdf-modified-{size}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_admin_signing_page_shows_the_certificate_and_the_trusted_roots(
+    page, signed_certificate, demo_password, screenshots
+):
+    from tests.browser.test_roles import screenshot
+
+    sign_in(page, ADMIN_EMAIL, demo_password)
+    page.goto("/admin/")
+    page.get_by_role("link", name="Tanda tangan elektronik").click()
+    expect(page.locator("h1")).to_have_text("Tanda tangan elektronik")
+    expect(page.locator("dl.facts")).to_contain_text("Kepala Diskominfo DEMO (sertifikat uji)")
+    expect(page.locator("table")).to_contain_text("Root CA DEMO Monev")
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-signing", phone=True)
