@@ -699,3 +699,21 @@ def test_sign_many_in_worker_processes_signs_each_or_says_which_failed(pki):
         assert all(isinstance(result, backends.SigningError) for result in failed)
     finally:
         shutdown_pools()
+
+
+@pytest.mark.parametrize(
+    ("label", "ok", "said"),
+    [
+        ("signer", True, "days left"),
+        ("signer-soon", True, "renew it soon"),
+        ("signer-expired", False, "has expired"),
+    ],
+)
+def test_doctor_checks_the_signing_certificate(app, pki, label, ok, said):
+    app.config.update(pkcs12_config(pki, label=label))
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    (line,) = [row for row in result.output.splitlines() if "signing" in row.split()[1:2]]
+    assert line.startswith("OK" if ok else "FAIL") and said in line, result.output
+    app.config["SIGNING_PKCS12_PASSPHRASE"] = "salah"
+    broken = app.test_cli_runner().invoke(args=["doctor"])
+    assert any(row.startswith("FAIL") and "signing" in row for row in broken.output.splitlines())
