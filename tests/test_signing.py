@@ -717,3 +717,24 @@ def test_doctor_checks_the_signing_certificate(app, pki, label, ok, said):
     app.config["SIGNING_PKCS12_PASSPHRASE"] = "salah"
     broken = app.test_cli_runner().invoke(args=["doctor"])
     assert any(row.startswith("FAIL") and "signing" in row for row in broken.output.splitlines())
+
+
+def test_a_pdf_with_too_many_signatures_is_not_validated(pki, monkeypatch):
+    monkeypatch.setattr(verification, "MAX_SIGNATURES", 1)
+    backend = backends.get_backend(pkcs12_config(pki))
+    once = backend.sign(document())
+    assert verification.verify(once, [pki.cert_der("root")]).trusted
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    twice = backends.off_loop(
+        lambda: (
+            signers.PdfSigner(
+                signers.PdfSignatureMetadata(field_name="Kedua"), signer=backend.signer()
+            )
+            .sign_pdf(IncrementalPdfFileWriter(io.BytesIO(once)))
+            .getvalue()
+        )
+    )
+    report = verification.verify(twice, [pki.cert_der("root")])
+    assert not report.readable and not report.trusted

@@ -9,6 +9,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+MAX_SIGNATURES = 10  # Monev signs once; a PDF with more is not one of its documents
+
 
 @dataclass
 class SignatureReport:
@@ -96,6 +98,8 @@ def verify(data: bytes, trust_roots=()) -> PdfReport:
         embedded = list(reader.embedded_signatures)
     except Exception as exc:
         return PdfReport(readable=False, error=str(exc))
+    if len(embedded) > MAX_SIGNATURES:  # each costs a validation: not for an uploaded file
+        return PdfReport(readable=False, error=f"more than {MAX_SIGNATURES} signatures")
     roots = _roots(trust_roots)
     reports = []
     for sig in embedded:
