@@ -120,4 +120,10 @@ class SettingsForm(MonevForm):
 
 
 class VerifyPdfForm(MonevForm):
+    """The PDF check on /verify changes and keeps nothing (like a search), so it carries no
+    CSRF token: the public verification pages stay without a session and cacheable."""
+
+    class Meta(MonevForm.Meta):
+        csrf = False
+
     file = FileField(_l("Certificate PDF"))

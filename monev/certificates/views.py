@@ -42,7 +42,7 @@ from monev.core.views import (
 )
 from monev.core.views import download as send_download
 from monev.events import queries as event_queries
-from monev.extensions import db
+from monev.extensions import csrf, db
 from monev.pdf.rendering import data_uri
 from monev.signing.backends import SigningError
 
@@ -280,6 +280,7 @@ def verify_form():
 
 @bp.route("/verify", methods=["POST"])
 @access.public
+@csrf.exempt  # changes and keeps nothing (VerifyPdfForm)
 def verify_upload():
     """Check an uploaded certificate PDF itself: its electronic signature (intact, whole,
     who and when, trusted) and the certificate record its code belongs to. Nothing is kept."""
@@ -288,7 +289,7 @@ def verify_upload():
 
     def check():
         if not form.validate_on_submit():
-            raise ServiceError(first_error(form, _("The form has expired: reload the page.")))
+            raise ServiceError(first_error(form, _("Choose the certificate's PDF file.")))
         upload = form.file.data
         max_bytes = int(current_app.config["VERIFY_MAX_MB"]) * 1024 * 1024
         data = pdfcheck.read_upload(upload.stream if upload else _Empty(), max_bytes)
