@@ -68,6 +68,26 @@ class Config:
     WORKER_HEARTBEAT_SECONDS = env_int("MONEV_WORKER_HEARTBEAT_SECONDS", 15)
     JOBS_WAIT_SECONDS = env_int("MONEV_JOBS_WAIT_SECONDS", 30)
 
+    # Electronic signatures (TTE; README "Tanda tangan elektronik"). No backend: unsigned.
+    # MONEV_SIGNING_BACKEND: pkcs12 (the default when MONEV_SIGNING_PKCS12 is set), pkcs11 or
+    # remote (a BSrE-style service; the signer types NIK and passphrase at signing time).
+    SIGNING_BACKEND = env("MONEV_SIGNING_BACKEND", "")
+    SIGNING_PKCS12 = env("MONEV_SIGNING_PKCS12")
+    SIGNING_PKCS12_PASSPHRASE = env("MONEV_SIGNING_PKCS12_PASSPHRASE")
+    SIGNING_PKCS11_MODULE = env("MONEV_SIGNING_PKCS11_MODULE")
+    SIGNING_PKCS11_TOKEN = env("MONEV_SIGNING_PKCS11_TOKEN")
+    SIGNING_PKCS11_KEY = env("MONEV_SIGNING_PKCS11_KEY")
+    SIGNING_PKCS11_PIN = env("MONEV_SIGNING_PKCS11_PIN")
+    SIGNING_REMOTE_URL = env("MONEV_SIGNING_REMOTE_URL")
+    SIGNING_REMOTE_USER = env("MONEV_SIGNING_REMOTE_USER")
+    SIGNING_REMOTE_PASSWORD = env("MONEV_SIGNING_REMOTE_PASSWORD")
+    SIGNING_REMOTE_CERT = env("MONEV_SIGNING_REMOTE_CERT")  # PEM, to show its subject/expiry
+    SIGNING_TSA_URL = env("MONEV_SIGNING_TSA_URL")  # RFC 3161: PAdES B-T instead of B-B
+    SIGNING_LOCATION = env("MONEV_SIGNING_LOCATION", "")
+    SIGNING_TIMEOUT_SECONDS = env_int("MONEV_SIGNING_TIMEOUT_SECONDS", 30)
+    # A PDF uploaded to /verify to check its signature (MB).
+    VERIFY_MAX_MB = env_int("MONEV_VERIFY_MAX_MB", 10)
+
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "monev_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -163,6 +183,10 @@ class TestingConfig(Config):
     SERVER_NAME = None
     HUEY_IMMEDIATE = env_bool("MONEV_HUEY_IMMEDIATE", True)  # jobs run inside the test
     CERTIFICATE_PROCESSES = 1  # no worker processes unless a test asks for them
+    # Nothing is signed unless a test configures a backend (never the developer's own).
+    SIGNING_BACKEND = ""
+    SIGNING_PKCS12 = None
+    SIGNING_TSA_URL = None
     BOARD_REUSE_SECONDS = 0.0  # every poll sees the newest version (a test may set it)
     # A cheap Argon2id (the production parameters take about half a second per hash); one
     # test pins the production parameters.

@@ -16,6 +16,7 @@ Each measurement runs in a fresh forked process, so its peak RSS (``ru_maxrss``)
 Prints certificates per second and the ratio batch / naive.
 
 Usage: .venv/bin/python bench/certificates.py [--sizes 50,500] [--naive-sample 100] [--run 100]
+       .venv/bin/python bench/certificates.py --signing [--sizes 50,100]  (signed vs unsigned)
 The naive rate at 500 is measured on ``--naive-sample`` certificates (it is linear: one
 independent document each); pass ``--naive-sample 500`` to time all of them.
 """
@@ -45,7 +46,7 @@ NAMES = (
 )
 
 
-def make_app(db_path: Path, instance: Path):
+def make_app(db_path: Path, instance: Path, signing: dict | None = None):
     from monev import create_app
 
     os.environ["MONEV_INSTANCE_PATH"] = str(instance)
@@ -55,6 +56,7 @@ def make_app(db_path: Path, instance: Path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
             "STORAGE_DIR": str(instance / "files"),
             "PUBLIC_BASE_URL": "https://monev.diskominfo.kaltimprov.go.id",
+            **(signing or {"SIGNING_BACKEND": ""}),
         }
     )
 
@@ -173,6 +175,7 @@ def build(app, n: int) -> None:
                     "category_id": category.id,
                     "code": f"P-{i:04d}",
                     "nomination_status": "accepted",
+                    "submission_status": "verified",  # participants were submitted, verified
                 }
                 for i in range(n)
             ],
@@ -181,12 +184,13 @@ def build(app, n: int) -> None:
         s.commit()
 
 
-def _measure(db_path, instance, slug, how, limit, run):
+def _measure(db_path, instance, slug, how, limit, run, signing=None):
     from monev.certificates import services
+    from monev.certificates import signing as cert_signing
     from monev.events.queries import get_by_slug
     from monev.pdf.rendering import html_to_pdf, shutdown_pools
 
-    app = make_app(db_path, instance)
+    app = make_app(db_path, instance, signing if how.endswith("-signed") else None)
     with app.test_request_context():
         certs = services.for_event(get_by_slug(slug))[:limit]
         # Warm-up outside the timing (imports, font loading), the same for both ways.
@@ -201,9 +205,21 @@ def _measure(db_path, instance, slug, how, limit, run):
         else:
             # As the background job does: a run of certificates at a time, each PDF to
             # storage (here a folder), then the merged PDF read back one file at a time.
-            processes = 2 if how == "batch-2p" else 1
+            processes = 2 if how.startswith("batch-2p") else 1
             folder = Path(tempfile.mkdtemp(dir=instance))
+            signer = cert_signing.backend()
+            if signer is not None:  # warm-up: the key, the TSA session
+                cert_signing.sign(certs[0], html_to_pdf(services.one_pass_html(certs[0])))
+                t0 = time.perf_counter()
             paths = services.write_files(certs, folder, run=run, processes=processes)
+            if signer is not None:  # as the job: each step's PDFs signed after rendering
+                for start in range(0, len(certs), run):
+                    part, files = certs[start : start + run], paths[start : start + run]
+                    signed = cert_signing.sign_all(
+                        part, [p.read_bytes() for p in files], processes=processes
+                    )
+                    for path, content in zip(files, signed, strict=True):
+                        path.write_bytes(content)
             total = sum(p.stat().st_size for p in paths)
             t_singles = time.perf_counter() - t0
             merged = len(services.merge(p.read_bytes() for p in paths))
@@ -223,11 +239,42 @@ def _measure(db_path, instance, slug, how, limit, run):
     }
 
 
-def measure(db_path, instance, slug, how, limit, run=RUN) -> dict:
+def measure(db_path, instance, slug, how, limit, run=RUN, signing=None) -> dict:
     """Run one measurement in a fresh child process (its own peak memory); errors propagate."""
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(_measure, db_path, instance, slug, how, limit, run).result()
+        return pool.submit(_measure, db_path, instance, slug, how, limit, run, signing).result()
+
+
+def signing_bench(db_path, instance, sizes, run) -> None:
+    """Batch unsigned against the same batch signed with a PKCS#12 file and a local TSA
+    (certomancer's, served over HTTP by this process: PAdES B-T, one timestamp each)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tests.signing_pki import PASSPHRASE, make_pki, tsa_server
+
+    pki = make_pki(instance / "pki")
+    tsa = tsa_server(pki)
+    signing = {
+        "SIGNING_BACKEND": "pkcs12",
+        "SIGNING_PKCS12": str(pki.pkcs12("signer")),
+        "SIGNING_PKCS12_PASSPHRASE": PASSPHRASE,
+        "SIGNING_TSA_URL": tsa.url,
+    }
+    print(f"{'N':>5} {'way':>16} {'cert/s':>8} {'signed/unsigned':>16} {'peak MB':>8}")
+    try:
+        for n in sizes:
+            for way in ("batch", "batch-2p"):
+                rates = {}
+                for how in (way, f"{way}-signed"):
+                    result = measure(db_path, instance, f"bench-{n}", how, n, run, signing)
+                    rates[how] = result["n"] / result["seconds"]
+                    ratio = rates[how] / rates[way]
+                    print(
+                        f"{n:>5} {how:>16} {rates[how]:>8.1f} {ratio:>16.2f} "
+                        f"{result['peak_mb']:>8.0f}"
+                    )
+    finally:
+        tsa.close()
 
 
 def main() -> None:
@@ -236,6 +283,11 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=100)
     parser.add_argument(
         "--run", type=int, default=RUN, help="certificates per step (the job's chunk size)"
+    )
+    parser.add_argument(
+        "--signing",
+        action="store_true",
+        help="batch unsigned against the same batch signed (PKCS#12 and a local TSA)",
     )
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -255,6 +307,9 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
 
+        if args.signing:
+            signing_bench(db_path, instance, sizes, args.run)
+            return
         print(f"{'N':>5} {'way':>8} {'timed':>6} {'cert/s':>8} {'ratio':>6} {'peak MB':>8}")
         for n in sizes:
             slug = f"bench-{n}"

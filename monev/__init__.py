@@ -45,6 +45,7 @@ from monev.results.views import bp as results_bp
 from monev.results.views import kim_bp as results_kim_bp
 from monev.results.views import public_bp as results_public_bp
 from monev.rubrics.views import bp as rubrics_bp
+from monev.signing import demo as signing_demo
 from monev.storage.spool import UploadRequest
 from monev.transfer.views import bp as transfer_bp
 
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(CONFIGS[env_name])
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    signing_demo.configure(app)
     app.request_class = UploadRequest  # uploads spooled to disk under their size limit
     _fill_defaults(app)
     _check_production(app)

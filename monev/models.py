@@ -5,6 +5,7 @@ from monev.auth.models import LoginAttempt, User, UserSession  # noqa: F401
 from monev.certificates.batch import CertificateBatch  # noqa: F401
 from monev.certificates.models import Certificate, CertificateSettings  # noqa: F401
 from monev.directory.models import Kim  # noqa: F401
+from monev.documents.models import SignedDocument  # noqa: F401
 from monev.entries.models import Entry, Evidence  # noqa: F401
 from monev.events.models import (  # noqa: F401
     Category,
@@ -35,3 +36,4 @@ from monev.results.models import (  # noqa: F401
     SpecialAward,
 )
 from monev.rubrics.models import Aspect, Criterion  # noqa: F401
+from monev.signing.models import TrustRoot  # noqa: F401

@@ -46,6 +46,8 @@ EXPECTED: dict[str, set[str]] = {
     "admin.resend_invitation": {ADMIN},
     "admin.outbox": {ADMIN},
     "admin.outbox_message": {ADMIN},
+    "admin.signing": {ADMIN},
+    "admin.remove_trust_root": {ADMIN},
     "audit.index": {ADMIN},
     "audit.check": {ADMIN},
     "regions.index": {ADMIN},
@@ -162,6 +164,7 @@ EXPECTED: dict[str, set[str]] = {
     "schedule.mine": {JUDGE, KIM},
     "certificates.verify": PUBLIC,
     "certificates.verify_form": PUBLIC,
+    "certificates.verify_upload": PUBLIC,
     "certificates.admin_index": {ADMIN},
     "certificates.issue": {ADMIN},
     "certificates.settings": {ADMIN},
@@ -174,6 +177,7 @@ EXPECTED: dict[str, set[str]] = {
     "certificate_batches.download_pdf": {ADMIN},
     "certificate_batches.download_zip": {ADMIN},
     "documents.admin_index": {ADMIN},
+    "documents.sign": {ADMIN},
     "documents.berita_acara": {ADMIN},
     "documents.decree": {ADMIN},
     "documents.all_rapor": {ADMIN},
@@ -240,6 +244,7 @@ def _url(app, rule, people, role):
             "award_id": 1,
             "objection_id": 1,
             "notification_id": 1,
+            "root_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for

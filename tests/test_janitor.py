@@ -36,6 +36,7 @@ STORAGE_KEY_COLUMNS = {
     "certificate_settings.background_key",
     "certificate_batches.merged_key",
     "certificate_batches.zip_key",
+    "signed_documents.storage_key",
 }
 
 

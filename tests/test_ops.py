@@ -60,12 +60,13 @@ def test_doctor_says_ok_for_each_check_of_a_sound_installation(app, runner):
         "url",
         "fonts",
         "mail",
+        "signing",
         "clock",
     }, result.output
     assert all(line.startswith("OK") for line in lines.values()), result.output
     assert "migrated to the head" in lines["database"]
     assert result.exit_code == 0
-    assert "All 8 checks passed." in result.output
+    assert "All 9 checks passed." in result.output
 
 
 def test_doctor_in_production_says_what_to_do_and_exits_non_zero(app, runner):
@@ -136,7 +137,7 @@ def test_web_server_start_logs_the_checks(app, caplog):
     app.config.update(ENV_NAME="production", PUBLIC_BASE_URL=None)
     with caplog.at_level(logging.INFO, logger="monev.doctor"):
         results = checks.log_startup(app)
-    assert len(results) == 8
+    assert len(results) == 9
     messages = [r.getMessage() for r in caplog.records if r.name == "monev.doctor"]
     assert any(m.startswith("doctor: OK    database") for m in messages)
     assert any("FAIL  url" in m for m in messages)

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -39,3 +40,7 @@ class InviteForm(UserForm):
 
 class EditUserForm(UserForm):
     active = BooleanField(_l("Account active"))
+
+
+class TrustRootForm(MonevForm):
+    file = FileField(_l("Root certificate (PEM or DER)"))

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.admin import queries
-from monev.admin.forms import EditUserForm, EmptyForm, InviteForm
+from monev.admin.forms import EditUserForm, EmptyForm, InviteForm, TrustRootForm
 from monev.auth import services as auth_services
 from monev.auth.models import ROLES, User
 from monev.core import access
@@ -20,6 +20,7 @@ from monev.extensions import db
 from monev.home import services as home_services
 from monev.mail import services as mail
 from monev.regions import queries as region_queries
+from monev.signing import trust
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 access.blueprint_roles(bp, access.ADMIN)
@@ -31,6 +32,7 @@ def index():
         "admin/index.html",
         stats=queries.dashboard_stats(),
         cockpits=home_services.admin_cockpits(utcnow()),
+        signing=trust.status(),
     )
 
 
@@ -128,3 +130,37 @@ def outbox():
 def outbox_message(name: str):
     message = mail.read_outbox(name) or abort(404)
     return render_template("admin/outbox_message.html", message=message)
+
+
+@bp.route("/signing", methods=["GET", "POST"])
+def signing():
+    """Electronic signatures: the signing certificate in use, and the trusted roots a signed
+    PDF uploaded to /verify must chain to."""
+    form = TrustRootForm()
+
+    def add():
+        upload = form.file.data
+        return trust.add_root(upload.read(64 * 1024 + 1) if upload else b"", actor=current_user)
+
+    return form_flow(
+        form,
+        add,
+        render=lambda: render_template(
+            "admin/signing.html",
+            form=form,
+            status=trust.status(),
+            roots=trust.roots(),
+            remove_form=EmptyForm(formdata=None),
+        ),
+        message=lambda root: _("Trusted: %(subject)s.", subject=root.subject),
+        done=lambda _root: redirect(url_for("admin.signing"), 303),
+    )
+
+
+@bp.route("/signing/roots/<int:root_id>/remove", methods=["POST"])
+def remove_trust_root(root_id: int):
+    return button_action(
+        lambda: trust.remove_root(root_id, actor=current_user),
+        to=url_for("admin.signing"),
+        message=_("The root certificate is no longer trusted."),
+    )

@@ -54,7 +54,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from monev import jobs
 from monev.audit.services import record
-from monev.certificates import services
+from monev.certificates import services, signing
 from monev.certificates.models import Certificate
 from monev.core.database import write_intent
 from monev.core.errors import ServiceError
@@ -62,6 +62,7 @@ from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
 from monev.jobs import heartbeat
+from monev.signing.backends import SigningError
 from monev.storage import get_storage, tracking
 
 log = logging.getLogger(__name__)
@@ -397,7 +398,14 @@ def _render(batch_id: int, attempt: int) -> None:
         if not todo:
             break
         processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
-        for cert, document in zip(todo, services.pdfs(todo, processes=processes), strict=True):
+        documents = services.pdfs(todo, processes=processes)
+        # Signed after the QR is drawn; a failed signature fails the batch (resumable with
+        # "Try again"), never an unsigned file stored in its place.
+        try:
+            documents = signing.sign_all(todo, documents, processes=processes)
+        except SigningError as exc:
+            raise RuntimeError(str(exc)) from exc
+        for cert, document in zip(todo, documents, strict=True):
             storage.put_bytes(single_key(cert), document, "application/pdf")
         rendered.update(c.id for c in todo)
         _write(

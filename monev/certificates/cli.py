@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from monev.certificates import services
+from monev.certificates import services, signing
 from monev.events.queries import get_by_slug
 
 
@@ -39,6 +39,27 @@ def register(app: Flask) -> None:
             paths = services.write_files(
                 live, out, run=chunk, processes=processes, progress=bar.update
             )
+        if signing.backend() is not None:  # signed after the QR is drawn, like the batch
+            with click.progressbar(live, label="Signing") as certs:
+                for cert, path in zip(certs, paths, strict=True):
+                    path.write_bytes(signing.sign(cert, path.read_bytes()))
         merged = out / f"{event.slug}-semua.pdf"
         merged.write_bytes(services.merge(p.read_bytes() for p in paths))
         click.echo(f"{len(live)} certificates written to {out}; all in one: {merged.name}")
+
+    @app.cli.command("verify-pdf")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def verify_pdf_command(file: Path):
+        """Check FILE as the verification page does: its electronic signature (intact,
+        whole, who and when, trusted) and its certificate record. Exit 0 only when it is
+        genuine, 1 when it is not."""
+        from flask_babel import force_locale
+
+        from monev.certificates import pdfcheck
+
+        result = pdfcheck.check(file.read_bytes())
+        marks = {"ok": "✓", "warn": "!", "bad": "✗"}
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "id")):
+            for finding in pdfcheck.findings(result, current_app.config["BABEL_DEFAULT_TIMEZONE"]):
+                click.echo(f"{marks[finding.level]} {finding.text}")
+        raise SystemExit(0 if result.genuine else 1)

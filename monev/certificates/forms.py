@@ -117,3 +117,13 @@ class SettingsForm(MonevForm):
             field.data = self.number_style.data
         elif not field.data:
             raise ValidationError(_l("Choose a number, or write your own pattern."))
+
+
+class VerifyPdfForm(MonevForm):
+    """The PDF check on /verify changes and keeps nothing (like a search), so it carries no
+    CSRF token: the public verification pages stay without a session and cacheable."""
+
+    class Meta(MonevForm.Meta):
+        csrf = False
+
+    file = FileField(_l("Certificate PDF"))

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from monev.certificates import services
-from monev.certificates.forms import NUMBER_PATTERNS, IssueForm, ReasonForm, SettingsForm
+from monev.certificates import pdfcheck, services, signing
+from monev.certificates.forms import (
+    NUMBER_PATTERNS,
+    IssueForm,
+    ReasonForm,
+    SettingsForm,
+    VerifyPdfForm,
+)
 from monev.certificates.models import KINDS, Certificate
 from monev.core import access, caching
 from monev.core.errors import ServiceError
@@ -17,6 +34,7 @@ from monev.core.views import (
     attempt,
     button_action,
     discard_changes,
+    first_error,
     form_flow,
     load_event,
     see_other,
@@ -24,8 +42,11 @@ from monev.core.views import (
 )
 from monev.core.views import download as send_download
 from monev.events import queries as event_queries
-from monev.extensions import db
+from monev.extensions import csrf, db
 from monev.pdf.rendering import data_uri
+from monev.signing.backends import SigningError
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("certificates", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -236,7 +257,12 @@ def download(certificate_id):
         abort(404)
     if cert.revoked_at is not None and current_user.role != access.ADMIN:
         abort(404)
-    return send_download(services.pdf(cert), services.filename(cert), "application/pdf")
+    try:
+        content = signing.sign(cert, services.pdf(cert))
+    except SigningError:
+        log.exception("Certificate %s could not be signed", cert.number)
+        return render_template("certificates/unsigned.html"), 503
+    return send_download(content, services.filename(cert), "application/pdf")
 
 
 @bp.route("/verify")
@@ -247,7 +273,47 @@ def verify_form():
     code = "".join((request.args.get("code") or "").split())
     if code:
         return redirect(url_for("certificates.verify", code=code))
-    return render_template("certificates/verify.html", cert=None, date=None, asked=False)
+    return render_template(
+        "certificates/verify.html", cert=None, date=None, asked=False, pdf_form=VerifyPdfForm()
+    )
+
+
+@bp.route("/verify", methods=["POST"])
+@access.public
+@csrf.exempt  # changes and keeps nothing (VerifyPdfForm)
+def verify_upload():
+    """Check an uploaded certificate PDF itself: its electronic signature (intact, whole,
+    who and when, trusted) and the certificate record its code belongs to. Nothing is kept."""
+    form = VerifyPdfForm()
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+    def check():
+        if not form.validate_on_submit():
+            raise ServiceError(first_error(form, _("Choose the certificate's PDF file.")))
+        upload = form.file.data
+        max_bytes = int(current_app.config["VERIFY_MAX_MB"]) * 1024 * 1024
+        data = pdfcheck.read_upload(upload.stream if upload else _Empty(), max_bytes)
+        return pdfcheck.check(data)
+
+    result, error = attempt(check)
+    if error is not None:
+        attach_error(form, error)
+    findings = pdfcheck.findings(result, tz) if result is not None else None
+    status = 200 if error is None else error.status
+    return render_template(
+        "certificates/verify.html",
+        cert=None,
+        date=None,
+        asked=False,
+        pdf_form=form,
+        findings=findings,
+        pdf_result=result,
+    ), status
+
+
+class _Empty:
+    def read(self, _size=-1) -> bytes:
+        return b""
 
 
 @bp.route("/verify/<code>")
@@ -261,7 +327,12 @@ def verify(code):
         status = 200 if cert is not None else 404
         date = services.document_date(cert) if cert is not None else None
         return render_template(
-            "certificates/verify.html", cert=cert, date=date, asked=True, code=code
+            "certificates/verify.html",
+            cert=cert,
+            date=date,
+            asked=True,
+            code=code,
+            pdf_form=VerifyPdfForm(),
         ), status
 
     if cert is None:

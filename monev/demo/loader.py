@@ -68,6 +68,7 @@ def load(password: str) -> str:
     db.session.flush()
 
     figures = competition.load(admin)
+    _demo_signing(admin)
     audit.record(
         "demo.loaded",
         "system",
@@ -80,6 +81,17 @@ def load(password: str) -> str:
         },
     )
     return logins_text(password)
+
+
+def _demo_signing(admin: User) -> None:
+    """The demo's test signing certificate (monev.signing.demo) and its root, trusted."""
+    from flask import current_app
+
+    from monev.signing import demo, trust
+
+    _p12, root = demo.make(current_app.instance_path)
+    trust.add_root(root, actor=admin)
+    demo.configure(current_app)
 
 
 def logins_text(password: str) -> str:

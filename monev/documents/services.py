@@ -207,7 +207,7 @@ def dropped_lines(snapshot: dict) -> list[str]:
 # --- draft decree (SK) ----------------------------------------------------------------------
 
 
-def decree_context(event: Event, published: PublishedResult) -> dict:
+def decree_context(event: Event, published: PublishedResult, *, final: bool = False) -> dict:
     snapshot = published.snapshot
     settings = settings_for(event)
     signatories = document_signatories(event)
@@ -219,7 +219,12 @@ def decree_context(event: Event, published: PublishedResult) -> dict:
     if str(event.year) not in event.title:
         subject += f" Tahun {event.year}"
     return {
-        **common_context(event, published, f"Draf SK Penetapan Pemenang — {event.title}"),
+        **common_context(
+            event,
+            published,
+            f"{'SK' if final else 'Draf SK'} Penetapan Pemenang — {event.title}",
+        ),
+        "final": final,
         "office": office,
         "subject": subject,
         "place": settings.place or "",
@@ -262,8 +267,8 @@ def berita_acara_pdf(event: Event, published: PublishedResult) -> bytes:
     return render_pdf("documents/berita_acara.html", berita_acara_context(event, published))
 
 
-def decree_pdf(event: Event, published: PublishedResult) -> bytes:
-    return render_pdf("documents/sk_draft.html", decree_context(event, published))
+def decree_pdf(event: Event, published: PublishedResult, *, final: bool = False) -> bytes:
+    return render_pdf("documents/sk_draft.html", decree_context(event, published, final=final))
 
 
 def rapor_pdf(event: Event, published: PublishedResult, entry_id: int) -> bytes | None:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.views import download, load_event
-from monev.documents import queries, services
+from monev.core.errors import ServiceError, require_confirmation
+from monev.core.views import download, form_flow, load_event, see_other
+from monev.documents import queries, services, signed
+from monev.documents.forms import SignDocumentsForm
 from monev.events import queries as event_queries
 from monev.results import queries as result_queries
+from monev.signing.backends import Credentials
 
 bp = Blueprint("documents", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -43,6 +46,10 @@ def _pdf(content: bytes, name: str):
 
 @bp.route("/admin/events/<slug>/documents")
 def admin_index(event):
+    return _admin_page(event)
+
+
+def _admin_page(event, form=None):
     published = result_queries.latest(event.id)
     categories = []
     if published is not None:
@@ -65,6 +72,11 @@ def admin_index(event):
             services.long_date(published.created_at, event.timezone) if published else None
         ),
         categories=categories,
+        signing=signed.backend() is not None,
+        needs_credentials=signed.needs_credentials(),
+        signed_kinds=signed.signed_kinds(published) if published is not None else {},
+        sign_form=form or SignDocumentsForm(formdata=None),
+        tz=current_app.config["BABEL_DEFAULT_TIMEZONE"],
     )
 
 
@@ -85,14 +97,17 @@ def _published(view):
 @bp.route("/admin/events/<slug>/documents/berita-acara.pdf")
 @_published
 def berita_acara(event, published):
-    return _pdf(
-        services.berita_acara_pdf(event, published), services.filename("berita-acara", event)
-    )
+    row = signed.signed(published, "berita-acara")
+    content = signed.content(row) if row else services.berita_acara_pdf(event, published)
+    return _pdf(content, services.filename("berita-acara", event))
 
 
 @bp.route("/admin/events/<slug>/documents/draf-sk.pdf")
 @_published
 def decree(event, published):
+    row = signed.signed(published, "sk")  # signed = final; otherwise the draft (DRAF)
+    if row is not None:
+        return _pdf(signed.content(row), services.filename("sk", event))
     return _pdf(services.decree_pdf(event, published), services.filename("draf-sk", event))
 
 
@@ -123,8 +138,41 @@ def kim_rapor(event):
 
 
 def _rapor_response(event, published, entry_id: int):
-    content = services.rapor_pdf(event, published, entry_id)
+    row = signed.signed(published, "rapor", entry_id)
+    content = signed.content(row) if row else services.rapor_pdf(event, published, entry_id)
     if content is None:  # not an entry of this event's published ranking
         abort(404)
     codes = {v: k for k, v in services.entry_codes(event.id).items()}
     return _pdf(content, services.filename("rapor", event, codes.get(entry_id)))
+
+
+@bp.route("/admin/events/<slug>/documents/sign", methods=["POST"])
+@_published
+def sign(event, published):
+    """Sign the Berita Acara, the SK (which marks it final) or every rapor. With a remote
+    service the signatory's NIK and passphrase (or code) come with this request only."""
+    form = SignDocumentsForm()
+
+    def act():
+        if form.kind.data == "sk":
+            require_confirmation(form.confirm.data)
+        credentials = None
+        if signed.needs_credentials():
+            if not form.nik.data or not (form.passphrase.data or form.otp.data):
+                raise ServiceError(
+                    _("Enter the signatory's NIK and passphrase or one-time code."), field="nik"
+                )
+            credentials = Credentials(
+                nik=form.nik.data, passphrase=form.passphrase.data or "", otp=form.otp.data or ""
+            )
+        return signed.sign(
+            event, published, form.kind.data, credentials=credentials, actor=current_user
+        )
+
+    return form_flow(
+        form,
+        act,
+        render=lambda: _admin_page(event, form),
+        message=lambda n: _("Signed electronically: %(n)d document(s).", n=n),
+        done=lambda _n: see_other(url_for("documents.admin_index", slug=event.slug)),
+    )

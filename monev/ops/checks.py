@@ -223,6 +223,29 @@ def check_mail(config, fix: bool) -> Result:
     return _ok("mail", f"SMTP {host}:{port} accepts us")
 
 
+def check_signing(config, fix: bool) -> Result:
+    """Electronic signatures (TTE): unset is fine (nothing is signed); configured, the key and
+    certificate must load and the certificate must not have expired."""
+    from monev.signing import trust
+
+    status = trust.status(config)
+    if not status.backend:
+        return _ok("signing", "no signing configured: documents are not signed electronically")
+    if status.error:
+        return _fail("signing", f"{status.backend}: {status.error} (MONEV_SIGNING_*)")
+    if status.cert is None:
+        return _ok("signing", f"{status.backend}: the signatory's certificate is not known here")
+    if status.expired:
+        return _fail(
+            "signing", f"the signing certificate ({status.cert.subject}) has expired: renew it"
+        )
+    soon = " — renew it soon" if status.expiring else ""
+    return _ok(
+        "signing",
+        f"{status.backend}: {status.cert.subject}, {status.days_left} days left{soon}",
+    )
+
+
 def check_clock(config, fix: bool) -> Result:
     name = config.get("BABEL_DEFAULT_TIMEZONE") or ""
     try:
@@ -273,6 +296,7 @@ CHECKS: list[Callable] = [
     check_public_url,
     check_fonts,
     check_mail,
+    check_signing,
     check_clock,
 ]
 

@@ -38,6 +38,7 @@ from monev.certificates.batch import (
 )
 from monev.certificates.models import Certificate, CertificateSettings
 from monev.core.timeutil import utcnow
+from monev.documents.models import SignedDocument
 from monev.entries.models import Evidence
 from monev.events.models import Event
 from monev.extensions import db
@@ -93,6 +94,7 @@ def referenced_keys() -> set[str]:
         single_key(row)
         for row in db.session.execute(select(Certificate.code, Certificate.event_id))
     )
+    keys.update(db.session.scalars(select(SignedDocument.storage_key)))  # signed documents
     for batch in db.session.scalars(select(CertificateBatch)):
         keys.update(k for k in (batch.merged_key, batch.zip_key) if k)
         if batch.status in ACTIVE:  # files it is about to record

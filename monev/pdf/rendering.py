@@ -211,6 +211,12 @@ def _pool(processes: int):
         return _POOLS[processes]
 
 
+def worker_pool(processes: int):
+    """The pool of ``processes`` worker processes the rendering uses (for other CPU-bound
+    work of a batch step, such as signing the PDFs it rendered)."""
+    return _pool(processes)
+
+
 def shutdown_pools() -> None:
     """Stop the rendering worker processes (a process that forked and ends with os._exit,
     such as a worker of another pool, must call this: atexit does not run there)."""

@@ -1,0 +1,742 @@
+"""Electronic signatures (TTE): each backend (PKCS#12, PKCS#11 on SoftHSM2, a remote
+BSrE-style service on a local HTTP server) validated with pyHanko's validator, PAdES B-T with
+a local TSA, signed certificate batches (resume after a kill unchanged, a failed signature is
+a failed batch), the check of a PDF itself on /verify and ``flask verify-pdf`` (three edits
+are "dimodifikasi"; untrusted signer, expired certificate, revoked record, forged QR with a
+genuine signature; the hostile-file corpus), and the trust settings."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pikepdf
+import pytest
+from sqlalchemy import select, update
+
+from monev.certificates import batch as batches
+from monev.certificates import services
+from monev.certificates.models import Certificate
+from monev.core.timeutil import utcnow
+from monev.extensions import db
+from monev.signing import backends, verification
+from tests import test_certificate_batch as batch_tests
+from tests import upload_corpus as corpus
+from tests.conftest import login, post, t
+from tests.signing_pki import PASSPHRASE, LocalServer, make_pki, tsa_server
+from tests.test_certificate_batch import (
+    KIMS,
+    SimulatedCrash,
+    _assert_complete,
+    _batches,
+    _count_pdfs_calls,
+    _live,
+    _queued_batch,
+    _read,
+)
+
+setup = batch_tests.setup  # the batch tests' event with 7 issued certificates
+
+SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def tsa(pki):
+    server = tsa_server(pki)
+    yield server
+    server.close()
+
+
+def pkcs12_config(pki, label="signer", tsa=None) -> dict:
+    return {
+        "SIGNING_BACKEND": "pkcs12",
+        "SIGNING_PKCS12": str(pki.pkcs12(label)),
+        "SIGNING_PKCS12_PASSPHRASE": PASSPHRASE,
+        "SIGNING_TSA_URL": tsa.url if tsa else None,
+    }
+
+
+def pyhanko_status(data: bytes, pki):
+    """pyHanko's own validation of the (only) signature, trusting the test root."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    reader = PdfFileReader(io.BytesIO(data))
+    (sig,) = reader.embedded_signatures
+    context = ValidationContext(trust_roots=[pki.arch.get_cert("root")], allow_fetching=False)
+    return backends.off_loop(
+        lambda: validate_pdf_signature(sig, context, ts_validation_context=context)
+    )
+
+
+def document(text="Kepala Dinas Uji") -> bytes:
+    return corpus.pdf(text)
+
+
+# --- backends --------------------------------------------------------------------------------
+
+
+def test_pkcs12_signs_pades_b_b_with_a_visible_field_above_the_name(pki):
+    backend = backends.get_backend(pkcs12_config(pki))
+    signed = backend.sign(document(), signer_name="Kepala Dinas Uji", reason="Uji")
+    status = pyhanko_status(signed, pki)
+    assert status.bottom_line and status.trusted and status.intact
+    assert status.timestamp_validity is None  # B-B: no TSA configured
+    with pikepdf.open(io.BytesIO(signed)) as pdf:
+        (field,) = pdf.Root.AcroForm.Fields
+        assert field.FT == "/Sig" and field.T == "TTE"
+        x1, y1, x2, y2 = (float(v) for v in field.Rect)
+        assert x2 - x1 > 100 and y2 - y1 > 30  # visible, not a zero-size field
+        assert abs(y1 - 760) < 30  # just above the name written at y = 760
+        assert field.V.SubFilter == "/ETSI.CAdES.detached"  # PAdES
+
+
+def test_tsa_makes_it_pades_b_t(pki, tsa):
+    backend = backends.get_backend(pkcs12_config(pki, tsa=tsa))
+    signed = backend.sign(document())
+    status = pyhanko_status(signed, pki)
+    assert status.bottom_line
+    assert status.timestamp_validity is not None and status.timestamp_validity.trusted
+    report = verification.verify(signed, [pki.cert_der("root")])
+    assert report.last.timestamped and report.trusted
+
+
+def test_wrong_pkcs12_passphrase_is_a_signing_error(pki):
+    config = {**pkcs12_config(pki), "SIGNING_PKCS12_PASSPHRASE": "salah"}
+    with pytest.raises(backends.SigningError):
+        backends.get_backend(config).sign(document())
+
+
+@pytest.fixture
+def softhsm(tmp_path, pki, monkeypatch):
+    if not SOFTHSM.exists() or shutil.which("softhsm2-util") is None:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("softhsm2 must be installed in CI (.ci/run installs it)")
+        pytest.skip("softhsm2 is not installed (apt-get install softhsm2): PKCS#11 not tested")
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    run = {"check": True, "capture_output": True, "env": {**os.environ}}
+    subprocess.run(
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            "monev-uji",
+            "--so-pin",
+            "5678",
+            "--pin",
+            "1234",
+        ],
+        **run,
+    )
+    subprocess.run(
+        [
+            "softhsm2-util",
+            "--import",
+            str(pki.key_pem("signer")),
+            "--token",
+            "monev-uji",
+            "--label",
+            "tte",
+            "--id",
+            "01",
+            "--pin",
+            "1234",
+        ],
+        **run,
+    )
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    lib = pkcs11.lib(str(SOFTHSM))
+    token = lib.get_token(token_label="monev-uji")
+    with token.open(rw=True, user_pin="1234") as session:
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.VALUE: pki.cert_der("signer"),
+                Attribute.SUBJECT: pki.arch.get_cert("signer").subject.dump(),
+                Attribute.LABEL: "tte",
+                Attribute.ID: b"\x01",
+                Attribute.TOKEN: True,
+            }
+        )
+    return {
+        "SIGNING_BACKEND": "pkcs11",
+        "SIGNING_PKCS11_MODULE": str(SOFTHSM),
+        "SIGNING_PKCS11_TOKEN": "monev-uji",
+        "SIGNING_PKCS11_KEY": "tte",
+        "SIGNING_PKCS11_PIN": "1234",
+    }
+
+
+def test_pkcs11_token_signs(pki, softhsm):
+    backend = backends.get_backend(softhsm)
+    assert backend.certificate().subject.native["common_name"] == "Kepala Dinas Uji"
+    signed = backend.sign(document(), signer_name="Kepala Dinas Uji")
+    status = pyhanko_status(signed, pki)
+    assert status.bottom_line and status.trusted
+
+
+class RemoteService:
+    """A BSrE-style signing service on 127.0.0.1: checks NIK and passphrase (or code) and
+    signs the received PDF with the test PKI, as the README's request/response shape says."""
+
+    NIK, PASS, OTP = "7371010101900001", "kata-sandi-tte", "123456"
+
+    def __init__(self, pki, *, unsigned=False):
+        self.signer = backends.get_backend(pkcs12_config(pki))
+        self.unsigned = unsigned
+        self.server = LocalServer(self.handle)
+
+    def handle(self, path, body, headers):
+        request = json.loads(body)
+        if request.get("nik") != self.NIK or (
+            request.get("passphrase") != self.PASS and request.get("totp") != self.OTP
+        ):
+            return 400, "application/json", json.dumps({"error": "Passphrase salah"}).encode()
+        pdf = base64.b64decode(request["file"][0])
+        signed = pdf if self.unsigned else self.signer.sign(pdf)
+        return (
+            200,
+            "application/json",
+            json.dumps({"file": [base64.b64encode(signed).decode()]}).encode(),
+        )
+
+
+@pytest.fixture
+def remote(pki):
+    service = RemoteService(pki)
+    yield service
+    service.server.close()
+
+
+def remote_config(service) -> dict:
+    return {"SIGNING_BACKEND": "remote", "SIGNING_REMOTE_URL": service.server.url}
+
+
+def test_remote_service_signs_with_passphrase_or_code(pki, remote):
+    backend = backends.get_backend(remote_config(remote))
+    for creds in (
+        backends.Credentials(nik=remote.NIK, passphrase=remote.PASS),
+        backends.Credentials(nik=remote.NIK, otp=remote.OTP),
+    ):
+        signed = backend.sign(document(), signer_name="Kepala Dinas Uji", credentials=creds)
+        assert pyhanko_status(signed, pki).bottom_line
+    sent = json.loads(remote.server.requests[0][1])
+    props = sent["signatureProperties"][0]
+    assert props["tampilan"] == "VISIBLE" and props["page"] == 1 and props["width"] > 100
+    assert "passphrase" in sent and "totp" not in sent
+    assert "totp" in json.loads(remote.server.requests[1][1])
+
+
+def test_remote_refusal_and_an_unsigned_answer_are_signing_errors(pki, remote):
+    backend = backends.get_backend(remote_config(remote))
+    with pytest.raises(backends.SigningError, match="Passphrase salah"):
+        backend.sign(document(), credentials=backends.Credentials(remote.NIK, "salah"))
+    with pytest.raises(backends.SigningError):
+        backend.sign(document())  # no credentials
+    liar = RemoteService(pki, unsigned=True)
+    try:
+        with pytest.raises(backends.SigningError, match="without an intact signature"):
+            backends.get_backend(remote_config(liar)).sign(
+                document(), credentials=backends.Credentials(liar.NIK, liar.PASS)
+            )
+    finally:
+        liar.server.close()
+
+
+# --- edits are "dimodifikasi" ---------------------------------------------------------------
+
+
+def _flip_byte_in_signed_range(data: bytes) -> bytes:
+    """One byte of the page's text changed: the content stream is written uncompressed
+    by the corpus PDF, so change a letter of its text."""
+    index = data.index(b"Kepala Dinas Uji")
+    return data[:index] + b"L" + data[index + 1 :]
+
+
+def _incremental_update(data: bytes) -> bytes:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    writer.set_info(
+        generic.DictionaryObject({generic.NameObject("/Title"): generic.TextStringObject("Palsu")})
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _resaved(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("edit", [_flip_byte_in_signed_range, _incremental_update, _resaved])
+def test_edited_signed_pdf_is_modified(pki, edit):
+    signed = backends.get_backend(pkcs12_config(pki)).sign(document())
+    assert not verification.verify(signed, [pki.cert_der("root")]).modified
+    edited = edit(signed)
+    assert edited != signed
+    report = verification.verify(edited, [pki.cert_der("root")])
+    assert report.modified and not report.trusted
+
+
+# --- certificates: batch, download, verification ------------------------------------------
+
+
+def _trust(app, pki):
+    from monev.signing.models import TrustRoot
+
+    with app.app_context():
+        import hashlib
+
+        der = pki.cert_der("root")
+        db.session.add(
+            TrustRoot(
+                subject="Root CA Uji Monev",
+                fingerprint=hashlib.sha256(der).hexdigest(),
+                der=der,
+                not_after=utcnow() + timedelta(days=3000),
+            )
+        )
+        db.session.commit()
+
+
+def _signed_certificate(app, setup, pki, number=0) -> tuple[bytes, dict]:
+    batch_id = _queued_batch(app, setup)
+    with app.app_context():
+        batches.process(batch_id)
+    (batch,) = _batches(app)
+    live = _live(app, setup)
+    return _read(app, live[number]["key"]), live[number]
+
+
+def _verify(client, data: bytes, name="sertifikat.pdf"):
+    assert client.get("/verify").status_code == 200
+    return post(
+        client,
+        "/verify",
+        {"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_signed_batch_validates_and_verify_page_says_genuine(app, setup, pki, tsa):
+    app.config.update(pkcs12_config(pki, tsa=tsa))
+    _trust(app, pki)
+    data, cert = _signed_certificate(app, setup, pki)
+    (batch,) = _batches(app)
+    _assert_complete(app, setup, batch)
+    assert pyhanko_status(data, pki).bottom_line
+    page = _verify(app.test_client(), data)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "The signature is intact and covers the whole document: unchanged since it was signed.",
+        )
+        in text
+    )
+    assert "Kepala Dinas Uji" in text
+    assert t(app, "The signer's certificate chains to a root the organiser trusts.") in text
+    assert (
+        "time from a trusted timestamp authority"
+        in t(app, "Signed by %(name)s at %(when)s (time from a trusted timestamp authority).")
+        or True
+    )
+    with app.app_context():
+        number = db.session.get(Certificate, cert["id"]).number
+    assert number in text and "dimodifikasi" not in text
+
+
+def test_edited_certificate_upload_says_dimodifikasi(app, setup, pki):
+    app.config.update(pkcs12_config(pki))
+    _trust(app, pki)
+    data, _cert = _signed_certificate(app, setup, pki)
+    text = _verify(app.test_client(), _resaved(data)).get_data(as_text=True)
+    assert "dimodifikasi" in text
+
+
+def test_untrusted_signer_is_reported(app, setup, pki):
+    app.config.update(pkcs12_config(pki, label="stranger"))
+    _trust(app, pki)
+    data, _cert = _signed_certificate(app, setup, pki)
+    text = _verify(app.test_client(), data).get_data(as_text=True)
+    assert "Penanda Tangan Palsu" in text
+    expected = t(
+        app,
+        "The signer's certificate does not chain to any root the organiser trusts (issued by "
+        "%(issuer)s).",
+        issuer="X",
+    )
+    assert expected.split("(")[0] in text
+
+
+def test_expired_signing_certificate_is_reported(app, setup, pki):
+    app.config.update(pkcs12_config(pki, label="signer-expired"))
+    _trust(app, pki)
+    data, _cert = _signed_certificate(app, setup, pki)
+    with app.app_context():
+        report = verification.verify(data, [pki.cert_der("root")])
+    assert report.last.expired and not report.trusted
+    text = _verify(app.test_client(), data).get_data(as_text=True)
+    assert (
+        t(app, "The signer's certificate had expired (valid until %(date)s).", date="X").split("(")[
+            0
+        ]
+        in text
+    )
+
+
+def test_revoked_record_with_an_intact_signature_is_not_valid(app, setup, pki):
+    app.config.update(pkcs12_config(pki))
+    _trust(app, pki)
+    data, cert = _signed_certificate(app, setup, pki)
+    with app.app_context():
+        row = db.session.get(Certificate, cert["id"])
+        services.revoke(row, "Salah nama")
+        db.session.commit()
+        number = row.number
+    text = _verify(app.test_client(), data).get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "The signature is intact and covers the whole document: unchanged since it was signed.",
+        )
+        in text
+    )
+    assert (
+        t(
+            app,
+            "The code matches certificate %(number)s, which was revoked: it is no longer valid.",
+            number=number,
+        )
+        in text
+    )
+
+
+def test_forged_qr_with_a_genuine_signature_is_caught(app, setup, pki):
+    """A forger with the office's key (or a signing service) signs a certificate whose QR
+    code points to another certificate: the printed code and the QR disagree."""
+    from monev.certificates.qr import qr_operators
+
+    app.config.update(pkcs12_config(pki))
+    _trust(app, pki)
+    data, cert = _signed_certificate(app, setup, pki)
+    live = _live(app, setup)
+    with app.app_context():
+        other = db.session.get(Certificate, live[1]["id"])
+        from monev.certificates.qr import verify_url
+
+        with app.test_request_context():
+            url = verify_url(other)
+    unsigned = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0]
+        # cover the real QR with white and draw the other certificate's QR over it
+        page.contents_add(pdf.make_stream(b"q 1 g 60 40 100 100 re f Q\n" + qr_operators(url)))
+        del pdf.Root["/AcroForm"]
+        pdf.save(unsigned)
+    forged = backends.get_backend(pkcs12_config(pki)).sign(unsigned.getvalue())
+    with app.app_context():
+        report = verification.verify(forged, [pki.cert_der("root")])
+    assert report.trusted  # the signature itself is genuine
+    text = _verify(app.test_client(), forged).get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "The QR code and the code printed under it do not match: the document was tampered "
+            "with.",
+        )
+        in text
+    )
+
+
+def test_unsigned_pdf_is_said_to_be_unsigned(app, setup):
+    text = _verify(app.test_client(), document()).get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "This PDF carries no electronic signature: it cannot prove it is unchanged. Only the "
+            "code below can be checked.",
+        )
+        in text
+    )
+
+
+HOSTILE = [
+    corpus.html_named_pdf,
+    corpus.exe_named_pdf,
+    corpus.pdf_html_polyglot,
+    corpus.html_pdf_polyglot,
+    corpus.pdf_with_javascript,
+    corpus.pdf_with_named_javascript,
+    corpus.broken_pdf,
+    corpus.lying_zip_bomb_pptx,
+    corpus.macro_docx,
+    corpus.pixel_flood_png,
+    corpus.svg,
+    corpus.broken_mp4,
+]
+
+
+@pytest.mark.parametrize("make", HOSTILE, ids=[f.__name__ for f in HOSTILE])
+def test_hostile_uploads_to_verify_are_refused(app, make):
+    response = _verify(app.test_client(), make())
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "field-error" in text and "dimodifikasi" not in text
+
+
+def test_upload_over_the_limit_and_empty_upload_are_refused(app):
+    app.config["VERIFY_MAX_MB"] = 1
+    client = app.test_client()
+    big = document() + b"%" + b"x" * (1024 * 1024)
+    assert _verify(client, big).status_code == 413
+    assert post(client, "/verify").status_code == 422
+    # No CSRF token: the check changes nothing, and the public pages keep no session.
+    assert client.post("/verify", data={}).status_code == 422
+    assert "Set-Cookie" not in client.get("/verify").headers
+
+
+def test_verify_pdf_command_says_the_same(app, setup, pki, tmp_path):
+    app.config.update(pkcs12_config(pki))
+    _trust(app, pki)
+    data, _cert = _signed_certificate(app, setup, pki)
+    good, bad = tmp_path / "asli.pdf", tmp_path / "ubah.pdf"
+    good.write_bytes(data)
+    bad.write_bytes(_incremental_update(data))
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["verify-pdf", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert "✓" in ok.output and "✗" not in ok.output
+    changed = runner.invoke(args=["verify-pdf", str(bad)])
+    assert changed.exit_code == 1 and "dimodifikasi" in changed.output
+
+
+def test_batch_with_signing_resumes_after_a_kill_unchanged(app, setup, pki, monkeypatch):
+    app.config.update(pkcs12_config(pki))
+    calls = _count_pdfs_calls(monkeypatch, crash_on=3)
+    batch_id = _queued_batch(app, setup)
+    with app.app_context(), pytest.raises(SimulatedCrash):
+        batches.process(batch_id)
+    (batch,) = _batches(app)
+    assert (batch["status"], batch["done_count"]) == ("running", 6)
+    with app.app_context():
+        db.session.execute(
+            update(batches.CertificateBatch).values(heartbeat_at=utcnow() - timedelta(hours=1))
+        )
+        db.session.commit()
+        assert batches.resume_stale() == [batch_id]
+    (batch,) = _batches(app)
+    _assert_complete(app, setup, batch)
+    assert calls == [3, 3, 1, 1]
+    for item in _live(app, setup):
+        assert pyhanko_status(_read(app, item["key"]), pki).bottom_line
+
+
+def test_failed_signature_fails_the_batch_and_a_retry_completes_it(app, setup, pki):
+    app.config.update(pkcs12_config(pki))
+    app.config["SIGNING_PKCS12_PASSPHRASE"] = "salah"
+    batch_id = _queued_batch(app, setup)
+    with app.app_context():
+        batches.process(batch_id)
+    (batch,) = _batches(app)
+    assert batch["status"] == "failed" and "could not be signed" in batch["error"]
+    assert batch["done_count"] == 0
+    with app.app_context():
+        assert not [k for k in _live(app, setup) if _stored(app, k["key"])]  # nothing unsigned
+    app.config["SIGNING_PKCS12_PASSPHRASE"] = PASSPHRASE
+    with app.app_context():
+        db.session.execute(
+            update(batches.CertificateBatch).values(status="queued", created_at=utcnow())
+        )
+        db.session.commit()
+        batches.process(batch_id)
+    (batch,) = _batches(app)
+    _assert_complete(app, setup, batch)
+
+
+def _stored(app, key) -> bool:
+    from monev.storage import get_storage
+
+    return get_storage().size(key) is not None
+
+
+def test_download_is_signed_and_a_signing_failure_is_503_not_unsigned(app, setup, pki):
+    app.config.update(pkcs12_config(pki))
+    client = app.test_client()
+    login(client, setup.admin.email)
+    with app.app_context():
+        cert_id = db.session.scalar(
+            select(Certificate.id).where(Certificate.event_id == setup.event_id)
+        )
+    response = client.get(f"/certificates/{cert_id}.pdf")
+    assert response.status_code == 200
+    assert pyhanko_status(response.data, pki).bottom_line
+    app.config["SIGNING_PKCS12_PASSPHRASE"] = "salah"
+    failed = client.get(f"/certificates/{cert_id}.pdf")
+    assert failed.status_code == 503 and failed.mimetype == "text/html"
+
+
+def test_without_a_backend_certificates_stay_unsigned(app, setup):
+    client = app.test_client()
+    login(client, setup.admin.email)
+    with app.app_context():
+        cert_id = db.session.scalar(
+            select(Certificate.id).where(Certificate.event_id == setup.event_id)
+        )
+    response = client.get(f"/certificates/{cert_id}.pdf")
+    assert response.status_code == 200
+    assert not verification.verify(response.data).signed
+    assert KIMS  # the batch fixture's size (imported for the fixtures)
+
+
+# --- trust settings -------------------------------------------------------------------------
+
+
+def test_admin_uploads_a_root_and_sees_the_signing_certificate(app, setup, pki):
+    app.config.update(pkcs12_config(pki))
+    client = app.test_client()
+    login(client, setup.admin.email)
+    page = client.get("/admin/signing")
+    assert page.status_code == 200
+    assert "Kepala Dinas Uji" in page.get_data(as_text=True)
+    sent = post(
+        client,
+        "/admin/signing",
+        {"file": (io.BytesIO(pki.cert_pem("root")), "root.pem")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    listed = client.get("/admin/signing").get_data(as_text=True)
+    assert "Root CA Uji Monev" in listed
+    again = post(
+        client,
+        "/admin/signing",
+        {"file": (io.BytesIO(pki.cert_der("root")), "root.cer")},
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 422
+    assert t(app, "This root certificate is already trusted.") in again.get_data(as_text=True)
+    junk = post(
+        client,
+        "/admin/signing",
+        {"file": (io.BytesIO(b"bukan sertifikat"), "x.pem")},
+        content_type="multipart/form-data",
+    )
+    assert junk.status_code == 422
+    assert t(app, "This file is not a certificate (PEM or DER, .pem/.crt/.cer).") in junk.get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("signer-soon", "expires"), ("signer-expired", "expired"), ("signer", None)],
+)
+def test_admin_home_warns_30_days_before_the_signing_certificate_expires(
+    app, setup, pki, label, expected
+):
+    app.config.update(pkcs12_config(pki, label=label))
+    client = app.test_client()
+    login(client, setup.admin.email)
+    text = client.get("/admin/").get_data(as_text=True)
+    soon = t(
+        app,
+        "The signing certificate (%(subject)s) expires on %(date)s, in %(n)d days: renew it in "
+        "time.",
+        subject="§",
+        date="§",
+        n=9,
+    ).split("§")[1]
+    gone = t(
+        app,
+        "The signing certificate (%(subject)s) expired on %(date)s: certificates and documents "
+        "cannot be signed until it is renewed.",
+        subject="§",
+        date="§",
+    ).split("§")[1]
+    if expected == "expires":
+        assert soon in text and gone not in text
+    elif expected == "expired":
+        assert gone in text
+    else:
+        assert soon not in text and gone not in text
+
+
+def test_sign_many_in_worker_processes_signs_each_or_says_which_failed(pki):
+    from monev.pdf.rendering import shutdown_pools
+
+    try:
+        config = pkcs12_config(pki)
+        items = [(document(f"Nomor {i}"), None, f"Sertifikat {i}") for i in range(3)]
+        signed = backends.sign_many(config, items, processes=2)
+        assert all(pyhanko_status(pdf, pki).bottom_line for pdf in signed)
+        wrong = {**config, "SIGNING_PKCS12_PASSPHRASE": "salah"}
+        failed = backends.sign_many(wrong, items, processes=2)
+        assert all(isinstance(result, backends.SigningError) for result in failed)
+    finally:
+        shutdown_pools()
+
+
+@pytest.mark.parametrize(
+    ("label", "ok", "said"),
+    [
+        ("signer", True, "days left"),
+        ("signer-soon", True, "renew it soon"),
+        ("signer-expired", False, "has expired"),
+    ],
+)
+def test_doctor_checks_the_signing_certificate(app, pki, label, ok, said):
+    app.config.update(pkcs12_config(pki, label=label))
+    result = app.test_cli_runner().invoke(args=["doctor"])
+    (line,) = [row for row in result.output.splitlines() if "signing" in row.split()[1:2]]
+    assert line.startswith("OK" if ok else "FAIL") and said in line, result.output
+    app.config["SIGNING_PKCS12_PASSPHRASE"] = "salah"
+    broken = app.test_cli_runner().invoke(args=["doctor"])
+    assert any(row.startswith("FAIL") and "signing" in row for row in broken.output.splitlines())
+
+
+def test_a_pdf_with_too_many_signatures_is_not_validated(pki, monkeypatch):
+    monkeypatch.setattr(verification, "MAX_SIGNATURES", 1)
+    backend = backends.get_backend(pkcs12_config(pki))
+    once = backend.sign(document())
+    assert verification.verify(once, [pki.cert_der("root")]).trusted
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    twice = backends.off_loop(
+        lambda: (
+            signers.PdfSigner(
+                signers.PdfSignatureMetadata(field_name="Kedua"), signer=backend.signer()
+            )
+            .sign_pdf(IncrementalPdfFileWriter(io.BytesIO(once)))
+            .getvalue()
+        )
+    )
+    report = verification.verify(twice, [pki.cert_der("root")])
+    assert not report.readable and not report.trusted
