@@ -1,7 +1,7 @@
 """Load against the real server: a bounded load generator of its own, mixes of realistic days.
 
-The bench starts the server itself (``gunicorn -c gunicorn.conf.py`` where the checkout has
-that file and gunicorn is installed, else ``flask --app monev serve``) on 127.0.0.1 with a
+The bench starts the server itself (``flask --app monev serve``, as ``make run`` does: one
+waitress process per core; ``--server gunicorn``: ``gunicorn -c gunicorn.conf.py``) on 127.0.0.1 with a
 fresh instance folder and a generated event, runs one or more *mixes* of simulated users
 for ``--seconds``, prints every figure as a ratio to a baseline measured in the same run,
 and exits 1 when a target is missed. Clients are threads of this process (standard library
@@ -182,15 +182,16 @@ def require_loopback(url: str) -> tuple[str, int]:
 
 
 class Server:
-    """The real server in a subprocess: gunicorn with the checkout's gunicorn.conf.py when
-    both exist (``kind="auto"``), else ``flask --app monev serve`` (waitress)."""
+    """The real server in a subprocess: ``flask --app monev serve`` (``kind="auto"`` or
+    ``"flask"``: waitress, one process per core) or gunicorn with gunicorn.conf.py."""
 
-    def __init__(self, kind: str, env: dict[str, str], threads: int):
-        if kind == "auto":
-            kind = "gunicorn" if self.gunicorn_available() else "flask"
+    def __init__(self, kind: str, env: dict[str, str], threads: int, workers: int = 0):
+        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
+            kind = "flask"
         self.kind = kind
         self.env = env
         self.threads = threads
+        self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -225,12 +226,14 @@ class Server:
             str(self.port),
             "--threads",
             str(self.threads),
+            *(["--processes", str(self.workers)] if self.workers else []),
         ]
 
     def describe(self) -> str:
         if self.kind == "gunicorn":
             return "gunicorn -c gunicorn.conf.py"
-        return f"flask --app monev serve --threads {self.threads} (waitress)"
+        processes = f" --processes {self.workers}" if self.workers else ""
+        return f"flask --app monev serve --threads {self.threads}{processes} (waitress)"
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -454,7 +457,7 @@ def run_mixes(uri_arg: str, args: argparse.Namespace) -> list[Figure]:
             migrate_empty(app, uri, env)
             if args.workers:
                 env["MONEV_WEB_WORKERS"] = str(args.workers)
-            server = Server(args.server, env, args.threads)
+            server = Server(args.server, env, args.threads, args.workers)
             base_url = server.base_url
         run = Run(args, uri, label, app, server, base_url, secret_key)
         figures: list[Figure] = []

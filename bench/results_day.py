@@ -3,9 +3,9 @@ app's templated 404 page measured in the same run.
 
 The bench migrates a fresh database (SQLite in a temporary instance folder, or the
 PostgreSQL database given: its public schema is dropped), loads the demo (its 2024 results
-are published and its certificates issued), starts the server on 127.0.0.1 (gunicorn with
-the checkout's ``gunicorn.conf.py`` when both exist, else gunicorn with gthread workers when
-installed, else ``flask --app monev serve``), and loads one URL at a time with
+are published and its certificates issued), starts the server on 127.0.0.1 (``flask --app monev serve``: waitress, one process per
+core, as ``make run`` serves; ``--server gunicorn``: gunicorn with the checkout's
+``gunicorn.conf.py``), and loads one URL at a time with
 ``--connections`` keep-alive connections (200) for ``--seconds`` each, every connection
 sending its next request as soon as the answer arrives (a closed loop; asyncio, one thread,
 only to 127.0.0.1). Anonymous visitors: no cookies, no ``If-None-Match`` (a full answer every
@@ -36,7 +36,6 @@ import asyncio
 import http.client
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -176,9 +175,8 @@ class Server:
     """The real server in a subprocess."""
 
     def __init__(self, kind: str, env: dict[str, str], workers: int, threads: int):
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-        if kind == "auto":
-            kind = "gunicorn" if gunicorn else "flask"
+        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
+            kind = "flask"
         self.kind, self.env, self.workers, self.threads = kind, env, workers, threads
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -214,6 +212,7 @@ class Server:
             str(self.port),
             "--threads",
             str(self.threads),
+            *(["--processes", str(self.workers)] if self.workers else []),
         ]
 
     def describe(self) -> str:
