@@ -17,7 +17,7 @@ import io
 
 from flask_babel import gettext as _
 
-from monev.results.services import Computed, digest_lines, scores_digest
+from monev.results.services import Computed, data_digest
 
 CSV_COLUMNS = (
     "stage",
@@ -202,7 +202,7 @@ def recap_workbook(computed: Computed) -> bytes:
         ("tie_breaks", " ".join(event.tie_breaks or [])),
         ("stages", " ".join(s.key for s in data.stages)),
         ("categories", " ".join(c.key for c in data.categories)),
-        ("digest", scores_digest(digest_lines(data))),
+        ("digest", data_digest(data)[0]),
     ):
         method.append([key, value])
     for ws in wb.worksheets:
