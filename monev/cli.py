@@ -158,13 +158,13 @@ def register(app: Flask) -> None:
         from monev.ops.checks import log_startup
 
         if socket_fd is not None:  # one of the processes started below
-            sock = socket.socket(fileno=socket_fd)
+            sock = serving.own_socket(socket.socket(fileno=socket_fd))
             serving.serve_here(app, sock, threads=threads, connection_limit=connection_limit)
             return
         if processes is None:
             processes = (os.cpu_count() or 1) if serving.can_share_socket() else 1
         log_startup(app)
-        sock = serving.listen(host, port)
+        sock = serving.listen(host, port, processes=processes)
         click.echo(
             f"Monev is running on http://{host}:{sock.getsockname()[1]}/  "
             f"({processes} process(es) x {threads} threads; Ctrl+C to stop)"
