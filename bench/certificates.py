@@ -173,6 +173,7 @@ def build(app, n: int) -> None:
                     "category_id": category.id,
                     "code": f"P-{i:04d}",
                     "nomination_status": "accepted",
+                    "submission_status": "verified",  # only those take part: certificates
                 }
                 for i in range(n)
             ],
