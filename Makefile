@@ -58,8 +58,12 @@ translations: install-dev
 compile-translations: install
 	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v '^$$' || true
 
+## bench: every script in bench/ (each exits 1 on a missed target), with short runs where a
+## script's defaults are the full figures of bench/RESULTS.md (BENCH_ARGS_<name> below)
+BENCH_ARGS_load        ?= --mix judging --mix results --seconds 20 --url-seconds 4
+BENCH_ARGS_results_day ?= --seconds 4
 bench: install-dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@$(foreach script,$(sort $(wildcard bench/*.py)),echo "== $(script) $(BENCH_ARGS_$(basename $(notdir $(script))))" && $(BIN)/python $(script) $(BENCH_ARGS_$(basename $(notdir $(script)))) && ) true
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,14 +1,19 @@
 """Load against the real server: a bounded load generator of its own, mixes of realistic days.
 
-The bench starts the server itself (``gunicorn -c gunicorn.conf.py`` where the checkout has
-that file and gunicorn is installed, else ``flask --app monev serve``) on 127.0.0.1 with a
-fresh instance folder and a generated event, runs one or more *mixes* of simulated users
-for ``--seconds``, prints every figure as a ratio to a baseline measured in the same run,
-and exits 1 when a target is missed. Clients are threads of this process (standard library
-``http.client``, one keep-alive connection each), so they share the machine's cores with
-the server: on the project's 2-core machine that is part of what is measured.
+The bench starts the server itself (``flask --app monev serve``, as ``make run`` does: one
+waitress process per core; ``--server gunicorn``: ``gunicorn -c gunicorn.conf.py``) on
+127.0.0.1 with a fresh instance folder and a generated event, runs one or more *mixes* of
+simulated users for ``--seconds``, prints every figure as a ratio to a baseline measured in
+the same run, and exits 1 when a target is missed. Clients are threads of this process
+(standard library ``http.client``, one keep-alive connection each), so they share the
+machine's cores with the server: on the project's 2-core machine that is part of what is
+measured.
 
 Mixes (``--mix``, repeatable; a mix is a function of :class:`Run` registered in ``MIXES``):
+
+``results``: results day (:func:`results_mix`): hundreds of anonymous visitors on the public
+results page, the API, ``/verify`` and the event page while a few admins work; the crowd and
+its targets are ``bench/results_day.py``'s.
 
 ``judging``: judging day. ``--judges`` judges (100) each assigned every one of ``--entries``
 entries (100; a 10,000-cell progress board), 40 % of the sheets final and 10 % draft at the
@@ -182,15 +187,16 @@ def require_loopback(url: str) -> tuple[str, int]:
 
 
 class Server:
-    """The real server in a subprocess: gunicorn with the checkout's gunicorn.conf.py when
-    both exist (``kind="auto"``), else ``flask --app monev serve`` (waitress)."""
+    """The real server in a subprocess: ``flask --app monev serve`` (``kind="auto"`` or
+    ``"flask"``: waitress, one process per core) or gunicorn with gunicorn.conf.py."""
 
-    def __init__(self, kind: str, env: dict[str, str], threads: int):
-        if kind == "auto":
-            kind = "gunicorn" if self.gunicorn_available() else "flask"
+    def __init__(self, kind: str, env: dict[str, str], threads: int, workers: int = 0):
+        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
+            kind = "flask"
         self.kind = kind
         self.env = env
         self.threads = threads
+        self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -225,14 +231,18 @@ class Server:
             str(self.port),
             "--threads",
             str(self.threads),
+            *(["--processes", str(self.workers)] if self.workers else []),
         ]
 
     def describe(self) -> str:
         if self.kind == "gunicorn":
             return "gunicorn -c gunicorn.conf.py"
-        return f"flask --app monev serve --threads {self.threads} (waitress)"
+        processes = f" --processes {self.workers}" if self.workers else ""
+        return f"flask --app monev serve --threads {self.threads}{processes} (waitress)"
 
     def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return  # already serving (an earlier mix of this run started it)
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
@@ -297,14 +307,24 @@ class Client:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = self._connect()
-            raise
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed a kept-alive connection that sat idle (gunicorn after its
+                # ``keepalive`` seconds) before reading the request: a browser sends it again
+                # on a new connection, once.
+                self.conn.close()
+                self.conn = self._connect()
+                if attempt == 2:
+                    raise
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = self._connect()
+                raise
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -454,12 +474,13 @@ def run_mixes(uri_arg: str, args: argparse.Namespace) -> list[Figure]:
             migrate_empty(app, uri, env)
             if args.workers:
                 env["MONEV_WEB_WORKERS"] = str(args.workers)
-            server = Server(args.server, env, args.threads)
+            server = Server(args.server, env, args.threads, args.workers)
             base_url = server.base_url
         run = Run(args, uri, label, app, server, base_url, secret_key)
         figures: list[Figure] = []
         try:
-            for name in args.mix or ["judging"]:
+            # The results mix loads the demo, which wants a database without other events.
+            for name in sorted(set(args.mix or ["judging"]), key=lambda m: m != "results"):
                 figures.extend(MIXES[name](run))
         finally:
             if server is not None:
@@ -901,7 +922,108 @@ def _trail_rows(app, stage_id: int) -> set[tuple[int, int]]:
     return {(a, v) for a, v in rows}
 
 
-MIXES: dict[str, Callable[[Run], list[Figure]]] = {"judging": judging_day}
+# --- the results-day mix -------------------------------------------------------------------
+
+ADMIN_THINK = (2.0, 6.0)  # an organiser's think time between two pages on results day, seconds
+
+
+def _results_day_module():
+    """``bench/results_day.py``: its crowd, URLs, targets and demo loading are this mix's."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import results_day
+
+    return results_day
+
+
+def results_mix(run: Run) -> list[Figure]:
+    """Results day: hundreds of anonymous visitors (``--connections`` keep-alive connections,
+    no cookies) on the published results page, the API, ``/verify/<code>`` and the event
+    page, one URL at a time for ``--url-seconds`` each, against the templated 404 page as
+    baseline (``bench/results_day.py``'s crowd and targets: at least 50 % of the 404 page's
+    requests/s, p99 within 5x p50), while ``--results-admins`` organisers work on the admin
+    results page and their home page with a think time of 2–6 s. Every admin answer must be
+    a 200."""
+    from sqlalchemy import insert
+
+    from monev.auth.models import User
+    from monev.core.database import write_intent
+    from monev.extensions import db
+
+    rd = _results_day_module()
+    args = run.args
+    started = time.perf_counter()
+    code = rd.load_demo(run.app)
+    emails = [f"panitia-hasil{a:02d}@bench.monev.id" for a in range(args.results_admins)]
+    with run.app.app_context(), write_intent():
+        db.session.execute(
+            insert(User),
+            [
+                {"email": m, "name": f"Panitia {a:02d}", "role": "admin", "password_hash": "!"}
+                for a, m in enumerate(emails)
+            ],
+        )
+        db.session.commit()
+        db.engine.dispose()
+    prepared = time.perf_counter() - started
+    if run.server is not None:
+        run.server.start()
+    admins = run.clients(emails)
+    port = urlsplit(run.base_url).port or 80
+    where = run.server.describe() if run.server else run.base_url
+    print(
+        f"{run.label}: results day, {args.connections} keep-alive connections per URL for "
+        f"{args.url_seconds:.0f} s each, {args.results_admins} admins working; {where}; demo "
+        f"loaded in {prepared:.1f} s",
+        flush=True,
+    )
+    # The admin's home ("/" redirects there) and the event's admin results page.
+    _status, headers, _page = admins[0].request("GET", "/")
+    home = urlsplit(headers.get("Location") or "/").path
+    pages = [f"/admin/events/{rd.SLUG}/results/", home]
+    for path in pages:  # warm-up, not measured: the results computed once
+        admins[0].request("GET", path)
+    work = Series("admin pages")
+    stop = threading.Event()
+
+    def admin(client: Client, seed: float):
+        r = random.Random(seed)
+
+        def act() -> None:
+            while not stop.wait(r.uniform(*ADMIN_THINK)):
+                path = r.choice(pages)
+                t0 = time.perf_counter()
+                try:
+                    status, _h, page = client.request("GET", path)
+                except (http.client.HTTPException, OSError) as exc:
+                    work.add(None, type(exc).__name__)
+                else:
+                    work.add(time.perf_counter() - t0, status, len(page))
+
+        return act
+
+    seeds = random.Random(args.seed + 2)
+    threads = [threading.Thread(target=admin(c, seeds.random()), daemon=True) for c in admins]
+    for thread in threads:
+        thread.start()
+    try:
+        figures = rd.results_day(port, code, args.connections, args.url_seconds, run.label)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=HTTP_TIMEOUT)
+        for client in admins:
+            client.close()
+    print(
+        f"  admins meanwhile: {work.count} pages, answers {dict(work.statuses)}, "
+        f"p50 {work.pct(0.5):.1f} ms, p95 {work.pct(0.95):.1f} ms"
+    )
+    wrong = sum(n for status, n in work.statuses.items() if status != 200)
+    if wrong or not work.count:
+        figures.append(Figure("admin pages not answered 200", wrong or 1, 1, "", maximum_ratio=0))
+    return figures
+
+
+MIXES: dict[str, Callable[[Run], list[Figure]]] = {"judging": judging_day, "results": results_mix}
 
 
 def main() -> None:
@@ -916,7 +1038,14 @@ def main() -> None:
     parser.add_argument("--alone-seconds", type=float, default=5.0)
     parser.add_argument("--judges", type=int, default=100)
     parser.add_argument("--entries", type=int, default=100)
-    parser.add_argument("--admins", type=int, default=20)
+    parser.add_argument("--admins", type=int, default=20, help="judging: admins polling")
+    parser.add_argument(
+        "--connections", type=int, default=200, help="results: anonymous keep-alive visitors"
+    )
+    parser.add_argument("--url-seconds", type=float, default=10.0, help="results: per URL")
+    parser.add_argument(
+        "--results-admins", type=int, default=5, help="results: admins working meanwhile"
+    )
     parser.add_argument("--server", choices=("auto", "flask", "gunicorn"), default="auto")
     parser.add_argument("--threads", type=int, default=8, help="server threads (per process)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn processes (0: its own)")

@@ -3,9 +3,10 @@ app's templated 404 page measured in the same run.
 
 The bench migrates a fresh database (SQLite in a temporary instance folder, or the
 PostgreSQL database given: its public schema is dropped), loads the demo (its 2024 results
-are published and its certificates issued), starts the server on 127.0.0.1 (gunicorn with
-the checkout's ``gunicorn.conf.py`` when both exist, else gunicorn with gthread workers when
-installed, else ``flask --app monev serve``), and loads one URL at a time with
+are published and its certificates issued), starts the server on 127.0.0.1
+(``flask --app monev serve``: waitress, one process per core, as ``make run`` serves;
+``--server gunicorn``: gunicorn with the checkout's ``gunicorn.conf.py``), and loads one
+URL at a time with
 ``--connections`` keep-alive connections (200) for ``--seconds`` each, every connection
 sending its next request as soon as the answer arrives (a closed loop; asyncio, one thread,
 only to 127.0.0.1). Anonymous visitors: no cookies, no ``If-None-Match`` (a full answer every
@@ -36,7 +37,6 @@ import asyncio
 import http.client
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -176,9 +176,8 @@ class Server:
     """The real server in a subprocess."""
 
     def __init__(self, kind: str, env: dict[str, str], workers: int, threads: int):
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-        if kind == "auto":
-            kind = "gunicorn" if gunicorn else "flask"
+        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
+            kind = "flask"
         self.kind, self.env, self.workers, self.threads = kind, env, workers, threads
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -214,6 +213,7 @@ class Server:
             str(self.port),
             "--threads",
             str(self.threads),
+            *(["--processes", str(self.workers)] if self.workers else []),
         ]
 
     def describe(self) -> str:
@@ -253,12 +253,9 @@ class Server:
 def prepare(uri: str, env: dict[str, str]) -> str:
     """Migrate an empty database and load the demo; the code of one of its certificates
     (signed with the server's secret key, as the server checks it)."""
-    from sqlalchemy import select, text
+    from sqlalchemy import text
 
     from monev import create_app
-    from monev.certificates.models import Certificate
-    from monev.core.database import write_intent
-    from monev.demo import loader
     from monev.extensions import db
 
     app = create_app(
@@ -281,6 +278,20 @@ def prepare(uri: str, env: dict[str, str]) -> str:
         check=True,
         capture_output=True,
     )
+    return load_demo(app)
+
+
+def load_demo(app) -> str:
+    """Load the demo into the app's migrated, empty database (its 2024 results published,
+    certificates issued); the code of one certificate. ``bench/load.py``'s results mix
+    calls this too."""
+    from sqlalchemy import select
+
+    from monev.certificates.models import Certificate
+    from monev.core.database import write_intent
+    from monev.demo import loader
+    from monev.extensions import db
+
     with app.app_context():
         with write_intent():
             loader.load(app.config["DEMO_PASSWORD"])
@@ -297,7 +308,11 @@ def prepare(uri: str, env: dict[str, str]) -> str:
 # --- the results-day mix -----------------------------------------------------------------------
 
 
-def results_day(port: int, code: str, connections: int, seconds: float, label: str) -> list[Figure]:
+def results_day(
+    port: int, code: str, connections: int, seconds: float, label: str, warm_up: float = 2
+) -> list[Figure]:
+    """The crowd on each public URL in turn (``bench/load.py``'s results mix calls this while
+    its admins work); the figures, with their targets."""
     urls = [
         ("404 page (baseline)", "/no-such-page"),
         ("public results page", f"/events/{SLUG}/results"),
@@ -306,7 +321,7 @@ def results_day(port: int, code: str, connections: int, seconds: float, label: s
         ("event page", f"/events/{SLUG}"),
     ]
     for _name, path in urls:  # warm-up, not measured: imports, pools, each worker's caches
-        crowd(port, "warm-up", path, min(connections, 50), 2)
+        crowd(port, "warm-up", path, min(connections, 50), warm_up)
     measured = {}
     for name, path in urls:
         series = crowd(port, name, path, connections, seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -128,13 +129,48 @@ def register(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)
-    @click.option("--threads", default=8, show_default=True)
-    def serve_command(host: str, port: int, threads: int):
-        """Serve the app with waitress (production-grade WSGI server)."""
-        from waitress import serve
+    @click.option("--threads", default=8, show_default=True, help="Threads per process.")
+    @click.option(
+        "--processes",
+        type=int,
+        default=None,
+        help="Serving processes (default: one per core; one where they cannot share a socket).",
+    )
+    @click.option(
+        "--connection-limit",
+        default=4000,
+        show_default=True,
+        help="Open connections each process keeps (idle and kept-alive ones included).",
+    )
+    @click.option("--socket-fd", type=int, default=None, hidden=True)
+    def serve_command(
+        host: str,
+        port: int,
+        threads: int,
+        processes: int | None,
+        connection_limit: int,
+        socket_fd: int | None,
+    ):
+        """Serve the app with waitress, one process per core (monev/ops/serving.py)."""
+        import socket
 
+        from monev.ops import serving
         from monev.ops.checks import log_startup
 
+        if socket_fd is not None:  # one of the processes started below
+            sock = serving.own_socket(socket.socket(fileno=socket_fd))
+            serving.serve_here(app, sock, threads=threads, connection_limit=connection_limit)
+            return
+        if processes is None:
+            processes = (os.cpu_count() or 1) if serving.can_share_socket() else 1
         log_startup(app)
-        click.echo(f"Monev is running on http://{host}:{port}/  (Ctrl+C to stop)")
-        serve(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True)
+        sock = serving.listen(host, port, processes=processes)
+        click.echo(
+            f"Monev is running on http://{host}:{sock.getsockname()[1]}/  "
+            f"({processes} process(es) x {threads} threads; Ctrl+C to stop)"
+        )
+        if processes <= 1 or not serving.can_share_socket():
+            serving.serve_here(app, sock, threads=threads, connection_limit=connection_limit)
+            return
+        command = serving.child_command(threads=threads, connection_limit=connection_limit)
+        sys.exit(serving.supervise(sock, processes, command))

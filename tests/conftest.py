@@ -201,6 +201,7 @@ def app(request, template_db, tmp_path) -> Iterator:
 
 def _rolled_back(application, instance: Path) -> Iterator:
     from monev import jobs
+    from monev.results.computing import cache as results_cache
     from monev.storage import _EXTENSION_KEY as STORAGE_KEY
 
     if jobs._state.app is not application:  # an app of a real_commits test took the queue
@@ -231,6 +232,7 @@ def _rolled_back(application, instance: Path) -> Iterator:
         application.extensions.pop(STORAGE_KEY, None)
         # pages kept per ETag: ids are reused once a test's rows are rolled back
         application.extensions["monev_caching"].bodies.clear()
+        results_cache.clear()  # results kept per score version: the same ids come back
 
 
 @pytest.fixture

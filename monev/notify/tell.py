@@ -211,6 +211,7 @@ def results_published(event: Event, outcomes: dict[int, str], entries: Iterable[
     made = 0
     by_district: dict[int, list[str]] = {}
     operators: dict[int, list[User]] = {}
+    link = url_for("results_public.public_index", slug=event.slug)  # the same for everyone
     for entry in entries:
         outcome = outcomes.get(entry.id, "")
         made += notify(
@@ -219,7 +220,7 @@ def results_published(event: Event, outcomes: dict[int, str], entries: Iterable[
             key=f"{entry.id}:{version}",
             params={"event": event.title, "outcome": outcome},
             event=event,
-            link=url_for("results_public.public_index", slug=event.slug),
+            link=link,
         )
         district = entry.kim.district_id
         by_district.setdefault(district, []).append(f"{entry.kim.name}: {outcome}")
@@ -232,7 +233,7 @@ def results_published(event: Event, outcomes: dict[int, str], entries: Iterable[
             key=f"{event.id}:{district}:{version}",
             params={"event": event.title, "outcome": "; ".join(lines)},
             event=event,
-            link=url_for("results_public.public_index", slug=event.slug),
+            link=link,
         )
     return made
 

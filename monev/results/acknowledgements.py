@@ -29,7 +29,7 @@ from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
-from monev.results.computing import Computed, compute, digest_lines, scores_digest
+from monev.results.computing import Computed, compute, data_digest
 from monev.results.messages import describe
 from monev.results.models import FairnessAcknowledgement
 from monev.scoring import Message
@@ -57,7 +57,7 @@ class FairnessCheck:
 
 
 def digest_of(computed: Computed) -> str:
-    return scores_digest(digest_lines(computed.data))
+    return data_digest(computed.data)[0]
 
 
 def text_of(computed: Computed, message: Message) -> str:

@@ -3,17 +3,31 @@
 * :func:`compute` reads the event with a fixed number of queries (``queries.py``), builds
   the scoring core's inputs and returns the ranking and the fairness report.
 * :func:`scores_digest` is the SHA-256 that proves which scores a version was made from.
+
+**Computed once per score version.** A large event (5,000 entries, 625,000 scores) takes
+seconds to read and rank, and the admin results page, the exports, the objections and
+publishing all start from :func:`compute`. The part that grows with the scores (entries,
+sheets, values, the ranking and the fairness figures) is kept in this process (``cache``),
+keyed by what it was computed from: the event's judging version
+(:mod:`monev.judging.versions`, bumped in the same transaction by every change of a sheet,
+an assignment, a drop or the panel, and by an entry's standing), the number of entries that
+took part, and the event's rules read afresh on every call (aggregation, normalisation,
+tie-breaks, stages, categories and criteria). A view then costs 5 small queries; the event,
+its rubric and its special awards are always read from the database.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
 
 from monev.events.models import DEFAULT_LADDER, Event
+from monev.judging import versions
 from monev.results import queries
 from monev.results.queries import EventData
 from monev.scoring import (
@@ -93,10 +107,89 @@ def engine_inputs(
     return definition, entries, sheets
 
 
+class ResultsCache:
+    """Computed results of the latest score versions, in this process (``size`` kept)."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple] = OrderedDict()
+        self.computed = 0  # how many times results were computed (tests and benches read it)
+
+    def get(self, key: Hashable) -> tuple | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: tuple) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+cache = ResultsCache()
+
+
+def results_key(event: Event, criteria: list) -> tuple:
+    """What the event's results are computed from, without reading its scores (2 queries)."""
+    rules = (
+        event.aggregation,
+        bool(event.normalize_judges),
+        tuple(event.tie_breaks or ()),
+        tuple((s.id, s.key, float(s.weight), s.position) for s in event.stages),
+        tuple((c.id, repr(c.award_ladder), repr(c.score_bands)) for c in event.categories),
+        tuple(criteria),
+    )
+    return (
+        event.id,
+        versions.current(event.id).token,
+        queries.entries_taken_part(event.id),
+        hashlib.sha256(repr(rules).encode()).hexdigest(),
+    )
+
+
 def compute(event: Event, *, fairness: bool = True) -> Computed:
-    """The event's live ranking and fairness figures (admins only: never shown publicly)."""
-    data = queries.load_event_data(event)
-    return compute_from(data, fairness=fairness)
+    """The event's live ranking and fairness figures (admins only: never shown publicly),
+    computed once per score version (see the module's docstring)."""
+    criteria = queries.load_criteria(event)
+    key = results_key(event, criteria)
+    kept = cache.get(key)
+    if kept is not None and (kept[2] is not None or not fairness):
+        scored, results, report = kept
+    else:
+        scored = kept[0] if kept is not None else queries.load_scored(event)
+        data = _event_data(event, criteria, scored)
+        computed = compute_from(data, fairness=fairness)
+        cache.computed += 1
+        if computed.problem is not None:  # translated: not kept
+            return computed
+        cache.put(key, (scored, computed.results, computed.fairness))
+        return computed
+    return Computed(_event_data(event, criteria, scored), results, report if fairness else None)
+
+
+def _event_data(event: Event, criteria: list, scored: queries.Scored) -> EventData:
+    return EventData(
+        event=event,
+        stages=list(event.stages),
+        categories=list(event.categories),
+        criteria=criteria,
+        entries=scored.entries,
+        judges=scored.judges,
+        sheets=scored.sheets,
+        values=scored.values,
+        special_awards=queries.load_special_awards(event, {e.id for e in scored.entries}),
+        drops=scored.drops,
+        memo=scored.memo,
+    )
 
 
 def compute_from(data: EventData, *, fairness: bool = True) -> Computed:
@@ -126,6 +219,7 @@ def compute_stages(
         entries=[e for e in data.entries if e.id in entry_ids],
         sheets=[s for s in data.sheets if s.stage_id in stage_ids and s.entry_id in entry_ids],
         special_awards=[],
+        memo={},  # a part of the event: its own figures
     )
     known = {f"stage:{s.key}" for s in part.stages} | {f"criterion:{c.key}" for c in part.criteria}
     tie_breaks = [rule for rule in data.event.tie_breaks or () if rule in known]
@@ -185,6 +279,16 @@ def digest_lines(data: EventData) -> list[str]:
             lines.append(f"{prefix}{key_of[cid]}\t{value:.2f}")
     lines.sort()
     return lines
+
+
+def data_digest(data: EventData) -> tuple[str, int]:
+    """The digest of the event's scores and how many scores it covers, made once per score
+    version (kept with the computed results: 625,000 scores take about a second)."""
+    found = data.memo.get("digest")
+    if found is None:
+        lines = digest_lines(data)
+        found = data.memo["digest"] = (scores_digest(lines), len(lines))
+    return found
 
 
 def scores_digest(lines: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ import io
 
 from flask_babel import gettext as _
 
-from monev.results.services import Computed, digest_lines, scores_digest
+from monev.results.services import Computed, data_digest
 
 CSV_COLUMNS = (
     "stage",
@@ -97,15 +97,31 @@ def scores_csv(computed: Computed) -> str:
 
 def recap_workbook(computed: Computed) -> bytes:
     """The Excel recap: "Rekap" (ranking and totals per category), one sheet per stage with
-    every judge's criterion scores and sheet total, "Rubrik" and "Metode"."""
+    every judge's criterion scores and sheet total, "Rubrik" and "Metode".
+
+    Written with openpyxl's write-only mode (rows streamed to the file, the header row in
+    bold, the first row frozen): at 5,000 entries (about a million cells) in about the time
+    the same cells take with no formatting at all (``bench/large_event.py``)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     data, results = computed.data, computed.results
     bold = Font(bold=True)
-    wb = Workbook()
-    recap = wb.active
-    recap.title = "Rekap"
+    wb = Workbook(write_only=True)
+
+    def new_sheet(title: str, header: list | None = None):
+        ws = wb.create_sheet(title)
+        ws.freeze_panes = "A2"
+        if header is not None:
+            cells = []
+            for value in header:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
+        return ws
+
     header = [
         _("Category"),
         _("Rank"),
@@ -117,7 +133,7 @@ def recap_workbook(computed: Computed) -> bytes:
         _("Award"),
         _("Band"),
     ]
-    recap.append(header)
+    recap = new_sheet("Rekap", header)
     entries = {e.id: e for e in data.entries}
     for category in data.categories:
         result = results.categories.get(category.id) if results else None
@@ -136,14 +152,12 @@ def recap_workbook(computed: Computed) -> bytes:
                     row.band,
                 ]
             )
-    _header_style(recap, bold)
 
     criteria = {s.id: [c for c in data.criteria if c.stage_id == s.id] for s in data.stages}
     stage_sheets = {}
     for stage in data.stages:
-        ws = wb.create_sheet(_sheet_title(stage.name, stage_sheets))
-        stage_sheets[stage.id] = ws
-        ws.append(
+        stage_sheets[stage.id] = new_sheet(
+            _sheet_title(stage.name, stage_sheets),
             [
                 _("Code"),
                 "KIM",
@@ -152,9 +166,8 @@ def recap_workbook(computed: Computed) -> bytes:
                 _("Judge"),
                 *[c.key for c in criteria[stage.id]],
                 _("Sheet total (0–100)"),
-            ]
+            ],
         )
-        _header_style(ws, bold)
     for stage, entry, judge_id, judge, category, sheet in _final_sheets(computed):
         values = data.values.get(sheet.id, {})
         crits = criteria[stage.id]
@@ -172,8 +185,8 @@ def recap_workbook(computed: Computed) -> bytes:
             [entry.code, entry.kim, category, judge_id, judge, *row, _round(total)]
         )
 
-    rubric = wb.create_sheet("Rubrik")
-    rubric.append(
+    rubric = new_sheet(
+        "Rubrik",
         [
             _("Stage"),
             _("Stage weight"),
@@ -183,17 +196,16 @@ def recap_workbook(computed: Computed) -> bytes:
             _("Weight"),
             _("Minimum"),
             _("Maximum"),
-        ]
+        ],
     )
     for stage in data.stages:
         for c in criteria[stage.id]:
             rubric.append(
                 [stage.key, float(stage.weight), c.aspect, c.key, c.name, c.weight, c.min, c.max]
             )
-    _header_style(rubric, bold)
 
     event = data.event
-    method = wb.create_sheet("Metode")
+    method = new_sheet("Metode")
     for key, value in (
         ("event", event.slug),
         ("title", event.title),
@@ -202,11 +214,9 @@ def recap_workbook(computed: Computed) -> bytes:
         ("tie_breaks", " ".join(event.tie_breaks or [])),
         ("stages", " ".join(s.key for s in data.stages)),
         ("categories", " ".join(c.key for c in data.categories)),
-        ("digest", scores_digest(digest_lines(data))),
+        ("digest", data_digest(data)[0]),
     ):
         method.append([key, value])
-    for ws in wb.worksheets:
-        ws.freeze_panes = "A2"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -214,11 +224,6 @@ def recap_workbook(computed: Computed) -> bytes:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
-
-
-def _header_style(ws, bold) -> None:
-    for cell in ws[1]:
-        cell.font = bold
 
 
 def _sheet_title(name: str, taken) -> str:

@@ -43,8 +43,16 @@ class CategoryView:
     id: int
     key: str
     name: str
-    rows: list[Row]
+    rows: list[Row]  # the rows of the page shown
     spread: charts.Spread
+    total: int = 0  # rows of the whole category
+    page: int = 1
+    page_count: int = 1
+    first: int = 1  # the position of ``rows[0]`` in the category, from 1
+
+
+PAGE_SIZE = 100  # rows of a category's tables on one page of the admin results
+OUTLIERS_SHOWN = 50  # outlying sheets listed per stage: the largest differences
 
 
 @dataclass
@@ -84,6 +92,7 @@ class StageFairnessView:
     histograms: charts.Histograms
     dropped_note: str | None = None  # the organiser dropped sheets of this stage
     alpha_words: str = ""  # what the alpha means, in plain words ("good: …", "below chance: …")
+    outliers_more: int = 0  # outlying sheets not listed (a large event: the largest are)
 
 
 @dataclass
@@ -113,7 +122,22 @@ class AdminResults:
     drops: list[str] = field(default_factory=list)  # one line per dropped sheet
 
 
-def admin_results(computed: Computed) -> AdminResults:
+def _largest(outliers, n: int) -> list:
+    """All of ``outliers`` in their order when at most ``n``; else the ``n`` that differ most
+    from the other judges, in their order."""
+    if len(outliers) <= n:
+        return list(outliers)
+    keep = set(sorted(range(len(outliers)), key=lambda i: -abs(outliers[i].deviation))[:n])
+    return [o for i, o in enumerate(outliers) if i in keep]
+
+
+def admin_results(
+    computed: Computed, pages: dict[str, int] | None = None, page_size: int | None = None
+) -> AdminResults:
+    """The admin page's view. Each category's tables (ranking, aspects, judges, spread
+    chart) show one page of ``page_size`` rows: ``pages`` gives the page by category key
+    (1 when absent; a page past the end shows the last)."""
+    page_size = page_size or PAGE_SIZE
     data, results, report = computed.data, computed.results, computed.fairness
     judges = data.judges
     entries = {e.id: e for e in data.entries}
@@ -130,8 +154,13 @@ def admin_results(computed: Computed) -> AdminResults:
     categories = []
     for category in data.categories:
         result = results.categories.get(category.id)
+        ordered = finalists_first(result.rows if result else (), left_out)
+        total = len(ordered)
+        page_count = max(1, -(-total // page_size))
+        page = min(max(1, (pages or {}).get(category.key, 1)), page_count)
+        start = (page - 1) * page_size
         rows = []
-        for ranked in finalists_first(result.rows if result else (), left_out):
+        for ranked in ordered[start : start + page_size]:
             per_stage = [ranked.stages[s.key] for s in stages]
             rows.append(
                 Row(
@@ -159,7 +188,19 @@ def admin_results(computed: Computed) -> AdminResults:
                 for r in rows
             ]
         )
-        categories.append(CategoryView(category.id, category.key, category.name, rows, spread))
+        categories.append(
+            CategoryView(
+                category.id,
+                category.key,
+                category.name,
+                rows,
+                spread,
+                total,
+                page,
+                page_count,
+                start + 1,
+            )
+        )
 
     stage_id = {s.key: s.id for s in data.stages}
     fairness = []
@@ -205,8 +246,9 @@ def admin_results(computed: Computed) -> AdminResults:
                         o.others_mean,
                         o.deviation,
                     )
-                    for o in figures.outliers
+                    for o in _largest(figures.outliers, OUTLIERS_SHOWN)
                 ],
+                outliers_more=max(0, len(figures.outliers) - OUTLIERS_SHOWN),
                 histograms=charts.judge_histograms(
                     [(judge_name(j), sorted(t)) for j, t in sorted(per_judge.items())]
                 ),

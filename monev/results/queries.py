@@ -101,6 +101,8 @@ class EventData:
     values: dict[int, dict[int, float]] = field(default_factory=dict)
     special_awards: list[AwardRow] = field(default_factory=list)
     drops: list[DropRow] = field(default_factory=list)  # by stage position, entry code, judge
+    # figures made from the scores alone (the digest), shared by every view of one version
+    memo: dict = field(default_factory=dict)
 
     def stage(self, stage_id: int) -> Stage:
         return next(s for s in self.stages if s.id == stage_id)
@@ -108,7 +110,25 @@ class EventData:
 
 def load_event_data(event: Event) -> EventData:
     """Read an event's scoring data; ``event`` has its stages and categories loaded."""
-    criteria = [
+    scored = load_scored(event)
+    return EventData(
+        event=event,
+        stages=list(event.stages),
+        categories=list(event.categories),
+        criteria=load_criteria(event),
+        entries=scored.entries,
+        judges=scored.judges,
+        sheets=scored.sheets,
+        values=scored.values,
+        special_awards=load_special_awards(event, {e.id for e in scored.entries}),
+        drops=scored.drops,
+        memo=scored.memo,
+    )
+
+
+def load_criteria(event: Event) -> list[CriterionRow]:
+    """The event's criteria in rubric order (one query)."""
+    return [
         CriterionRow(cid, key, name, aspect, stage_id, float(w), float(lo), float(hi))
         for cid, key, name, aspect, stage_id, w, lo, hi in db.session.execute(
             select(
@@ -127,6 +147,22 @@ def load_event_data(event: Event) -> EventData:
             .order_by(Stage.position, Aspect.position, Aspect.id, Criterion.position, Criterion.id)
         )
     ]
+
+
+@dataclass
+class Scored:
+    """The part of an event's data that grows with its entries and scores."""
+
+    entries: list[EntryRow]
+    judges: dict[int, str]
+    sheets: list[SheetRow]
+    values: dict[int, dict[int, float]]
+    drops: list[DropRow]
+    memo: dict = field(default_factory=dict)  # see EventData.memo
+
+
+def load_scored(event: Event) -> Scored:
+    """Entries, sheets, judges' names, final values and drops (4 queries)."""
     entries = [
         EntryRow(
             eid,
@@ -216,30 +252,32 @@ def load_event_data(event: Event) -> EventData:
     stage_order = {s.id: (s.position, s.id) for s in event.stages}
     entry_code = {e.id: e.code for e in entries}
     drops.sort(key=lambda d: (stage_order[d.stage_id], entry_code[d.entry_id], d.judge_id))
-    return EventData(
-        event=event,
-        stages=list(event.stages),
-        categories=list(event.categories),
-        criteria=criteria,
-        entries=entries,
-        judges=judges,
-        sheets=sheets,
-        values=final_values(event.id),
-        special_awards=[
-            AwardRow(*row)
-            for row in db.session.execute(
-                select(
-                    SpecialAward.id,
-                    SpecialAward.entry_id,
-                    SpecialAward.title,
-                    SpecialAward.justification,
-                )
-                .where(SpecialAward.event_id == event.id)
-                .order_by(SpecialAward.title)
+    return Scored(entries, judges, sheets, final_values(event.id), drops)
+
+
+def load_special_awards(event: Event, accepted: set[int]) -> list[AwardRow]:
+    return [
+        AwardRow(*row)
+        for row in db.session.execute(
+            select(
+                SpecialAward.id,
+                SpecialAward.entry_id,
+                SpecialAward.title,
+                SpecialAward.justification,
             )
-            if row[1] in accepted
-        ],
-        drops=drops,
+            .where(SpecialAward.event_id == event.id)
+            .order_by(SpecialAward.title)
+        )
+        if row[1] in accepted
+    ]
+
+
+def entries_taken_part(event_id: int) -> int:
+    """How many entries took part (one count): part of the key of cached results."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Entry)
+        .where(Entry.event_id == event_id, standing.taken_part())
     )
 
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from monev.core.errors import ServiceError
 from monev.entries.standing import NOT_SELECTED
 from monev.events.models import DEFAULT_LADDER
-from monev.results.computing import Computed, digest_lines, finalists_first, scores_digest
+from monev.results.computing import Computed, data_digest, finalists_first
 from monev.results.models import PublishedResult
 from monev.scoring import (
     COMPARE_DECIMALS,
@@ -58,7 +58,7 @@ def build_snapshot(computed: Computed) -> dict:
     data, results = computed.data, computed.results
     event = data.event
     entries = {e.id: e for e in data.entries}
-    lines = digest_lines(data)
+    digest, scores = data_digest(data)
     stage_figures = computed.fairness.stages if computed.fairness else {}
     stages = []
     for s in data.stages:
@@ -179,9 +179,9 @@ def build_snapshot(computed: Computed) -> dict:
         "categories": categories,
         "special_awards": special_awards,
         **({"dropped_sheets": dropped_sheets} if dropped_sheets else {}),
-        "scores": len(lines),
+        "scores": scores,
         "final_sheets": sum(1 for s in data.sheets if s.status == "final"),
-        "digest": scores_digest(lines),
+        "digest": digest,
     }
 
 

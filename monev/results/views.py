@@ -92,9 +92,18 @@ def _versions_with_changes(history) -> list[tuple]:
     return out
 
 
+def _pages_asked() -> dict[str, int]:
+    """The page of each category's tables: ``?page-<category key>=N`` (N a whole number)."""
+    out = {}
+    for name, value in request.args.items():
+        if name.startswith("page-") and value.isdigit() and len(value) < 7:
+            out[name[len("page-") :]] = int(value)
+    return out
+
+
 def _index_page(event: Event, **forms):
     computed = services.compute(event)
-    view = pages.admin_results(computed) if computed.results else None
+    view = pages.admin_results(computed, _pages_asked()) if computed.results else None
     history = queries.versions(event.id)
     pending = None
     if history and computed.results:
