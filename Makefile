@@ -62,6 +62,7 @@ compile-translations: install
 ## script's defaults are the full figures of bench/RESULTS.md (BENCH_ARGS_<name> below)
 BENCH_ARGS_load        ?= --mix judging --mix results --seconds 20 --url-seconds 4
 BENCH_ARGS_results_day ?= --seconds 4
+BENCH_ARGS_judging     ?= --seconds 10 --trivial-seconds 4
 bench: install-dev
 	@$(foreach script,$(sort $(wildcard bench/*.py)),echo "== $(script) $(BENCH_ARGS_$(basename $(notdir $(script))))" && $(BIN)/python $(script) $(BENCH_ARGS_$(basename $(notdir $(script)))) && ) true
 

@@ -169,6 +169,7 @@ def prepare(app, uri: str, judges: int) -> list[dict]:
                     category_id=category.id,
                     code=f"B-{j:03d}",
                     nomination_status="accepted",
+                    submission_status="verified",  # only a verified entry is judged
                 )
                 s.add(entry)
                 s.add(EventJudge(event_id=event.id, user_id=user.id))
@@ -431,7 +432,17 @@ def run_one(uri_arg: str, args) -> str:
         f"final values match {check['final_values_match']}  "
         f"versions match {check['versions_match']}  errors {errors or 0}",
     ]
-    return "\n".join(lines)
+    ok = (
+        check["acknowledged"] > 0
+        and not check["lost"]
+        and not check["duplicated"]
+        and check["final_values_match"]
+        and check["versions_match"]
+        and not errors
+    )
+    if not ok:
+        lines.append("  FAILED: every save must be acknowledged once and kept (exit 1)")
+    return "\n".join(lines), ok
 
 
 def main() -> None:
@@ -443,9 +454,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args()
+    failed = False
     for uri in args.db or ["sqlite"]:
-        print(run_one(uri, args), flush=True)
+        text, ok = run_one(uri, args)
+        failed = failed or not ok
+        print(text, flush=True)
         print(flush=True)
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
