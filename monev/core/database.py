@@ -8,16 +8,24 @@ up front; readers keep a deferred ``BEGIN`` and never block anyone in WAL mode.
 
 Write intent is a context variable: set for every unsafe HTTP request (POST, PUT, PATCH,
 DELETE) by ``create_app``, and by :func:`write_intent` for CLI commands and jobs.
+
+Within one process, writers queue for a lock of the process before ``BEGIN IMMEDIATE``: SQLite's
+busy handler makes a waiting writer sleep (up to 100 ms at a time) and lets a newcomer take the
+lock meanwhile, so under many writers some waited seconds; the process's lock wakes the next
+writer as soon as the previous one commits, in turn. Writers of other processes (several
+serving processes, the job worker) still meet SQLite's busy handler, one per process at most.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 from collections.abc import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "monev_write_intent", default=False
@@ -57,9 +65,45 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
+    writers = threading.RLock()  # this process's queue of writers (re-entrant: a second
+    # connection of the same thread, such as a job enqueued inside a request, passes)
+    key = "monev_writer"
+
+    def _release(info) -> None:
+        if info.pop(key, False):
+            with contextlib.suppress(RuntimeError):  # not this thread's (a collected connection)
+                writers.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if _write_intent.get():
+            if writers.acquire(timeout=busy_timeout_ms / 1000):
+                conn.info[key] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                _release(conn.info)
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):
+        _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn):
+        _release(conn.info)
+
+    pool: Pool = engine.pool
+
+    @event.listens_for(pool, "reset")
+    def _on_reset(dbapi_connection, connection_record, reset_state):  # pragma: no cover
+        _release(connection_record.info)  # returned to the pool without commit or rollback
+
+    @event.listens_for(pool, "invalidate")
+    def _on_invalidate(dbapi_connection, connection_record, exception):  # pragma: no cover
+        _release(connection_record.info)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -49,9 +49,30 @@ def read_all():
     return redirect(url_for("notify.index"))
 
 
+class _UnreadCount:
+    """The signed-in person's unread count, counted (one indexed query) only when a template
+    shows it: the header of a whole page does, an htmx fragment (an autosave's answer) does
+    not, and asks nothing of the database after its write."""
+
+    def __init__(self, user):
+        self._user = user
+        self._count: int | None = None
+
+    def __int__(self) -> int:
+        if self._count is None:
+            self._count = services.unread_count(self._user)
+        return self._count
+
+    def __bool__(self) -> bool:
+        return int(self) > 0
+
+    def __str__(self) -> str:
+        return str(int(self))
+
+
 @bp.app_context_processor
 def unread_for_header() -> dict:
-    """Template context: the signed-in person's unread count (one indexed count query)."""
+    """Template context: the signed-in person's unread count, counted when shown."""
     if not has_request_context() or not getattr(current_user, "is_authenticated", False):
         return {"unread_notifications": 0}  # a job rendering a template, or nobody signed in
-    return {"unread_notifications": services.unread_count(current_user)}
+    return {"unread_notifications": _UnreadCount(current_user._get_current_object())}

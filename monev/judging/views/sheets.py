@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from monev.core.database import set_write_intent
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
@@ -283,6 +284,9 @@ def save_score(assignment_id: int, criterion_id: int):
             ),
             error.status,
         )
+    # The save is committed; the answer only reads, so on SQLite it takes no write lock while
+    # it renders (a waiting judge's save is not held up by another's answer).
+    set_write_intent(False)
     return render_template(
         "judging/_save_state.html",
         criterion_id=criterion_id,
