@@ -148,6 +148,8 @@ EXPECTED: dict[str, set[str]] = {
     "judging.changes": {ADMIN},
     "judging.schedule": {ADMIN},
     "judging.edit_slot": {ADMIN},
+    "judging.visits_board": {ADMIN},
+    "judging.edit_visit": {ADMIN},
     "judging.paper_index": {ADMIN},
     "judging.paper_template": {ADMIN},
     "judging.paper_entry_form": {ADMIN},
@@ -160,6 +162,8 @@ EXPECTED: dict[str, set[str]] = {
     "judge.declare_conflict": {JUDGE},
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
+    "schedule.visit": {JUDGE, KIM},
+    "judge.save_visit_check": {JUDGE},
     "certificates.verify": PUBLIC,
     "certificates.verify_form": PUBLIC,
     "certificates.admin_index": {ADMIN},
@@ -240,6 +244,7 @@ def _url(app, rule, people, role):
             "award_id": 1,
             "objection_id": 1,
             "notification_id": 1,
+            "visit_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for

@@ -51,6 +51,17 @@ from monev.judging.queries.sheets import (
     stage_assignments,
     stage_criteria,
 )
+from monev.judging.queries.visits import (
+    BoardRow,
+    get_visit,
+    kim_visits,
+    on_team,
+    sheet_checks,
+    stage_visits,
+    team,
+    visit_board,
+    visit_state,
+)
 
 __all__ = [
     "Board",
@@ -88,4 +99,13 @@ __all__ = [
     "stage_criteria",
     "stage_panel",
     "stage_schedule",
+    "BoardRow",
+    "get_visit",
+    "kim_visits",
+    "on_team",
+    "sheet_checks",
+    "stage_visits",
+    "team",
+    "visit_board",
+    "visit_state",
 ]
