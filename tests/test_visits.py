@@ -225,6 +225,12 @@ def test_the_kim_sees_its_visit_team_and_what_to_prepare(app, admin, setup):
     sign_in(member, setup.judges[0]["email"])
     assert member.get(f"/schedule/visits/{visit.id}").status_code == 200
     assert admin.get(f"/schedule/visits/{visit.id}").status_code == 403
+    # everyone's own schedule lists the visit: the KIM's and the team's, nobody else's
+    link = f'href="/schedule/visits/{visit.id}"'
+    assert link in kim.get("/schedule/").get_data(as_text=True)
+    assert link in member.get("/schedule/").get_data(as_text=True)
+    assert link not in outsider.get("/schedule/").get_data(as_text=True)
+    assert link not in other.get("/schedule/").get_data(as_text=True)
 
 
 def test_an_operator_cannot_schedule_visits(app, setup, make_user):

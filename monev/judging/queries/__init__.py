@@ -54,6 +54,7 @@ from monev.judging.queries.sheets import (
 from monev.judging.queries.visits import (
     BoardRow,
     get_visit,
+    judge_visits,
     kim_visits,
     on_team,
     sheet_checks,
@@ -101,6 +102,7 @@ __all__ = [
     "stage_schedule",
     "BoardRow",
     "get_visit",
+    "judge_visits",
     "kim_visits",
     "on_team",
     "sheet_checks",

@@ -132,11 +132,38 @@ def kim_visits(kim_id: int | None) -> dict[int, Visit]:
         .join(Stage, Stage.id == Visit.stage_id)
         .join(Event, Event.id == Stage.event_id)
         .where(Entry.kim_id == kim_id, Event.status != "draft", Stage.kind == "visit")
-        .options(joinedload(Visit.stage))
+        .options(joinedload(Visit.stage).joinedload(Stage.event))
         .order_by(Visit.starts_at.desc())
     ):
         out[visit.entry_id] = visit  # the earliest wins
     return out
+
+
+def judge_visits(judge_id: int) -> list[Visit]:
+    """The visits of the judge's teams (assignments not dropped) in announced events, by
+    time."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .join(
+                Assignment,
+                (Assignment.entry_id == Visit.entry_id) & (Assignment.stage_id == Visit.stage_id),
+            )
+            .join(Stage, Stage.id == Visit.stage_id)
+            .join(Event, Event.id == Stage.event_id)
+            .where(
+                Assignment.judge_id == judge_id,
+                Assignment.dropped_at.is_(None),
+                Event.status != "draft",
+                Stage.kind == "visit",
+            )
+            .options(
+                joinedload(Visit.stage).joinedload(Stage.event),
+                joinedload(Visit.entry).joinedload(Entry.kim),
+            )
+            .order_by(Visit.starts_at, Visit.id)
+        ).unique()
+    )
 
 
 def sheet_checks(sheet_id: int | None) -> dict[int, VisitCheck]:
