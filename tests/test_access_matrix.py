@@ -150,6 +150,8 @@ EXPECTED: dict[str, set[str]] = {
     "judging.changes": {ADMIN},
     "judging.schedule": {ADMIN},
     "judging.edit_slot": {ADMIN},
+    "judging.visits_board": {ADMIN},
+    "judging.edit_visit": {ADMIN},
     "judging.paper_index": {ADMIN},
     "judging.paper_template": {ADMIN},
     "judging.paper_entry_form": {ADMIN},
@@ -162,6 +164,8 @@ EXPECTED: dict[str, set[str]] = {
     "judge.declare_conflict": {JUDGE},
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
+    "schedule.visit": {JUDGE, KIM},
+    "judge.save_visit_check": {JUDGE},
     "certificates.verify": PUBLIC,
     "certificates.verify_form": PUBLIC,
     "certificates.verify_upload": PUBLIC,
@@ -245,6 +249,7 @@ def _url(app, rule, people, role):
             "objection_id": 1,
             "notification_id": 1,
             "root_id": 1,
+            "visit_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for

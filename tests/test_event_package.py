@@ -555,3 +555,17 @@ def test_sheet_is_final_only_when_all_its_scores_are(app):
         ("budi", "c1", False),
         ("budi", "c2", False),
     ]
+
+
+def test_a_field_visit_stage_keeps_its_kind_and_an_unknown_kind_is_refused(app):
+    document = full()
+    document["stages"][1]["kind"] = "visit"
+    slug = import_doc(app, document)
+    with app.app_context():
+        kinds = {s.key: s.kind for s in db.session.scalars(select(Stage))}
+    assert sorted(kinds.values()) == ["standard", "visit"]
+    assert [s.get("kind") for s in export_doc(app, slug)["stages"]] == ["standard", "visit"]
+    wrong = full()
+    wrong["stages"][0]["kind"] = "kunjungan"
+    problems = problems_of(app, wrong)
+    assert any("stages[0].kind" in p for p in problems), problems

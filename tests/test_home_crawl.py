@@ -33,6 +33,11 @@ ACCOUNTS = {
 
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
+    "judging.visits_board": "the field visits of a visit stage, linked from the judging pages "
+    "of such a stage; the demo has no visit stage yet (tests/test_visits.py follows the links)",
+    "judging.edit_visit": "linked from the field visits board; the demo has no visit stage yet",
+    "schedule.visit": "a visit's page, linked from the KIM's home task and the judge's sheet "
+    "once a visit is scheduled; the demo has none yet",
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
     "ops.healthz": "for the monitoring of the server",
     "judging.entry_sheets": "the board's drill-down per entry, linked once a grid is larger than "

@@ -29,7 +29,7 @@ from monev.entries.verification import services as verification
 from monev.entries.workspace import reminders as kim_reminders
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging import assignments, drops, schedule, sheets
+from monev.judging import assignments, drops, schedule, sheets, visits
 from monev.judging import reminders as judge_reminders
 from monev.judging.models import Assignment, Score, ScoreSheet
 from monev.lifecycle import selection, transitions
@@ -246,6 +246,11 @@ def test_a_full_run_sends_every_message_of_the_table_once_to_the_right_people(ap
         assignments.apply_plan(stage, assignments.plan_stage(stage).plan.fingerprint())
         start = to_local(stage.opens_at, "Asia/Makassar").replace(tzinfo=None)
         schedule.generate_schedule(stage, start=start, minutes=20, gap=5, room="Ruang Rapat")
+    with step(app):  # Presentasi taken as a field visit for a moment: one visit planned
+        stage = _stage("presentasi")
+        stage.kind = "visit"
+        visits.save_visit(stage, entry_id=_entry(TP).id, start=start, address="Balai Desa")
+        stage.kind = "standard"
     with step(app):
         _score_final("presentasi", quality)
 
@@ -305,6 +310,7 @@ def test_a_full_run_sends_every_message_of_the_table_once_to_the_right_people(ap
         "stage_selected": {TP: 1},
         "stage_not_selected": {PR: 1},
         "schedule_set": {TP: 1},
+        "visit_set": {TP: 1},
         "provisional_results": {TP: 1, PR: 1},
         "objection_decided": {PR: 1},
         "results_published": {TP: 1, PR: 1},

@@ -96,6 +96,16 @@ class StageForm(MonevForm):
             NumberRange(min=1, max=15, message=_l("Enter a number from 1 to 15.")),
         ],
     )
+    kind = SelectField(
+        _l("Kind of stage"),
+        choices=choices(
+            [
+                ("standard", _l("Score sheets (documents, presentation)")),
+                ("visit", _l("Field visit (a team of judges on site at each KIM)")),
+            ]
+        ),
+        default="standard",
+    )
 
 
 class CategoryForm(MonevForm):

@@ -31,6 +31,9 @@ STATUSES = (
     "archived",
 )
 AGGREGATIONS = ("mean", "median", "trimmed")
+# What a stage is: judged on score sheets at a desk or a presentation ("standard"), or by a
+# team of judges on site at each KIM ("visit", a field visit; see monev.judging.visits).
+STAGE_KINDS = ("standard", "visit")
 DEFAULT_LADDER = ["Juara I", "Juara II", "Juara III", "Harapan I", "Harapan II", "Harapan III"]
 
 
@@ -85,6 +88,7 @@ class Stage(IdMixin, db.Model):
         CheckConstraint(
             "closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="window"
         ),
+        CheckConstraint("kind IN ('standard', 'visit')", name="kind"),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -95,8 +99,13 @@ class Stage(IdMixin, db.Model):
     opens_at: Mapped[datetime | None]  # UTC
     closes_at: Mapped[datetime | None]  # UTC
     judges_per_entry: Mapped[int] = mapped_column(default=3)
+    kind: Mapped[str] = mapped_column(String(10), default="standard", server_default="standard")
 
     event: Mapped[Event] = relationship(back_populates="stages")
+
+    @property
+    def is_visit(self) -> bool:
+        return self.kind == "visit"
 
 
 class Category(IdMixin, db.Model):

@@ -14,6 +14,7 @@ from monev.entries.models import Entry
 from monev.events.models import (
     AGGREGATIONS,
     DEFAULT_LADDER,
+    STAGE_KINDS,
     STATUSES,
     Category,
     DistrictQuota,
@@ -157,6 +158,7 @@ def stage_snapshot(stage: Stage) -> dict:
         "opens_at": stage.opens_at,
         "closes_at": stage.closes_at,
         "judges_per_entry": stage.judges_per_entry,
+        "kind": stage.kind,
     }
 
 
@@ -187,6 +189,10 @@ def save_stage(event: Event, stage: Stage | None, data: dict) -> Stage:
     stage.opens_at = data.get("opens_at")
     stage.closes_at = data.get("closes_at")
     stage.judges_per_entry = data.get("judges_per_entry") or stage.judges_per_entry or 3
+    kind = data.get("kind") or stage.kind or "standard"
+    if kind not in STAGE_KINDS:
+        raise ServiceError(_("Choose the kind of stage."), field="kind")
+    stage.kind = kind
     db.session.flush()
     changes = audit.diff(before, stage_snapshot(stage))
     if changes:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from monev.auth.models import User
 from monev.certificates.models import Certificate
 from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging.models import Assignment, ScheduleSlot, ScoreSheet
+from monev.judging.models import Assignment, ScheduleSlot, ScoreSheet, Visit
 from monev.results.models import Objection, ProvisionalResult, PublishedResult
 
 
@@ -120,6 +121,47 @@ def next_slots(entry_ids) -> dict[int, ScheduleSlot]:
     ):
         slots[slot.entry_id] = slot  # the earliest wins
     return slots
+
+
+def next_visits(entry_ids, since) -> dict[int, Visit]:
+    """The first field visit of each of the entries that starts after ``since`` (one
+    query)."""
+    ids = list(set(entry_ids))
+    if not ids:
+        return {}
+    visits: dict[int, Visit] = {}
+    for visit in db.session.scalars(
+        select(Visit)
+        .join(Stage, Stage.id == Visit.stage_id)
+        .where(Visit.entry_id.in_(ids), Stage.kind == "visit", Visit.starts_at > since)
+        .order_by(Visit.starts_at.desc())
+    ):
+        visits[visit.entry_id] = visit  # the earliest wins
+    return visits
+
+
+def visit_teams(visits) -> dict[int, list[str]]:
+    """The names of each visit's team (the judges assigned to its entry in its stage, not
+    dropped), by visit id (one query)."""
+    visits = list(visits)
+    if not visits:
+        return {}
+    by_pair = {(v.stage_id, v.entry_id): v.id for v in visits}
+    teams: dict[int, list[str]] = {v.id: [] for v in visits}
+    for stage_id, entry_id, name in db.session.execute(
+        select(Assignment.stage_id, Assignment.entry_id, User.name)
+        .join(User, User.id == Assignment.judge_id)
+        .where(
+            Assignment.stage_id.in_({v.stage_id for v in visits}),
+            Assignment.entry_id.in_({v.entry_id for v in visits}),
+            Assignment.dropped_at.is_(None),
+        )
+        .order_by(User.name)
+    ):
+        visit_id = by_pair.get((stage_id, entry_id))
+        if visit_id is not None:
+            teams[visit_id].append(name)
+    return teams
 
 
 def objection_counts(entry_ids) -> dict[int, int]:

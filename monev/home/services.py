@@ -184,6 +184,8 @@ def kim_tasks(kim, now: datetime) -> list[KimEvent]:
     provisionals = queries.latest_provisionals(e.event_id for e in by_status("results"))
     certificates = queries.live_certificates(e.id for e in by_status(*PUBLISHED))
     slots = queries.next_slots(e.id for e in by_status("verification", "judging"))
+    visits = queries.next_visits((e.id for e in by_status("judging")), now - VISIT_SHOWN_AFTER)
+    teams = queries.visit_teams(visits.values())
     return [
         _kim_event(
             entry,
@@ -192,17 +194,47 @@ def kim_tasks(kim, now: datetime) -> list[KimEvent]:
             provisional=provisionals.get(entry.event_id),
             certificate=certificates.get(entry.id),
             slot=slots.get(entry.id),
+            visit=visits.get(entry.id),
+            team=teams.get(visits[entry.id].id, []) if entry.id in visits else [],
         )
         for entry in entries
     ]
 
 
-def _kim_event(entry: Entry, now, *, snapshot, provisional, certificate, slot) -> KimEvent:
+# A field visit stays the KIM's task this long after it started (the judges may be late).
+VISIT_SHOWN_AFTER = timedelta(hours=12)
+
+
+def _visit_task(entry: Entry, visit, team: list[str], now) -> Task:
+    event = entry.event
+    detail = visit.address
+    if team:
+        detail = _("Team: %(names)s · %(place)s", names=", ".join(team), place=visit.address)
+    return _task(
+        "visit",
+        _("Prepare for the field visit: %(when)s", when=when(visit.starts_at, event)),
+        detail,
+        event=event,
+        now=now,
+        deadline=visit.starts_at,
+        deadline_label=_("Field visit"),
+        tone=DO,
+        action=Action(
+            _("See the visit and what to prepare"), "schedule.visit", {"visit_id": visit.id}
+        ),
+    )
+
+
+def _kim_event(
+    entry: Entry, now, *, snapshot, provisional, certificate, slot, visit=None, team=()
+) -> KimEvent:
     event = entry.event
     accepted = entry.nomination_status == "accepted"
     now_standing = standing_now(entry, now) if accepted else None
     placing = placing_in(snapshot, entry.code) if accepted else None
     task = _kim_task(entry, now, now_standing, placing, provisional, certificate, slot)
+    if visit is not None and task.code == "judging":
+        task = _visit_task(entry, visit, list(team), now)
     shown_standing = (
         now_standing.label
         if now_standing and now_standing.code not in (standing.ACTIVE, standing.RETURNED)

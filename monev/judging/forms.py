@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, optional_int, strip
-from monev.judging.models import DROP_REASON_MAX
+from monev.judging.models import DROP_REASON_MAX, VISIT_ADDRESS_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -157,3 +157,25 @@ class SlotForm(MonevForm):
 class PaperUploadForm(MonevForm):
     file = FileField(_l("Filled Excel file (.xlsx)"))
     finalise = BooleanField(_l("Mark sheets that are complete as final (signed paper forms)"))
+
+
+class VisitForm(MonevForm):
+    start = DateTimeLocalField(
+        _l("Date and time of the visit"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("Enter the date and time of the visit."))],
+    )
+    address = TextAreaField(
+        _l("The KIM's address"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the KIM's address.")),
+            Length(max=VISIT_ADDRESS_MAX, message=TOO_LONG),
+        ],
+    )
+    latitude = StringField(
+        _l("Latitude"), filters=[strip], validators=[Optional(), Length(max=20, message=TOO_LONG)]
+    )
+    longitude = StringField(
+        _l("Longitude"), filters=[strip], validators=[Optional(), Length(max=20, message=TOO_LONG)]
+    )

@@ -26,6 +26,10 @@ from monev.rubrics.models import Criterion
 CONFLICT_SOURCES = ("judge", "admin")
 SHEET_SOURCES = ("online", "paper")
 CHANGE_KINDS = ("score", "final", "reopen")
+# What a judge saw of a criterion on a field visit.
+VISIT_MARKS = ("observed", "partly", "not_observed")
+VISIT_NOTE_MAX = 2000
+VISIT_ADDRESS_MAX = 500
 
 
 # The longest reason the organiser may give for dropping a sheet.
@@ -231,3 +235,54 @@ class JudgingVersion(db.Model):
     judge_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)
     changed_at: Mapped[datetime]
+
+
+class Visit(IdMixin, db.Model):
+    """A field visit of a visit stage (``Stage.kind == "visit"``) to one entry's KIM: when
+    (UTC), where (the address and the map coordinates). The team is the judges assigned to
+    the entry in the stage (:class:`Assignment`), so the panel, conflicts and assignments
+    work as for any stage."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "entry_id", name="uq_visits_stage_entry"),
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
+        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+    )
+
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    stage: Mapped[Stage] = relationship()
+    entry: Mapped[Entry] = relationship()
+
+
+class VisitCheck(IdMixin, db.Model):
+    """One line of a judge's visit checklist, on the judge's own sheet: was the criterion
+    observed on site (observed, partly, not observed), with a note.
+
+    ``client_key`` is the key the writer chose for its last save (a phone working offline
+    will make one per saved item): a save that comes again with the same key is
+    acknowledged without being applied twice. Unique per sheet."""
+
+    __tablename__ = "visit_checks"
+    __table_args__ = (
+        UniqueConstraint("sheet_id", "criterion_id", name="uq_visit_checks_sheet_criterion"),
+        UniqueConstraint("sheet_id", "client_key", name="uq_visit_checks_sheet_client_key"),
+        CheckConstraint("mark IN ('observed', 'partly', 'not_observed')", name="mark"),
+    )
+
+    sheet_id: Mapped[int] = mapped_column(
+        ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
+    )
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    mark: Mapped[str] = mapped_column(String(15))
+    note: Mapped[str | None] = mapped_column(Text)
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

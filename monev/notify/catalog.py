@@ -115,6 +115,16 @@ KINDS: dict[str, Kind] = {
             _l("Entry %(entry)s presents on %(when)s (%(stage)s). %(place)s"),
         ),
         Kind(
+            "visit_set",
+            "kim",
+            _l("its field visit is scheduled or moved"),
+            _l("%(event)s: field visit on %(when)s"),
+            _l(
+                "The judges visit entry %(entry)s on %(when)s (%(stage)s) at %(place)s. "
+                "Prepare what the criteria ask for."
+            ),
+        ),
+        Kind(
             "provisional_results",
             "kim",
             _l("provisional results are announced"),

@@ -176,6 +176,22 @@ def schedule_set(entry: Entry, stage: Stage, starts_at: datetime, place: str | N
     )
 
 
+def visit_set(entry: Entry, stage: Stage, starts_at: datetime, address: str) -> int:
+    return notify(
+        kim_users([entry])[entry.id],
+        "visit_set",
+        key=f"{entry.id}:{stage.id}:{starts_at.isoformat()}",
+        params={
+            **_entry_params(entry),
+            "stage": stage.name,
+            "when": when(starts_at, entry.event),
+            "place": address,
+        },
+        event=entry.event,
+        link=url_for("public.home"),
+    )
+
+
 def provisional_results(event: Event, entries: Iterable[Entry], closes: datetime | None, version):
     entries = list(entries)
     people = kim_users(entries)

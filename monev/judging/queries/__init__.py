@@ -51,6 +51,18 @@ from monev.judging.queries.sheets import (
     stage_assignments,
     stage_criteria,
 )
+from monev.judging.queries.visits import (
+    BoardRow,
+    get_visit,
+    judge_visits,
+    kim_visits,
+    on_team,
+    sheet_checks,
+    stage_visits,
+    team,
+    visit_board,
+    visit_state,
+)
 
 __all__ = [
     "Board",
@@ -88,4 +100,14 @@ __all__ = [
     "stage_criteria",
     "stage_panel",
     "stage_schedule",
+    "BoardRow",
+    "get_visit",
+    "judge_visits",
+    "kim_visits",
+    "on_team",
+    "sheet_checks",
+    "stage_visits",
+    "team",
+    "visit_board",
+    "visit_state",
 ]

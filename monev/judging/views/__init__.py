@@ -11,7 +11,7 @@ judging pages (/admin/events/<slug>/judging/…, ``judging``).
 - ``drops``: the organiser drops a sheet that is not final (with a reason) or restores it.
 """
 
-from monev.judging.views import board, drops, panel, paper, schedule, sheets  # noqa: F401
+from monev.judging.views import board, drops, panel, paper, schedule, sheets, visits  # noqa: F401
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp
 
 __all__ = ["bp", "judge_bp", "schedule_bp"]

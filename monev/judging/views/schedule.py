@@ -22,10 +22,16 @@ from monev.judging.views.blueprints import bp, schedule_bp, stage_of
 def mine():
     if current_user.role == access.KIM:
         slots = queries.kim_schedule(current_user.kim_id)
+        visits = sorted(queries.kim_visits(current_user.kim_id).values(), key=lambda v: v.starts_at)
     else:
         slots = queries.judge_schedule(current_user.id)
+        visits = queries.judge_visits(current_user.id)
     return render_template(
-        "judging/my_schedule.html", slots=slots, to_local=to_local, tz_label=tz_label
+        "judging/my_schedule.html",
+        slots=slots,
+        visits=visits,
+        to_local=to_local,
+        tz_label=tz_label,
     )
 
 

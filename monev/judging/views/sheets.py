@@ -3,7 +3,7 @@ autosave of one criterion), conflicts of interest and blank paper forms."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -54,6 +54,8 @@ class SheetPage:
     total: object
     tz: str
     deadline: str
+    checks: dict = field(default_factory=dict)  # a field visit's checklist, by criterion id
+    visit: object = None  # the field visit of the entry, when the stage is one
 
 
 def _sheet_page(assignment: Assignment) -> SheetPage:
@@ -103,6 +105,8 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         ),
         tz=tz_label(event.timezone),
         deadline=services.format_moment(stage.closes_at, event.timezone),
+        checks=queries.sheet_checks(sheet.id if sheet else None) if stage.is_visit else {},
+        visit=queries.stage_visits(stage.id).get(assignment.entry_id) if stage.is_visit else None,
     )
 
 
@@ -223,6 +227,24 @@ def _refused_sheet(assignment: Assignment, error, form):
             refusal=error.message,
             submitted=request.form,
             form=form,
+        ),
+        error.status,
+    )
+
+
+def checklist_refused(assignment: Assignment, criterion_id: int, error):
+    """The sheet with a refused checklist line: its message beside it, the input kept."""
+    return (
+        render_template(
+            "judging/sheet.html",
+            page=_sheet_page(_own_assignment(assignment.id)),
+            errors={},
+            submitted=None,
+            form=EmptyForm(),
+            check_errors={criterion_id: error.message},
+            check_submitted={
+                criterion_id: (request.form.get("mark"), request.form.get("note", ""))
+            },
         ),
         error.status,
     )

@@ -137,6 +137,7 @@ def export_event(event: Event) -> dict:
                 "opens_at": iso_utc(s.opens_at),
                 "closes_at": iso_utc(s.closes_at),
                 "judges_per_entry": s.judges_per_entry,
+                "kind": s.kind,
             }
             for s in stages
         ],

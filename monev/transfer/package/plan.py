@@ -39,7 +39,7 @@ EVENT_OPTIONAL = (
     "normalize_judges",
     "tie_breaks",
 )
-STAGE_OPTIONAL = ("position", "opens_at", "closes_at", "judges_per_entry")
+STAGE_OPTIONAL = ("position", "opens_at", "closes_at", "judges_per_entry", "kind")
 CATEGORY_OPTIONAL = ("award_ladder", "score_bands")
 KIM_FIELDS = (
     "kecamatan",
@@ -72,6 +72,7 @@ class StageIn:
     opens_at: datetime | None
     closes_at: datetime | None
     judges_per_entry: int
+    kind: str = "standard"
 
 
 @dataclass

@@ -16,7 +16,7 @@ from monev.core.documents import (
 from monev.core.timezones import ZONES
 from monev.directory.models import Kim
 from monev.entries.models import NOMINATION_STATUSES
-from monev.events.models import AGGREGATIONS, DEFAULT_LADDER, Event
+from monev.events.models import AGGREGATIONS, DEFAULT_LADDER, STAGE_KINDS, Event
 from monev.events.services import KEY_RE, SLUG_RE
 from monev.extensions import db
 from monev.regions import queries as regions
@@ -107,6 +107,7 @@ def read_stages(plan: Plan, doc: dict) -> None:
             closes_at=r.timestamp(obj, "closes_at", path),
             judges_per_entry=r.integer(obj, "judges_per_entry", path, low=1, high=50, default=3)
             or 3,
+            kind=r.choice(obj, "kind", path, STAGE_KINDS, default="standard") or "standard",
         )
         if stage.opens_at and stage.closes_at and stage.closes_at <= stage.opens_at:
             r.problem(f"{path}.closes_at", _("The stage must close after it opens."))

@@ -35,6 +35,7 @@ def write_plan(plan: Plan) -> Event:
             opens_at=s.opens_at,
             closes_at=s.closes_at,
             judges_per_entry=s.judges_per_entry,
+            kind=s.kind,
         )
         db.session.add(stages[s.key])
     categories = {}
