@@ -1,7 +1,7 @@
 """field visits: a stage's kind, visits (when and where) and visit checklists
 
 Revision ID: n1visits
-Revises: l1board
+Revises: n1tte
 Create Date: 2026-12-08
 """
 
