@@ -9,19 +9,26 @@ up front; readers keep a deferred ``BEGIN`` and never block anyone in WAL mode.
 Write intent is a context variable: set for every unsafe HTTP request (POST, PUT, PATCH,
 DELETE) by ``create_app``, and by :func:`write_intent` for CLI commands and jobs.
 
-Within one process, writers queue for a lock of the process before ``BEGIN IMMEDIATE``: SQLite's
-busy handler makes a waiting writer sleep (up to 100 ms at a time) and lets a newcomer take the
-lock meanwhile, so under many writers some waited seconds; the process's lock wakes the next
-writer as soon as the previous one commits, in turn. Writers of other processes (several
-serving processes, the job worker) still meet SQLite's busy handler, one per process at most.
+Writers queue before ``BEGIN IMMEDIATE`` (:class:`_Writers`): SQLite's busy handler makes a
+waiting writer sleep (up to 100 ms at a time) and lets a newcomer take the lock meanwhile, so
+under many writers some waited seconds. In the queue, the threads of a process wait on a lock
+of the process and the processes (several serving processes, the job worker) on an advisory
+lock file beside the database, and the next writer goes as soon as the previous one commits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import threading
+import time
 from collections.abc import Iterator
+
+try:  # POSIX: writers of several processes queue on a lock file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
+    fcntl = None
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -65,19 +72,17 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
-    writers = threading.RLock()  # this process's queue of writers (re-entrant: a second
-    # connection of the same thread, such as a job enqueued inside a request, passes)
+    writers = _Writers(engine.url.database, busy_timeout_ms / 1000)
     key = "monev_writer"
 
     def _release(info) -> None:
         if info.pop(key, False):
-            with contextlib.suppress(RuntimeError):  # not this thread's (a collected connection)
-                writers.release()
+            writers.release()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if _write_intent.get():
-            if writers.acquire(timeout=busy_timeout_ms / 1000):
+            if writers.acquire():
                 conn.info[key] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -104,6 +109,62 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(pool, "invalidate")
     def _on_invalidate(dbapi_connection, connection_record, exception):  # pragma: no cover
         _release(connection_record.info)
+
+
+class _Writers:
+    """The queue of writers to one SQLite file: a lock of the process (re-entrant: a second
+    connection of the same thread, such as a job enqueued inside a request, passes), and
+    across processes an advisory lock on ``<database>-writers`` (POSIX ``flock``), taken by
+    the first level only. Either is given up after ``timeout`` seconds, and SQLite's own
+    busy timeout then decides, as without the queue."""
+
+    def __init__(self, database: str | None, timeout: float):
+        self.timeout = timeout
+        self.path = f"{database}-writers" if database and database != ":memory:" else None
+        self.threads = threading.RLock()
+        self.depth = 0  # levels held by the thread holding ``threads``
+        self.fd: int | None = None
+        self.pid = 0
+        self.flocked = False
+
+    def acquire(self) -> bool:
+        if not self.threads.acquire(timeout=self.timeout):
+            return False
+        self.depth += 1
+        if self.depth == 1 and fcntl is not None and self.path:
+            self.flocked = self._flock()
+        return True
+
+    def release(self) -> None:
+        try:
+            if self.depth == 1 and self.flocked:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+                self.flocked = False
+            self.depth -= 1
+            self.threads.release()
+        except RuntimeError:  # not this thread's (a connection collected elsewhere)
+            self.depth += 1
+
+    def _flock(self) -> bool:
+        if self.fd is None or self.pid != os.getpid():  # a forked worker opens its own
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return False
+            self.pid = os.getpid()
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.004)
+            except OSError:
+                return False
 
 
 def is_sqlite(engine: Engine) -> bool:
