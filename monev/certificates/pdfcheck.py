@@ -262,40 +262,22 @@ def _naive(moment):
 def read_upload(stream, max_bytes: int) -> bytes:
     """The uploaded PDF, checked like every upload (type from the content, no web-page code,
     readable, no scripts run on opening), at most ``max_bytes``; raises ServiceError."""
-    import contextlib
-    import os
-    import tempfile
-    from pathlib import Path
-
     from flask_babel import gettext as _
 
     from monev.core.errors import ServiceError
-    from monev.storage import get_storage
     from monev.storage.inspection import Refused, inspect
+    from monev.storage.spool import spooled
 
-    fd, name = tempfile.mkstemp(dir=get_storage().spool_dir(), prefix="verify-")
-    path = Path(name)
-    try:
-        size = 0
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ServiceError(
-                        _("The PDF may be at most %(mb)d MB.", mb=max_bytes // (1024 * 1024)),
-                        field="file",
-                        status=413,
-                    )
-                out.write(chunk)
-        if size == 0:
-            raise ServiceError(_("Choose the certificate's PDF file."), field="file")
-        with path.open("rb") as fh:
-            head = fh.read(4096)
+    with spooled(
+        stream,
+        "verify-",
+        max_bytes,
+        field="file",
+        too_large=_("The PDF may be at most %(mb)d MB.", mb=max_bytes // (1024 * 1024)),
+        empty=_("Choose the certificate's PDF file."),
+    ) as (path, head):
         try:
             inspect(path, head, ("pdf",), max_pixels=1)
         except Refused as refused:
             raise ServiceError(refused.message, field="file") from refused
         return path.read_bytes()
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()

@@ -10,8 +10,6 @@ when the request rolls back (``monev.storage.tracking``).
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -19,6 +17,7 @@ from flask_babel import gettext as _
 from monev.core.errors import ServiceError
 from monev.storage import get_storage, tracking
 from monev.storage.inspection import Refused, inspect
+from monev.storage.spool import spooled
 
 IMAGE_TYPES = ("png", "jpeg", "webp")
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -41,42 +40,32 @@ def store_image(
     (``<prefix>-<digest>.<ext>``). Raises ServiceError (on ``field``) when it is refused."""
 
     storage = get_storage()
-    fd, name = tempfile.mkstemp(dir=storage.spool_dir(), prefix="image-")
-    path = Path(name)
     cleaned: Path | None = None
     try:
-        size = 0
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ServiceError(
-                        _("The image may be at most %(mb)d MB.", mb=max_bytes // (1024 * 1024)),
-                        field=field,
-                        status=413,
-                    )
-                out.write(chunk)
-        if size == 0:
-            raise ServiceError(_("Choose an image file (PNG, JPEG or WebP)."), field=field)
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-        try:
-            checked = inspect(path, head, IMAGE_TYPES, max_pixels=max_pixels)
-        except Refused as refused:
-            raise ServiceError(refused.message, field=field) from refused
-        cleaned = checked.path
-        stored_path = _fit(checked.path, fit) if fit is not None else checked.path
-        key = f"{prefix}-{checked.sha256[:16]}.{checked.type.ext}"
-        if storage.size(key) is not None:
-            return key  # the same image is stored already (keys follow the content)
-        storage.put(key, stored_path, checked.type.content_type)
-        tracking.stored(storage, key)
-        return key
+        with spooled(
+            stream,
+            "image-",
+            max_bytes,
+            field=field,
+            too_large=_("The image may be at most %(mb)d MB.", mb=max_bytes // (1024 * 1024)),
+            empty=_("Choose an image file (PNG, JPEG or WebP)."),
+        ) as (path, head):
+            try:
+                checked = inspect(path, head, IMAGE_TYPES, max_pixels=max_pixels)
+            except Refused as refused:
+                raise ServiceError(refused.message, field=field) from refused
+            cleaned = checked.path
+            stored_path = _fit(checked.path, fit) if fit is not None else checked.path
+            key = f"{prefix}-{checked.sha256[:16]}.{checked.type.ext}"
+            if storage.size(key) is not None:
+                return key  # the same image is stored already (keys follow the content)
+            storage.put(key, stored_path, checked.type.content_type)
+            tracking.stored(storage, key)
+            return key
     finally:
-        for leftover in (path, cleaned):
-            if leftover is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
+        if cleaned is not None:
+            with contextlib.suppress(FileNotFoundError):
+                cleaned.unlink()
 
 
 def _fit(path: Path, box: tuple[int, int]) -> Path:

@@ -17,11 +17,13 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from monev.core.errors import ServiceError
 from monev.storage import get_storage
 
 MB = 1024 * 1024
@@ -132,6 +134,35 @@ class SpoolFile:
     def __del__(self):  # a parser error may drop us without close()
         with contextlib.suppress(Exception):  # e.g. at interpreter shutdown
             self.discard()
+
+
+@contextlib.contextmanager
+def spooled(
+    stream, prefix: str, max_bytes: int, *, field: str, too_large: str, empty: str
+) -> Iterator[tuple[Path, bytes]]:
+    """Copy ``stream`` (an upload read in a service, such as an image or the PDF to verify)
+    into a file of the spool folder, 64 KB at a time, and yield its path and its first 4 KB
+    for :func:`monev.storage.inspection.inspect`; the file is deleted afterwards. More than
+    ``max_bytes`` is refused with ``too_large`` (413) and nothing at all with ``empty``, as a
+    ServiceError on ``field``."""
+    fd, name = tempfile.mkstemp(dir=get_storage().spool_dir(), prefix=prefix)
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ServiceError(too_large, field=field, status=413)
+                out.write(chunk)
+        if size == 0:
+            raise ServiceError(empty, field=field)
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        yield path, head
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def upload_limits(config) -> tuple[int, int]:
