@@ -212,7 +212,7 @@ def test_announcing_states_who_sees_it_until_when_and_needs_the_confirmation(app
     step = text_of(admin.get(url(ev, "provisional") + "?closes_at=2030-08-12T17:00"))
     assert (
         "4 finalis melihat hasil sementara dan dapat mengajukan sanggahan sampai "
-        "12-08-2030 17:00 WITA." in step
+        "12 Agu 2030, 17.00 WITA." in step
     )
     assert 'type="hidden" name="closes_at" value="2030-08-12T17:00"' in step
 

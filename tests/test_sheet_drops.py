@@ -6,6 +6,7 @@ Acara."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from html import unescape
 
@@ -254,6 +255,8 @@ def test_a_dropped_sheet_leaves_the_judges_to_do_the_board_and_reminders(app, se
     )
     assert "1 lembar dibatalkan" in board
     assert REASON in board
+    # When it was dropped, written as every page writes a moment ("6 Des 2026, 14.00 WITA").
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}\.\d{2} WITA", board)
     assert "8 lembar belum final" in board  # 9 assigned, 1 dropped
     assert f"/judging/assignments/{a}/restore" in board
     rows = {

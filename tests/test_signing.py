@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -101,6 +102,22 @@ def test_pkcs12_signs_pades_b_b_with_a_visible_field_above_the_name(pki):
         assert x2 - x1 > 100 and y2 - y1 > 30  # visible, not a zero-size field
         assert abs(y1 - 760) < 30  # just above the name written at y = 760
         assert field.V.SubFilter == "/ETSI.CAdES.detached"  # PAdES
+        # The stamp writes its time as every page does, in the site's zone: "…, 21.36 WITA".
+        stamp = _stamp_text(pdf, field.AP.N)
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}\.\d{2} WITA", stamp), stamp
+    assert "Kepala Dinas Uji" in stamp and "UTC" not in stamp
+
+
+def _stamp_text(pdf, xobject) -> str:
+    """The text shown by a stamp's appearance stream and the forms it draws."""
+    shown = []
+    for operands, operator in pikepdf.parse_content_stream(xobject):
+        if str(operator) == "Tj":
+            shown.append(bytes(operands[0]).decode("latin-1"))
+        elif str(operator) == "Do":
+            inner = xobject.Resources.XObject[str(operands[0])]
+            shown.append(_stamp_text(pdf, inner))
+    return " ".join(shown)
 
 
 def test_tsa_makes_it_pades_b_t(pki, tsa):

@@ -11,8 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
+from monev.core.timezones import format_moment
 from monev.results.objections import AnnouncePreview
 from monev.results.pages import describe_change
 from monev.results.publication import PublishPreview
@@ -21,9 +20,8 @@ MAX_CHANGE_LINES = 10
 
 
 def when(moment: datetime | None, tz: str) -> str:
-    """A UTC moment in the event's time zone: "12-08-2026 17:00 WITA"."""
-    local = to_local(moment, tz)
-    return f"{local:%d-%m-%Y %H:%M} {tz_label(tz)}" if local else ""
+    """A UTC moment in the event's time zone, written as everywhere: "12 Agu 2026, 17.00 WITA"."""
+    return format_moment(moment, tz) if moment else ""
 
 
 def _entries(n: int) -> str:

@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 from monev.signing.placement import Box, above_name
 
 FIELD = "TTE"
-STAMP_TEXT = "Ditandatangani secara elektronik oleh\n%(signer)s\n%(ts)s"
+# The visible stamp; its time is written as on every page ("6 Des 2026, 14.00 WITA"), in the
+# site's zone (pyHanko's own %(ts)s would be UTC in another format).
+STAMP_TEXT = "Ditandatangani secara elektronik oleh\n%(signer)s\n%(waktu)s"
 BACKENDS = ("pkcs12", "pkcs11", "remote")
 RESERVED = 12_000  # bytes for the CMS signature (certificate chain, signed attributes)
 RESERVED_TSA = 20_000  # the same with the timestamp token and the TSA's certificates
@@ -91,6 +93,7 @@ class Backend:
     def __init__(self, config):
         self.tsa_url = config.get("SIGNING_TSA_URL") or None
         self.timeout = int(config.get("SIGNING_TIMEOUT_SECONDS", 30))
+        self.zone = config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Makassar"
 
     def sign(
         self,
@@ -108,6 +111,20 @@ class Backend:
     def certificate(self):
         """The signing certificate (asn1crypto), or None when the backend cannot tell."""
         return None
+
+
+def stamp_moment(zone: str) -> str:
+    """Now in ``zone``, as every page writes a moment: "6 Des 2026, 14.00 WITA" (Babel
+    directly: signing also runs in worker processes without a request)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from monev.core.timezones import label
+
+    now = datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+    return f"{format_datetime(now, 'd MMM yyyy, HH.mm', locale='id')} {label(zone)}"
 
 
 class _PyHankoBackend(Backend):
@@ -161,9 +178,7 @@ class _PyHankoBackend(Backend):
                 md_algorithm="sha256",
             )
             timestamper = self._timestamper(timestamps)
-            style = TextStampStyle(
-                stamp_text=STAMP_TEXT, border_width=0, timestamp_format="%d-%m-%Y %H:%M %Z"
-            )
+            style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0)
             pdf_signer = signers.PdfSigner(
                 meta, signer=self.signer(), timestamper=timestamper, stamp_style=style
             )
@@ -171,7 +186,12 @@ class _PyHankoBackend(Backend):
             # more (and ask the TSA once more) only to measure it.
             reserved = RESERVED_TSA if timestamper is not None else RESERVED
             with self._lock:  # a PKCS#11 session is not shared between threads
-                out = off_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserved))
+                waktu = stamp_moment(self.zone)
+                out = off_loop(
+                    lambda: pdf_signer.sign_pdf(
+                        writer, bytes_reserved=reserved, appearance_text_params={"waktu": waktu}
+                    )
+                )
         except SigningError:
             raise
         except Exception as exc:

@@ -126,7 +126,7 @@ def test_publish_waits_for_acknowledged_checks_and_its_confirmation(
     expect(
         announce.get_by_text(
             "4 finalis melihat hasil sementara dan dapat mengajukan sanggahan sampai "
-            "12-08-2030 17:00 WITA."
+            "12 Agu 2030, 17.00 WITA."
         )
     ).to_be_visible()
     assert_accessible(page)
