@@ -110,38 +110,8 @@ class Series:
         return sum(self.statuses.values())
 
 
-@dataclass
-class Figure:
-    """One printed result: a value, its baseline, and (optionally) the target on their ratio."""
-
-    label: str
-    value: float
-    baseline: float
-    unit: str
-    minimum_ratio: float | None = None
-    maximum_ratio: float | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.value / self.baseline if self.baseline else float("inf")
-
-    @property
-    def missed(self) -> bool:
-        if self.minimum_ratio is not None and not self.ratio >= self.minimum_ratio:
-            return True
-        return self.maximum_ratio is not None and not self.ratio <= self.maximum_ratio
-
-    def line(self) -> str:
-        target = ""
-        if self.minimum_ratio is not None:
-            target = f"  target >= {self.minimum_ratio:.2f}x"
-        elif self.maximum_ratio is not None:
-            target = f"  target <= {self.maximum_ratio:.2f}x"
-        verdict = (" MISSED" if self.missed else " ok") if target else ""
-        return (
-            f"  {self.label:<34} {self.value:9.1f} {self.unit:<7} / {self.baseline:9.1f} "
-            f"= {self.ratio:6.2f}x{target}{verdict}"
-        )
+sys.path.insert(0, str(ROOT / "bench"))
+from results_day import Figure  # noqa: E402  (one printed result and its target, shared)
 
 
 def process_cpu_seconds(pid: int) -> float:
