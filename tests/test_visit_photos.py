@@ -597,3 +597,30 @@ def test_render_the_berita_acara_for_a_look(app, judge, setup, tmp_path):
             page.render(scale=1.3).to_pil().save(f"{folder}/ba-page-{i + 1}.png")
         doc.close()
     assert pdf.startswith(b"%PDF")
+
+
+def test_the_organiser_sees_photos_on_the_board_the_sheet_and_the_results(app, judge, setup):
+    from monev.judging.models import ScoreSheet
+    from monev.rubrics.models import Criterion
+
+    with app.app_context(), write_intent():
+        db.session.get(Criterion, setup.criteria[0]).photos_required = 2
+        db.session.commit()
+    _post(judge, setup)
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    board = admin.get(f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}/visits")
+    rows = board.get_data(as_text=True).split("<tbody>", 1)[1]
+    # entry 0's team is two judges, two photos each: 1 of 4; the others none of 6
+    assert t(app, "%(n)d of %(m)d required", n=1, m=4) in rows
+    assert t(app, "%(n)d of %(m)d required", n=0, m=6) in rows
+    assert f"/schedule/visits/{_visit_id(app, setup)}" in rows
+    with app.app_context():
+        sheet_id = db.session.scalar(select(ScoreSheet.id))
+    detail = admin.get(f"/admin/events/{setup.slug}/judging/sheets/{sheet_id}")
+    assert "/schedule/visits/photos/" in detail.get_data(as_text=True)
+    results = admin.get(f"/admin/events/{setup.slug}/results/entries/{setup.entries[0]}")
+    assert results.status_code == 200
+    body = results.get_data(as_text=True)
+    assert "/schedule/visits/photos/" in body
+    assert t(app, "taken %(distance)s from the KIM's location", distance="111 m") in body
