@@ -69,6 +69,7 @@ from monev.judging.queries.visits import (
     stage_visits,
     team,
     visit_board,
+    visit_candidates,
     visit_photos,
     visit_state,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "photos_required",
     "sheet_checks",
     "sheet_photos",
+    "visit_candidates",
     "visit_photos",
     "stage_visits",
     "team",

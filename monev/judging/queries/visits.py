@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
+from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
@@ -301,3 +303,21 @@ def entry_visits(entry_id: int) -> dict[int, Visit]:
     return {
         v.stage_id: v for v in db.session.scalars(select(Visit).where(Visit.entry_id == entry_id))
     }
+
+
+def visit_candidates(event_id: int) -> list[Entry]:
+    """The entries a visit may be planned for: accepted finalists still active, submitted or
+    not yet (a visit may be planned while the KIMs submit), in code order, with KIM and
+    district."""
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .where(
+                Entry.event_id == event_id,
+                Entry.nomination_status == "accepted",
+                Entry.standing == standing.ACTIVE,
+            )
+            .options(joinedload(Entry.kim).joinedload(Kim.district))
+            .order_by(Entry.code)
+        )
+    )

@@ -49,7 +49,7 @@ def visits_board(event: Event, stage_id: int):
         "judging/visits.html",
         event=event,
         stage=stage,
-        rows=queries.visit_board(stage, queries.judged_entries(event.id), utcnow()),
+        rows=queries.visit_board(stage, queries.visit_candidates(event.id), utcnow()),
         tz=tz_label(event.timezone),
     )
 
