@@ -667,3 +667,39 @@ def test_a_photo_over_the_size_limit_is_answered_in_json(app, judge, setup, monk
     body = response.get_json()
     assert body["ok"] is False and body["field"] == "photo"
     assert _photos(app) == [] and _stored_files(app) == []
+
+
+def test_copying_the_rubric_keeps_the_photos_a_visit_criterion_requires(app, setup):
+    from monev.events.models import Event, Stage
+    from monev.rubrics import services as rubrics
+    from monev.rubrics.models import Criterion
+    from tests.factories import CriterionPlan, StagePlan, make_event
+
+    with app.app_context(), write_intent():
+        db.session.get(Criterion, setup.criteria[0]).photos_required = 3
+        built = make_event(
+            "uji-salinan",
+            title="Monev Uji Salinan",
+            stages=[
+                StagePlan(
+                    "presentasi",
+                    "Presentasi",
+                    100,
+                    aspect="Lain",
+                    criteria=(CriterionPlan("x1", "Sementara", 100, 1, 10, "1"),),
+                )
+            ],
+        )
+        target = built.event
+        db.session.get(Stage, built.stages["presentasi"].id).kind = "visit"
+        for criterion in db.session.scalars(
+            select(Criterion).where(Criterion.event_id == target.id)
+        ):
+            db.session.delete(criterion)
+        db.session.flush()
+        rubrics.copy_rubric(db.session.get(Event, setup.event_id), target)
+        copied = db.session.scalar(
+            select(Criterion).where(Criterion.event_id == target.id, Criterion.key == "c1")
+        )
+        assert copied.photos_required == 3
+        db.session.rollback()
