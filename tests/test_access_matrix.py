@@ -164,8 +164,13 @@ EXPECTED: dict[str, set[str]] = {
     "judge.declare_conflict": {JUDGE},
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
-    "schedule.visit": {JUDGE, KIM},
+    "schedule.visit": {JUDGE, KIM, ADMIN},
+    "schedule.visit_photo": {JUDGE, ADMIN},
+    "schedule.confirm_visit": {JUDGE},
+    "schedule.visit_minutes": {JUDGE, KIM, ADMIN},
     "judge.save_visit_check": {JUDGE},
+    "judge.save_visit_photo": {JUDGE},
+    "judge.delete_visit_photo": {JUDGE},
     "certificates.verify": PUBLIC,
     "certificates.verify_form": PUBLIC,
     "certificates.verify_upload": PUBLIC,
@@ -250,6 +255,7 @@ def _url(app, rule, people, role):
             "notification_id": 1,
             "root_id": 1,
             "visit_id": 1,
+            "photo_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for
