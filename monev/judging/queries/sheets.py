@@ -16,7 +16,7 @@ from monev.judging.models import (
     ScoreSheet,
 )
 from monev.judging.numbers import CriterionRule
-from monev.rubrics.models import Aspect
+from monev.rubrics.models import Aspect, Criterion
 
 # --- assignments --------------------------------------------------------------------------
 
@@ -87,6 +87,20 @@ def criterion_rules(aspects: list[Aspect]) -> list[CriterionRule]:
         for a in aspects
         for c in a.criteria
     ]
+
+
+def stage_rules(stage_id: int) -> list[CriterionRule]:
+    """:func:`criterion_rules` of :func:`stage_criteria` in one query of plain columns (what
+    every save checks and totals with)."""
+    rows = db.session.execute(
+        select(
+            Criterion.id, Criterion.weight, Criterion.min_score, Criterion.max_score, Criterion.step
+        )
+        .join(Aspect, Aspect.id == Criterion.aspect_id)
+        .where(Aspect.stage_id == stage_id)
+        .order_by(Aspect.position, Aspect.id, Criterion.position, Criterion.id)
+    )
+    return [CriterionRule(*row) for row in rows]
 
 
 def sheet_scores(sheet_id: int | None) -> dict[int, Score]:
