@@ -129,13 +129,23 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         else:
             conn.exec_driver_sql("BEGIN")
 
+    def _end_then_release(conn, end: str) -> None:
+        # SQLAlchemy tells of a commit (or rollback) before it makes it: the next writer in
+        # the queue would then meet SQLite's lock still held and sleep in its busy handler
+        # (1, 2, 5… ms). So a writer's transaction ends here, through the driver, and the
+        # queue moves on after it; SQLAlchemy's own commit then finds nothing to commit.
+        if conn.info.get(key):
+            with contextlib.suppress(Exception):  # SQLAlchemy's own attempt raises it
+                getattr(conn.connection.dbapi_connection, end)()
+        _release(conn.info)
+
     @event.listens_for(engine, "commit")
     def _on_commit(conn):
-        _release(conn.info)
+        _end_then_release(conn, "commit")
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn):
-        _release(conn.info)
+        _end_then_release(conn, "rollback")
 
     pool: Pool = engine.pool
 
