@@ -19,6 +19,7 @@ request commits once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from typing import Any
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from monev.audit import services as audit
@@ -79,13 +80,15 @@ def clean_reason(reason: str | None, *, required: bool, field: str = "reason") -
 # --- locks --------------------------------------------------------------------------------
 
 
-def lock_assignment(assignment_id: int) -> Assignment | None:
-    """The assignment row, locked against other writers of its sheet, freshly read, with its
-    stage, event and entry read in the same statement (what every writer checks next). Every
-    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
-    return db.session.scalar(
+# The statements of every save, built once (building a statement with its loader options
+# and its cache key each time cost more than running it), with the ids bound at each call.
+
+
+@functools.cache
+def _lock_assignment_statement():
+    return (
         select(Assignment)
-        .where(Assignment.id == assignment_id)
+        .where(Assignment.id == bindparam("assignment_id"))
         .options(
             joinedload(Assignment.stage, innerjoin=True).joinedload(Stage.event, innerjoin=True),
             joinedload(Assignment.entry, innerjoin=True),
@@ -95,18 +98,30 @@ def lock_assignment(assignment_id: int) -> Assignment | None:
     )
 
 
+@functools.cache
+def _locked_sheet_statement():
+    return (
+        select(ScoreSheet)
+        .where(ScoreSheet.assignment_id == bindparam("assignment_id"))
+        .options(joinedload(ScoreSheet.scores))
+        .with_for_update(of=ScoreSheet)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_assignment(assignment_id: int) -> Assignment | None:
+    """The assignment row, locked against other writers of its sheet, freshly read, with its
+    stage, event and entry read in the same statement (what every writer checks next). Every
+    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
+    return db.session.scalar(_lock_assignment_statement(), {"assignment_id": assignment_id})
+
+
 def locked_sheet(assignment_id: int) -> ScoreSheet | None:
     """The assignment's sheet row (None before its first score), locked and freshly read,
     with its scores (``sheet.scores``, in the same statement); take :func:`lock_assignment`
     first."""
     return (
-        db.session.scalars(
-            select(ScoreSheet)
-            .where(ScoreSheet.assignment_id == assignment_id)
-            .options(joinedload(ScoreSheet.scores))
-            .with_for_update(of=ScoreSheet)
-            .execution_options(populate_existing=True)
-        )
+        db.session.scalars(_locked_sheet_statement(), {"assignment_id": assignment_id})
         .unique()
         .first()
     )
