@@ -64,7 +64,7 @@ BENCH_ARGS_load        ?= --mix judging --mix results --seconds 20 --url-seconds
 BENCH_ARGS_results_day ?= --seconds 4
 BENCH_ARGS_judging     ?= --seconds 10 --trivial-seconds 4
 bench: install-dev
-	@$(foreach script,$(sort $(wildcard bench/*.py)),echo "== $(script) $(BENCH_ARGS_$(basename $(notdir $(script))))" && $(BIN)/python $(script) $(BENCH_ARGS_$(basename $(notdir $(script)))) && ) true
+	@$(foreach script,$(sort $(filter-out bench/common.py,$(wildcard bench/*.py))),echo "== $(script) $(BENCH_ARGS_$(basename $(notdir $(script))))" && $(BIN)/python $(script) $(BENCH_ARGS_$(basename $(notdir $(script)))) && ) true
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

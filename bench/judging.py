@@ -41,8 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import ROOT, free_port, pct  # bench/common.py
 
 PASSWORD = "bangku-kayu-ulin-77"  # noqa: S105 - bench accounts in a throw-away database
 CRITERIA = 10
@@ -187,12 +186,6 @@ def prepare(app, uri: str, judges: int) -> list[dict]:
             s.commit()
         db.engine.dispose()
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Session:
@@ -384,13 +377,6 @@ def verify(app, acks) -> dict:
     }
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def run_one(uri_arg: str, args) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -399,7 +385,7 @@ def run_one(uri_arg: str, args) -> str:
         label = "SQLite" if uri.startswith("sqlite") else "PostgreSQL"
         app = make_app(uri, instance)
         judges = prepare(app, uri, args.judges)
-        port = _free_port()
+        port = free_port()
         script = SERVER.format(
             root=str(ROOT), instance=str(instance), uri=uri, port=port, threads=args.threads
         )

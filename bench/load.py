@@ -56,62 +56,24 @@ import os
 import random
 import re
 import secrets
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import Figure, Series, Server, migrate_empty  # bench/common.py
 
 USER_AGENT = "monev-bench-load/1"
 HTTP_TIMEOUT = 120  # seconds a client waits for one answer before counting an error
 
 
 # --- measuring -----------------------------------------------------------------------------
-
-
-@dataclass
-class Series:
-    """Latencies (seconds), statuses and bytes of one kind of request; thread-safe adds."""
-
-    name: str
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-    body_bytes: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, seconds: float | None, status: int | str, size: int = 0) -> None:
-        with self._lock:
-            if seconds is not None:
-                self.latencies.append(seconds)
-            self.statuses[status] += 1
-            self.body_bytes += size
-
-    def pct(self, q: float) -> float:
-        """The q-quantile in milliseconds (nearest rank), NaN when empty."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    @property
-    def count(self) -> int:
-        return sum(self.statuses.values())
-
-
-sys.path.insert(0, str(ROOT / "bench"))
-from results_day import Figure  # noqa: E402  (one printed result and its target, shared)
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -138,12 +100,6 @@ def process_cpu_seconds(pid: int) -> float:
 # --- the server ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def require_loopback(url: str) -> tuple[str, int]:
     """Host and port of ``url``, refusing anything that is not this machine."""
     parts = urlsplit(url)
@@ -154,97 +110,6 @@ def require_loopback(url: str) -> tuple[str, int]:
     if parts.scheme != "http" or not loopback:
         raise SystemExit(f"bench/load.py only loads this machine (http://127.0.0.1:…), not {url}")
     return host, parts.port or 80
-
-
-class Server:
-    """The real server in a subprocess: ``flask --app monev serve`` (``kind="auto"`` or
-    ``"flask"``: waitress, one process per core) or gunicorn with gunicorn.conf.py."""
-
-    def __init__(self, kind: str, env: dict[str, str], threads: int, workers: int = 0):
-        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
-            kind = "flask"
-        self.kind = kind
-        self.env = env
-        self.threads = threads
-        self.workers = workers
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    @staticmethod
-    def gunicorn_available() -> bool:
-        return (ROOT / "gunicorn.conf.py").exists() and shutil.which(
-            "gunicorn", path=str(Path(sys.executable).parent)
-        ) is not None
-
-    def command(self) -> list[str]:
-        if self.kind == "gunicorn":
-            return [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--access-logfile",
-                "/dev/null",
-            ]
-        return [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "monev",
-            "serve",
-            "--port",
-            str(self.port),
-            "--threads",
-            str(self.threads),
-            *(["--processes", str(self.workers)] if self.workers else []),
-        ]
-
-    def describe(self) -> str:
-        if self.kind == "gunicorn":
-            return "gunicorn -c gunicorn.conf.py"
-        processes = f" --processes {self.workers}" if self.workers else ""
-        return f"flask --app monev serve --threads {self.threads}{processes} (waitress)"
-
-    def start(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            return  # already serving (an earlier mix of this run started it)
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server stopped at start ({self.describe()})")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                conn.close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("the server did not answer within 60 s")
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.process.pid) if self.process else float("nan")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # --- a browser -----------------------------------------------------------------------------
@@ -396,27 +261,6 @@ def make_app(uri: str, secret_key: str):
     )
 
 
-def migrate_empty(app, uri: str, env: dict[str, str]) -> None:
-    """An empty database at the newest schema: ``flask db upgrade``, as an operator runs it."""
-    from sqlalchemy import text
-
-    from monev.extensions import db
-
-    if uri.startswith("postgresql"):
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "monev", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def run_mixes(uri_arg: str, args: argparse.Namespace) -> list[Figure]:
     uri = "sqlite:///{folder}/monev.db" if uri_arg == "sqlite" else uri_arg
     label = "SQLite" if uri.startswith("sqlite") else "PostgreSQL"
@@ -444,7 +288,7 @@ def run_mixes(uri_arg: str, args: argparse.Namespace) -> list[Figure]:
             migrate_empty(app, uri, env)
             if args.workers:
                 env["MONEV_WEB_WORKERS"] = str(args.workers)
-            server = Server(args.server, env, args.threads, args.workers)
+            server = Server(args.server, env, threads=args.threads, workers=args.workers)
             base_url = server.base_url
         run = Run(args, uri, label, app, server, base_url, secret_key)
         figures: list[Figure] = []
@@ -824,9 +668,16 @@ def judging_day(run: Run) -> list[Figure]:
         judge_actor(i, client, email, seeds.random())
         for i, (client, email) in enumerate(zip(judges, plan.judges, strict=True))
     ] + [admin_actor(client, seeds.uniform(0, POLL)) for client in admins]
-    cpu0 = run.server.cpu_seconds() if run.server else float("nan")
+    server_pid = run.server.process.pid if run.server else None
+    cpu0 = process_cpu_seconds(server_pid) if server_pid else float("nan")
+    client0 = time.process_time()
     window = run_actors(actors, args.seconds)
-    cpu = (run.server.cpu_seconds() - cpu0) / window if run.server else float("nan")
+    cpu = (
+        (process_cpu_seconds(run.server.process.pid) - cpu0) / window
+        if run.server
+        else float("nan")
+    )
+    client_cpu = (time.process_time() - client0) / window
     for client in judges + admins:
         client.close()
 
@@ -852,8 +703,9 @@ def judging_day(run: Run) -> list[Figure]:
         f"{polls.body_bytes / window / 1024:.0f} KiB/s sent"
     )
     print(
-        f"  server CPU {cpu * 100:.0f} % of one core; acknowledged saves missing from the "
-        f"trail: {missing}"
+        f"  server CPU {cpu * 100:.0f} % of one core, this bench's clients "
+        f"{client_cpu * 100:.0f} %; load average {_loadavg()}; acknowledged saves missing "
+        f"from the trail: {missing}"
     )
     figures = [
         Figure(
@@ -872,6 +724,13 @@ def judging_day(run: Run) -> list[Figure]:
     if missing:
         figures.append(Figure("acknowledged saves lost", missing, 1, "", maximum_ratio=0))
     return figures
+
+
+def _loadavg() -> str:
+    """The machine's load average (1, 5, 15 min): other work shares its cores."""
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
 
 
 def _trail_rows(app, stage_id: int) -> set[tuple[int, int]]:
@@ -899,7 +758,6 @@ ADMIN_THINK = (2.0, 6.0)  # an organiser's think time between two pages on resul
 
 def _results_day_module():
     """``bench/results_day.py``: its crowd, URLs, targets and demo loading are this mix's."""
-    sys.path.insert(0, str(ROOT / "bench"))
     import results_day
 
     return results_day

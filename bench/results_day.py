@@ -34,83 +34,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import HOST, Figure, Series, Server, migrate_empty  # bench/common.py
 
-HOST = "127.0.0.1"  # only this machine is ever loaded
 USER_AGENT = "monev-bench-results-day/1"
 SLUG = "monev-kim-kaltim-2024"  # the demo's published event
 
 
 # --- measuring -------------------------------------------------------------------------------
-
-
-@dataclass
-class Series:
-    name: str
-    path: str
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict = field(default_factory=dict)
-    body_bytes: int = 0
-    seconds: float = 0.0
-
-    def pct(self, q: float) -> float:
-        """The q-quantile in milliseconds (nearest rank), NaN when empty."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    @property
-    def count(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-
-@dataclass
-class Figure:
-    label: str
-    value: float
-    baseline: float
-    unit: str
-    minimum_ratio: float | None = None
-    maximum_ratio: float | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.value / self.baseline if self.baseline else float("inf")
-
-    @property
-    def missed(self) -> bool:
-        if self.minimum_ratio is not None and not self.ratio >= self.minimum_ratio:
-            return True
-        return self.maximum_ratio is not None and not self.ratio <= self.maximum_ratio
-
-    def line(self) -> str:
-        target = ""
-        if self.minimum_ratio is not None:
-            target = f"  target >= {self.minimum_ratio:.2f}x"
-        elif self.maximum_ratio is not None:
-            target = f"  target <= {self.maximum_ratio:.2f}x"
-        verdict = (" MISSED" if self.missed else " ok") if target else ""
-        return (
-            f"  {self.label:<38} {self.value:9.1f} {self.unit:<6} / {self.baseline:9.1f} "
-            f"= {self.ratio:6.2f}x{target}{verdict}"
-        )
 
 
 async def _visitor(port: int, path: str, deadline: float, series: Series) -> None:
@@ -127,7 +64,7 @@ async def _visitor(port: int, path: str, deadline: float, series: Series) -> Non
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
             except (asyncio.IncompleteReadError, ConnectionError):
-                series.statuses["closed"] = series.statuses.get("closed", 0) + 1
+                series.add(None, "closed")
                 writer.close()
                 reader, writer = await asyncio.open_connection(HOST, port)
                 continue
@@ -139,9 +76,7 @@ async def _visitor(port: int, path: str, deadline: float, series: Series) -> Non
                 headers[name.strip().lower()] = value.strip()
             length = int(headers.get(b"content-length", b"0"))
             body = await reader.readexactly(length) if length else b""
-            series.latencies.append(time.perf_counter() - started)
-            series.statuses[status] = series.statuses.get(status, 0) + 1
-            series.body_bytes += len(body)
+            series.add(time.perf_counter() - started, status, len(body))
             if headers.get(b"connection", b"").lower() == b"close":
                 writer.close()
                 reader, writer = await asyncio.open_connection(HOST, port)
@@ -166,97 +101,13 @@ def crowd(port: int, name: str, path: str, connections: int, seconds: float) -> 
 # --- the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """The real server in a subprocess."""
-
-    def __init__(self, kind: str, env: dict[str, str], workers: int, threads: int):
-        if kind == "auto":  # what `make run` serves with: it measured better (RESULTS.md)
-            kind = "flask"
-        self.kind, self.env, self.workers, self.threads = kind, env, workers, threads
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def command(self) -> list[str]:
-        if self.kind == "gunicorn":
-            config = ROOT / "gunicorn.conf.py"
-            if config.exists():
-                base = ["-c", str(config)]
-            else:
-                base = ["-k", "gthread", "--threads", str(self.threads), "monev:create_app()"]
-            count = self.workers or (0 if config.exists() else 2 * (os.cpu_count() or 1))
-            workers = ["--workers", str(count)] if count else []
-            return [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                *base,
-                *workers,
-                "--bind",
-                f"{HOST}:{self.port}",
-                "--access-logfile",
-                "/dev/null",
-            ]
-        return [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "monev",
-            "serve",
-            "--port",
-            str(self.port),
-            "--threads",
-            str(self.threads),
-            *(["--processes", str(self.workers)] if self.workers else []),
-        ]
-
-    def describe(self) -> str:
-        return " ".join(self.command()[2:]).replace(str(ROOT) + "/", "")
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=None
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server stopped at start ({self.describe()})")
-            try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                conn.request("GET", "/api/v1/openapi.json")
-                conn.getresponse().read()
-                conn.close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("the server did not answer within 60 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 # --- the data --------------------------------------------------------------------------------
 
 
 def prepare(uri: str, env: dict[str, str]) -> str:
     """Migrate an empty database and load the demo; the code of one of its certificates
     (signed with the server's secret key, as the server checks it)."""
-    from sqlalchemy import text
-
     from monev import create_app
-    from monev.extensions import db
 
     app = create_app(
         {
@@ -265,19 +116,7 @@ def prepare(uri: str, env: dict[str, str]) -> str:
             "SECRET_KEY": env["MONEV_SECRET_KEY"],
         }
     )
-    if uri.startswith("postgresql"):
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            db.engine.dispose()
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "monev", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    migrate_empty(app, uri, env)
     return load_demo(app)
 
 
@@ -328,7 +167,7 @@ def results_day(
         measured[name] = series
         print(
             f"  {name:<22} {series.rate:8.1f} req/s  p50 {series.pct(0.5):7.1f} ms  "
-            f"p99 {series.pct(0.99):7.1f} ms  {series.body_bytes / max(series.count, 1):6.0f} "
+            f"p99 {series.pct(0.99):7.1f} ms  {series.body_bytes / max(series.answered, 1):6.0f} "
             f"B/answer  {dict(sorted(series.statuses.items(), key=str))}",
             flush=True,
         )
@@ -377,7 +216,14 @@ def run(uri_arg: str, args: argparse.Namespace) -> list[Figure]:
         os.environ["MONEV_INSTANCE_PATH"] = str(instance)
         started = time.perf_counter()
         code = prepare(uri, env)
-        server = Server(args.server, env, args.workers, args.threads)
+        server = Server(
+            args.server,
+            env,
+            threads=args.threads,
+            workers=args.workers,
+            health="/api/v1/openapi.json",
+            quiet=False,
+        )
         print(
             f"{label}: results day, {args.connections} keep-alive connections per URL for "
             f"{args.seconds:.0f} s each; {server.describe()}; demo loaded in "

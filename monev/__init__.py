@@ -25,6 +25,7 @@ from monev.certificates.cli import register as register_certificates_cli
 from monev.certificates.views import bp as certificates_bp
 from monev.core import access, caching, errors_views, templating
 from monev.core.database import configure_sqlite, reset_write_intent, set_write_intent
+from monev.core.views import READS_FIRST
 from monev.directory.views import bp as directory_bp
 from monev.documents.views import bp as documents_bp
 from monev.entries import standing
@@ -193,8 +194,12 @@ def _init_login(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _write_intent():
-        # Unsafe requests take SQLite's write lock when their transaction begins.
-        g._write_token = set_write_intent(request.method not in SAFE_METHODS)
+        # Unsafe requests take SQLite's write lock when their transaction begins, except
+        # those whose view reads first and says when it writes (monev.core.views.reads_first).
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        g._write_token = set_write_intent(
+            request.method not in SAFE_METHODS and not getattr(view, READS_FIRST, False)
+        )
 
     app.before_request(access.enforce)
     # Who the audit log names when a service passes no actor: the signed-in user.
@@ -206,6 +211,9 @@ def _register_request_hooks(app: Flask) -> None:
         # what it recorded (a failed sign-in is counted even though the answer is an error);
         # a refused action answered with a redirect rolls back too (monev.core.views).
         keep = response.status_code < 400 or g.get("commit_on_error")
+        # Asked before the commit, which expires the user: after it, asking would read the
+        # user again (one more query, and transaction, per answer).
+        signed_in = bool(current_user and current_user.is_authenticated)
         if keep and not g.get("discard_changes"):
             db.session.commit()
         else:
@@ -220,7 +228,7 @@ def _register_request_hooks(app: Flask) -> None:
         )
         if response.mimetype == "text/html":
             response.vary.add("HX-Request")  # a fragment or the full page
-        if current_user and current_user.is_authenticated:
+        if signed_in:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 

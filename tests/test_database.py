@@ -54,6 +54,38 @@ def test_unsafe_requests_begin_immediate_and_reads_do_not(app, client, make_user
     assert "BEGIN IMMEDIATE" in writes and "BEGIN" not in writes
 
 
+@sqlite_only
+def test_the_next_writer_goes_once_the_commit_is_made(tmp_path, monkeypatch):
+    """The writers' queue moves on after SQLite's COMMIT (or ROLLBACK), not before it: the
+    next writer never finds the lock still held and sleeps in the busy handler."""
+    from sqlalchemy import create_engine
+
+    from monev.core import database
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+    database.configure_sqlite(engine, 5000)
+    open_at_release: list[bool] = []
+    release = database._Writers.release
+
+    def spying(self):
+        open_at_release.append(dbapi.in_transaction)
+        release(self)
+
+    monkeypatch.setattr(database._Writers, "release", spying)
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        conn.commit()
+        with write_intent():
+            for end in ("commit", "rollback"):
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+                assert dbapi.in_transaction
+                getattr(conn, end)()
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    engine.dispose()
+    assert open_at_release == [False, False]
+
+
 @pytest.mark.real_commits
 def test_concurrent_read_modify_write_transactions_all_succeed(app, make_user):
     """30 writers each read a row then update it: none fails with 'database is locked'."""

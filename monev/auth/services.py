@@ -5,6 +5,7 @@ Services flush and never commit: the request (or CLI command) commits once at it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
@@ -13,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from monev.audit import services as audit
 from monev.audit.models import AuditEntry
@@ -148,19 +149,28 @@ def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
     return token
 
 
+@functools.cache
+def _session_user_statement():
+    """Built once: every request of a signed-in user runs it (building a statement and its
+    cache key each time cost more than running it)."""
+    return (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            UserSession.token_hash == bindparam("token_hash"),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > bindparam("now"),
+            User.active.is_(True),
+        )
+    )
+
+
 def load_session_user(token: str | None) -> User | None:
     """The user of a live session token; None when revoked, expired or deactivated."""
     if not token:
         return None
     row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(
-            UserSession.token_hash == _hash_token(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > utcnow(),
-            User.active.is_(True),
-        )
+        _session_user_statement(), {"token_hash": _hash_token(token), "now": utcnow()}
     ).first()
     if row is None:
         return None

@@ -14,6 +14,12 @@ waiting writer sleep (up to 100 ms at a time) and lets a newcomer take the lock 
 under many writers some waited seconds. In the queue, the threads of a process wait on a lock
 of the process and the processes (several serving processes, the job worker) on an advisory
 lock file beside the database, and the next writer goes as soon as the previous one commits.
+
+A request that reads first and writes little (an autosave) need not hold the write lock while
+it reads: it starts without write intent, and :func:`start_writing` ends its reading
+transaction (on SQLite; it wrote nothing) so that its writes begin with ``BEGIN IMMEDIATE``.
+:func:`commit_keeping_loaded` commits without expiring what the session loaded, so an answer
+rendered after the commit reads nothing again (``monev.core.views.reads_first``).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -55,6 +62,36 @@ def write_intent() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def start_writing(session) -> None:
+    """From here on ``session`` writes: write intent is set (until the request's or the
+    block's own setting is restored), and on SQLite a transaction that has only read is
+    ended, keeping what it loaded, and the writing one begins at once with ``BEGIN
+    IMMEDIATE`` (the write lock is held from here). What was read before is read again under
+    the lock where it decides anything. On PostgreSQL the transaction goes on (nothing is
+    serialised there)."""
+    if _write_intent.get():
+        return
+    _write_intent.set(True)
+    if not is_sqlite(session.get_bind()):
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("start_writing() after a change: the reading transaction wrote")
+        commit_keeping_loaded(session)
+    Session.connection(session)  # BEGIN IMMEDIATE now (the method, whatever a subclass set)
+
+
+def commit_keeping_loaded(session) -> None:
+    """Commit ``session`` without expiring the objects it holds (``expire_on_commit`` off for
+    this commit): what was loaded or written stays readable without another query."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -92,13 +129,23 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         else:
             conn.exec_driver_sql("BEGIN")
 
+    def _end_then_release(conn, end: str) -> None:
+        # SQLAlchemy tells of a commit (or rollback) before it makes it: the next writer in
+        # the queue would then meet SQLite's lock still held and sleep in its busy handler
+        # (1, 2, 5… ms). So a writer's transaction ends here, through the driver, and the
+        # queue moves on after it; SQLAlchemy's own commit then finds nothing to commit.
+        if conn.info.get(key):
+            with contextlib.suppress(Exception):  # SQLAlchemy's own attempt raises it
+                getattr(conn.connection.dbapi_connection, end)()
+        _release(conn.info)
+
     @event.listens_for(engine, "commit")
     def _on_commit(conn):
-        _release(conn.info)
+        _end_then_release(conn, "commit")
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn):
-        _release(conn.info)
+        _end_then_release(conn, "rollback")
 
     pool: Pool = engine.pool
 
@@ -167,5 +214,6 @@ class _Writers:
                 return False
 
 
-def is_sqlite(engine: Engine) -> bool:
+def is_sqlite(engine) -> bool:
+    """Is ``engine`` (or a connection) SQLite's?"""
     return engine.dialect.name == "sqlite"

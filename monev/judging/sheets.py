@@ -19,6 +19,7 @@ request commits once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,8 @@ from typing import Any
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from monev.audit import services as audit
 from monev.auth.models import User
@@ -78,25 +80,50 @@ def clean_reason(reason: str | None, *, required: bool, field: str = "reason") -
 # --- locks --------------------------------------------------------------------------------
 
 
-def lock_assignment(assignment_id: int) -> Assignment | None:
-    """The assignment row, locked against other writers of its sheet, freshly read. Every
-    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
-    return db.session.scalar(
+# The statements of every save, built once (building a statement with its loader options
+# and its cache key each time cost more than running it), with the ids bound at each call.
+
+
+@functools.cache
+def _lock_assignment_statement():
+    return (
         select(Assignment)
-        .where(Assignment.id == assignment_id)
-        .with_for_update(key_share=True)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .options(
+            joinedload(Assignment.stage, innerjoin=True).joinedload(Stage.event, innerjoin=True),
+            joinedload(Assignment.entry, innerjoin=True),
+        )
+        .with_for_update(key_share=True, of=Assignment)
         .execution_options(populate_existing=True)
     )
 
 
-def locked_sheet(assignment_id: int) -> ScoreSheet | None:
-    """The assignment's sheet row (None before its first score), locked and freshly read;
-    take :func:`lock_assignment` first."""
-    return db.session.scalar(
+@functools.cache
+def _locked_sheet_statement():
+    return (
         select(ScoreSheet)
-        .where(ScoreSheet.assignment_id == assignment_id)
-        .with_for_update()
+        .where(ScoreSheet.assignment_id == bindparam("assignment_id"))
+        .options(joinedload(ScoreSheet.scores))
+        .with_for_update(of=ScoreSheet)
         .execution_options(populate_existing=True)
+    )
+
+
+def lock_assignment(assignment_id: int) -> Assignment | None:
+    """The assignment row, locked against other writers of its sheet, freshly read, with its
+    stage, event and entry read in the same statement (what every writer checks next). Every
+    write to a sheet (and a conflict or unassignment touching it) takes this lock first."""
+    return db.session.scalar(_lock_assignment_statement(), {"assignment_id": assignment_id})
+
+
+def locked_sheet(assignment_id: int) -> ScoreSheet | None:
+    """The assignment's sheet row (None before its first score), locked and freshly read,
+    with its scores (``sheet.scores``, in the same statement); take :func:`lock_assignment`
+    first."""
+    return (
+        db.session.scalars(_locked_sheet_statement(), {"assignment_id": assignment_id})
+        .unique()
+        .first()
     )
 
 
@@ -108,6 +135,7 @@ class SaveResult:
     sheet: ScoreSheet
     changed: int
     total: SheetTotal
+    assignment: Assignment  # with its stage and event, as read under the lock
 
 
 def _writable(
@@ -117,11 +145,8 @@ def _writable(
     assignment = lock_assignment(assignment_id)
     if assignment is None or assignment.judge_id != judge.id:
         raise ServiceError(_("This entry is not assigned to you; nothing was saved."), status=404)
-    status, opens_at, closes_at, tz = db.session.execute(
-        select(Event.status, Stage.opens_at, Stage.closes_at, Event.timezone)
-        .join(Event, Event.id == Stage.event_id)
-        .where(Stage.id == assignment.stage_id)
-    ).one()
+    stage, event = assignment.stage, assignment.stage.event  # read with the lock
+    status, opens_at, closes_at, tz = event.status, stage.opens_at, stage.closes_at, event.timezone
     if status != "judging":
         raise ServiceError(
             _("Scoring is closed: the event is not in its judging phase. Nothing was saved."),
@@ -177,10 +202,9 @@ def refuse_if_dropped(assignment: Assignment) -> None:
         )
 
 
-def _rules(stage_id: int) -> tuple[list[CriterionRule], dict[int, object]]:
-    aspects = queries.stage_criteria(stage_id)
-    criteria = {c.id: c for a in aspects for c in a.criteria}
-    return queries.criterion_rules(aspects), criteria
+def _rules(stage_id: int) -> list[CriterionRule]:
+    """The stage's criteria as scoring rules, in the sheet's order (one query)."""
+    return queries.stage_rules(stage_id)
 
 
 def total_of(rules: list[CriterionRule], scores: Mapping[int, Score]) -> SheetTotal:
@@ -223,7 +247,7 @@ def write_scores(
     refuse_if_dropped(assignment)
     if sheet is None:
         sheet = _new_sheet(assignment, source)
-    scores = queries.sheet_scores(sheet.id)
+    scores = {score.criterion_id: score for score in sheet.scores}  # read with the sheet
     changed = 0
     for criterion_id in sorted(values):
         value, comment = values[criterion_id]
@@ -250,8 +274,8 @@ def _change(sheet: ScoreSheet, scores: dict, criterion_id: int, value, comment, 
     if old_value == value and (old_comment or None) == (comment or None):
         return False
     if score is None:
-        score = Score(sheet_id=sheet.id, criterion_id=criterion_id)
-        db.session.add(score)
+        score = Score(criterion_id=criterion_id)
+        sheet.scores.append(score)  # the sheet's collection stays what is stored
         scores[criterion_id] = score
     score.value = value
     score.comment = comment
@@ -365,17 +389,17 @@ def save_score(
     except ScoreRefusedField as refusal:
         raise ServiceError(refusal.message, field=refusal.field) from None
     assignment, sheet = _writable(assignment_id, judge, version)
-    rules, criteria = _rules(assignment.stage_id)
-    if criterion_id not in criteria:
+    rules = _rules(assignment.stage_id)
+    rule = next((r for r in rules if r.id == criterion_id), None)
+    if rule is None:
         raise ServiceError(_("This criterion is not on this sheet."), status=404)
     if parsed is not None and parsed is not UNCHANGED:
-        rule = next(r for r in rules if r.id == criterion_id)
         try:
             check_score(parsed, rule)
         except ScoreRefused as refusal:
             raise ServiceError(describe(refusal), field=field) from None
     written = write_scores(assignment, sheet, {criterion_id: (parsed, text)}, judge)
-    return SaveResult(written.sheet, written.changed, total_of(rules, written.scores))
+    return SaveResult(written.sheet, written.changed, total_of(rules, written.scores), assignment)
 
 
 def _read_sheet_input(rules, raw: dict[int, tuple[str | None, str | None]]):
@@ -419,7 +443,7 @@ def save_sheet(
     assignment, sheet = _writable(assignment_id, judge, version)
     if finalise:
         require_confirmation(confirmed)
-    rules, _criteria = _rules(assignment.stage_id)
+    rules = _rules(assignment.stage_id)
     values, errors = _read_sheet_input(rules, raw)
     if errors:
         raise SheetRefused(errors)
@@ -442,7 +466,7 @@ def save_sheet(
         refuse_missing_photos(assignment, sheet)
         finalise_sheet(sheet, assignment, judge, totals, confirmed=confirmed)
     db.session.flush()
-    return SaveResult(sheet, written.changed, totals)
+    return SaveResult(sheet, written.changed, totals, assignment)
 
 
 def missing_photos_text(missing: list[queries.MissingPhotos]) -> str:

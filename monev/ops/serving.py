@@ -29,6 +29,7 @@ stops them all on Ctrl+C or SIGTERM. Metrics of all processes are added up at a 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -107,6 +108,24 @@ def own_socket(inherited: socket.socket) -> socket.socket:
     return own
 
 
+# How long a thread may run Python before another waiting for the interpreter gets it.
+# Python's default (5 ms) lets a request that renders a large page (the progress board)
+# hold back every other request of the process at each of its database calls (each gives
+# the interpreter up and waits up to 5 ms to get it back): an autosave makes about ten.
+SWITCH_INTERVAL = 0.001
+
+
+def settle_for_serving() -> None:
+    """Before serving: collect once and *freeze* what the app and its imports made (over
+    200,000 objects, never garbage) out of the garbage collector's sight, so that its full
+    collections, which stop the whole process, take milliseconds instead of the ~0.4 s they
+    took on the 2-core machine in the middle of judging-day saves (bench/RESULTS.md); and
+    give the interpreter back sooner (:data:`SWITCH_INTERVAL`)."""
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def serve_here(app, sock: socket.socket, *, threads: int, connection_limit: int) -> None:
     """Serve ``app`` with waitress in this process on ``sock`` until stopped."""
     from waitress import serve
@@ -120,6 +139,7 @@ def serve_here(app, sock: socket.socket, *, threads: int, connection_limit: int)
             limit,
             connection_limit,
         )
+    settle_for_serving()
     serve(
         app,
         sockets=[sock],

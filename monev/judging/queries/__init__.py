@@ -50,6 +50,7 @@ from monev.judging.queries.sheets import (
     sheet_trail,
     stage_assignments,
     stage_criteria,
+    stage_rules,
 )
 from monev.judging.queries.visits import (
     BoardRow,
@@ -108,6 +109,7 @@ __all__ = [
     "sheet_trail",
     "stage_assignments",
     "stage_criteria",
+    "stage_rules",
     "stage_panel",
     "stage_schedule",
     "BoardRow",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+import functools
+
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
@@ -107,13 +109,17 @@ def conflict_pairs(event_id: int) -> set[tuple[int, int]]:
     )
 
 
-def has_conflict(entry_id: int, judge_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Conflict.id).where(Conflict.entry_id == entry_id, Conflict.judge_id == judge_id)
-        )
-        is not None
+@functools.cache
+def _conflict_statement():
+    """Built once (every save checks it)."""
+    return select(Conflict.id).where(
+        Conflict.entry_id == bindparam("entry_id"), Conflict.judge_id == bindparam("judge_id")
     )
+
+
+def has_conflict(entry_id: int, judge_id: int) -> bool:
+    found = db.session.scalar(_conflict_statement(), {"entry_id": entry_id, "judge_id": judge_id})
+    return found is not None
 
 
 def judged_entries(event_id: int) -> list[Entry]:

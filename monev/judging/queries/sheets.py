@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import functools
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from monev.directory.models import Kim
@@ -16,7 +18,7 @@ from monev.judging.models import (
     ScoreSheet,
 )
 from monev.judging.numbers import CriterionRule
-from monev.rubrics.models import Aspect
+from monev.rubrics.models import Aspect, Criterion
 
 # --- assignments --------------------------------------------------------------------------
 
@@ -87,6 +89,26 @@ def criterion_rules(aspects: list[Aspect]) -> list[CriterionRule]:
         for a in aspects
         for c in a.criteria
     ]
+
+
+def stage_rules(stage_id: int) -> list[CriterionRule]:
+    """:func:`criterion_rules` of :func:`stage_criteria` in one query of plain columns (what
+    every save checks and totals with)."""
+    rows = db.session.execute(_stage_rules_statement(), {"stage_id": stage_id})
+    return [CriterionRule(*row) for row in rows]
+
+
+@functools.cache
+def _stage_rules_statement():
+    """Built once (every save reads the rules)."""
+    return (
+        select(
+            Criterion.id, Criterion.weight, Criterion.min_score, Criterion.max_score, Criterion.step
+        )
+        .join(Aspect, Aspect.id == Criterion.aspect_id)
+        .where(Aspect.stage_id == bindparam("stage_id"))
+        .order_by(Aspect.position, Aspect.id, Criterion.position, Criterion.id)
+    )
 
 
 def sheet_scores(sheet_id: int | None) -> dict[int, Score]:

@@ -11,12 +11,20 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from monev.core.database import set_write_intent
 from monev.core.forms import EmptyForm, attach_error
 from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
-from monev.core.views import attempt, confirmation, form_flow, see_other, wants_fragment
+from monev.core.views import (
+    attempt,
+    commit_before_answer,
+    confirmation,
+    form_flow,
+    reads_first,
+    see_other,
+    start_writing,
+    wants_fragment,
+)
 from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.judging import paper, queries, services
@@ -296,6 +304,7 @@ def _save_whole_sheet(assignment: Assignment):
             "judging/sheet.html", page=page, errors={}, submitted=request.form, form=form
         ), 400
     raw = _raw_sheet(request.form, page.aspects)
+    start_writing()  # the autosave's URL without htmx reads first (see save_score)
     result, error = attempt(
         lambda: services.save_sheet(
             assignment.id, current_user, raw, version=_version(request.form)
@@ -315,21 +324,28 @@ def _save_whole_sheet(assignment: Assignment):
 
 
 @judge_bp.route("/sheets/<int:assignment_id>/scores/<int:criterion_id>", methods=["POST"])
+@reads_first
 def save_score(assignment_id: int, criterion_id: int):
-    """Autosave of one criterion (htmx); without htmx it answers like the whole-sheet save."""
-    assignment = _own_assignment(assignment_id)
+    """Autosave of one criterion (htmx); without htmx it answers like the whole-sheet save.
+
+    The busiest write of judging day, so it holds SQLite's write lock only while it writes:
+    the session is read before (``reads_first``), the service checks everything (that the
+    sheet is the judge's own too) under its locks, and the answer is rendered after the
+    commit."""
     form = request.form
     if not wants_fragment():
-        return _save_whole_sheet(assignment)
+        return _save_whole_sheet(_own_assignment(assignment_id))
+    start_writing()
     result, error = attempt(
         lambda: services.save_score(
-            assignment.id,
+            assignment_id,
             current_user,
             criterion_id=criterion_id,
             value=form.get(f"value-{criterion_id}", form.get("value")),
             comment=form.get(f"comment-{criterion_id}", form.get("comment")),
             version=_version(form),
-        )
+        ),
+        savepoint=False,  # the one write of the request; a refusal is rolled back with it
     )
     if error is not None:
         return (
@@ -342,9 +358,7 @@ def save_score(assignment_id: int, criterion_id: int):
             ),
             error.status,
         )
-    # The save is committed; the answer only reads, so on SQLite it takes no write lock while
-    # it renders (a waiting judge's save is not held up by another's answer).
-    set_write_intent(False)
+    commit_before_answer()
     return render_template(
         "judging/_save_state.html",
         criterion_id=criterion_id,
@@ -352,7 +366,7 @@ def save_score(assignment_id: int, criterion_id: int):
         version=result.sheet.version,
         total=result.total,
         saved_at=utcnow(),
-        tz=assignment.stage.event.timezone,
+        tz=result.assignment.stage.event.timezone,
         to_local=to_local,
     )
 
