@@ -720,6 +720,34 @@ def test_sign_many_in_worker_processes_signs_each_or_says_which_failed(pki):
         shutdown_pools()
 
 
+def test_several_signatures_at_once_keep_their_order_and_fail_alone(pki, tsa):
+    """sign_each overlaps the timestamp round trips: each result is its own item's, in
+    order, a broken item fails alone, and every signature is complete (B-T, the reused
+    signing-certificate attribute naming the signer's certificate)."""
+    backend = backends.get_backend(pkcs12_config(pki, tsa=tsa))
+    assert backend.concurrency > 1
+    items = [(document(f"Nomor {i}"), None, f"Sertifikat {i}") for i in range(5)]
+    items[2] = (b"%PDF-1.7 rusak", None, "Sertifikat 2")
+    results = backend.sign_each(items)
+    assert isinstance(results[2], backends.SigningError)
+    for index in (0, 1, 3, 4):
+        status = pyhanko_status(results[index], pki)
+        assert status.bottom_line and status.timestamp_validity.trusted
+        with pikepdf.open(io.BytesIO(results[index])) as pdf:
+            assert f"Nomor {index}".encode() in pdf.pages[0].Contents.read_bytes()
+    from asn1crypto import cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (sig,) = PdfFileReader(io.BytesIO(results[0])).embedded_signatures
+    attrs = {a["type"].native: a for a in sig.signer_info["signed_attrs"]}
+    (value,) = attrs["signing_certificate_v2"]["values"]
+    cert = backend.certificate()
+    assert (
+        value["certs"][0]["cert_hash"].native == __import__("hashlib").sha256(cert.dump()).digest()
+    )
+    assert isinstance(sig.signer_info, cms.SignerInfo)
+
+
 @pytest.mark.parametrize(
     ("label", "ok", "said"),
     [
