@@ -114,7 +114,8 @@ def _stored_images(event) -> dict:
     }
 
 
-def _index_page(event, settings_form=None, preview=None):
+def index_page(event, settings_form=None, preview=None, batch_form=None):
+    """The certificates page (a form that failed passes itself to show its errors)."""
     return render_template(
         "certificates/admin.html",
         event=event,
@@ -125,6 +126,7 @@ def _index_page(event, settings_form=None, preview=None):
         settings_form=settings_form or _settings_form(event),
         stored=_stored_images(event),
         preview=preview,
+        batch_form=batch_form,
     )
 
 
@@ -134,7 +136,7 @@ def _admin_url(event) -> str:
 
 @bp.route("/admin/events/<slug>/certificates")
 def admin_index(event):
-    return _index_page(event)
+    return index_page(event)
 
 
 @bp.route("/admin/events/<slug>/certificates/issue", methods=["POST"])
@@ -181,7 +183,7 @@ def settings(event):
     return form_flow(
         form,
         save,
-        render=lambda: _index_page(event, form),
+        render=lambda: index_page(event, form),
         message=_("Certificate settings saved."),
         done=lambda _result: see_other(_admin_url(event) + "#design"),
     )
@@ -206,7 +208,7 @@ def preview(event):
     preview = {"image": image, "errors": _error_list(form)}
     if wants_fragment():
         return render_template("certificates/_preview.html", preview=preview), status
-    return _index_page(event, form, preview=preview), status
+    return index_page(event, form, preview=preview), status
 
 
 def _error_list(form) -> list[str]:

@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.errors import ServiceError, require_confirmation
+from monev.core.errors import require_confirmation
 from monev.core.views import download, form_flow, load_event, see_other
 from monev.documents import queries, services, signed
 from monev.documents.forms import SignDocumentsForm
 from monev.events import queries as event_queries
 from monev.results import queries as result_queries
-from monev.signing.backends import Credentials
 
 bp = Blueprint("documents", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -156,15 +155,7 @@ def sign(event, published):
     def act():
         if form.kind.data == "sk":
             require_confirmation(form.confirm.data)
-        credentials = None
-        if signed.needs_credentials():
-            if not form.nik.data or not (form.passphrase.data or form.otp.data):
-                raise ServiceError(
-                    _("Enter the signatory's NIK and passphrase or one-time code."), field="nik"
-                )
-            credentials = Credentials(
-                nik=form.nik.data, passphrase=form.passphrase.data or "", otp=form.otp.data or ""
-            )
+        credentials = form.credentials() if signed.needs_credentials() else None
         return signed.sign(
             event, published, form.kind.data, credentials=credentials, actor=current_user
         )

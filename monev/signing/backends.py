@@ -21,7 +21,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monev.signing.placement import Box, above_name
@@ -51,16 +51,28 @@ def off_loop(call):
 
 
 class SigningError(Exception):
-    """The document could not be signed (the message says why, for the admin and the log)."""
+    """The document could not be signed (the message says why, for the admin and the log).
+    ``code`` sorts the cause for the people who retry: ``refused`` (the remote service said
+    no: a wrong or expired passphrase or code), ``unreachable``, ``credentials`` (the
+    signatory's NIK and passphrase or code are needed) or ``failed`` (anything else)."""
+
+    def __init__(self, message: str, code: str = "failed"):
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self):  # across worker processes with its code
+        return (type(self), (str(self), self.code))
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """What a signatory types at signing time for the remote backend (never stored)."""
+    """What a signatory types at signing time for the remote backend. Never stored: kept in
+    the memory of the request (or the batch run) that signs, and left out of ``repr`` so no
+    log line or traceback can show it."""
 
     nik: str
-    passphrase: str = ""
-    otp: str = ""
+    passphrase: str = field(default="", repr=False)
+    otp: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -431,7 +443,9 @@ class RemoteBackend(Backend):
             or not credentials.nik
             or not (credentials.passphrase or credentials.otp)
         ):
-            raise SigningError("the remote service needs the signer's NIK and passphrase or code")
+            raise SigningError(
+                "the remote service needs the signer's NIK and passphrase or code", "credentials"
+            )
         place = place or above_name(pdf, signer_name)
         x1, y1, x2, y2 = place.box
         body = {
@@ -467,9 +481,12 @@ class RemoteBackend(Backend):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise SigningError(f"the signing service refused: {_error_of(exc)}") from exc
+            code = "refused" if 400 <= exc.code < 500 else "unreachable"
+            raise SigningError(f"the signing service refused: {_error_of(exc)}", code) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SigningError(f"the signing service cannot be reached: {exc}") from exc
+            raise SigningError(
+                f"the signing service cannot be reached: {exc}", "unreachable"
+            ) from exc
         try:
             signed = base64.b64decode(answer["file"][0], validate=True)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
