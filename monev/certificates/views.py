@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from monev.audit.services import client_ip
 from monev.certificates import pdfcheck, services, signing
 from monev.certificates.forms import (
     NUMBER_PATTERNS,
@@ -26,7 +27,7 @@ from monev.certificates.forms import (
     VerifyPdfForm,
 )
 from monev.certificates.models import KINDS, Certificate
-from monev.core import access, caching
+from monev.core import access, caching, ratelimit
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.core.views import (
@@ -288,8 +289,19 @@ def verify_upload():
     who and when, trusted) and the certificate record its code belongs to. Nothing is kept."""
     form = VerifyPdfForm()
     tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    limited = _upload_limited()
 
     def check():
+        if limited is not None:
+            raise ServiceError(
+                _(
+                    "Too many files were checked from your address. Try again in %(n)d "
+                    "minute(s); the form is kept below.",
+                    n=limited.minutes,
+                ),
+                field="file",
+                status=429,
+            )
         if not form.validate_on_submit():
             raise ServiceError(first_error(form, _("Choose the certificate's PDF file.")))
         upload = form.file.data
@@ -302,15 +314,33 @@ def verify_upload():
         attach_error(form, error)
     findings = pdfcheck.findings(result, tz) if result is not None else None
     status = 200 if error is None else error.status
-    return render_template(
-        "certificates/verify.html",
-        cert=None,
-        date=None,
-        asked=False,
-        pdf_form=form,
-        findings=findings,
-        pdf_result=result,
-    ), status
+    headers = {"Retry-After": str(limited.seconds)} if limited is not None else {}
+    return (
+        render_template(
+            "certificates/verify.html",
+            cert=None,
+            date=None,
+            asked=False,
+            pdf_form=form,
+            findings=findings,
+            pdf_result=result,
+        ),
+        status,
+        headers,
+    )
+
+
+def _upload_limited() -> ratelimit.Limited | None:
+    """Visitors who are not signed in may have a limited number of PDFs checked per window
+    from one address (each check costs a pyHanko validation); counted before the check."""
+    if current_user.is_authenticated:
+        return None
+    config = current_app.config
+    return ratelimit.hit(
+        f"verify-pdf:{client_ip() or '-'}",
+        limit=int(config["VERIFY_UPLOADS_PER_WINDOW"]),
+        window_minutes=int(config["VERIFY_UPLOAD_WINDOW_MINUTES"]),
+    )
 
 
 class _Empty:
