@@ -33,6 +33,8 @@ ACCOUNTS = {
 
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
+    "documents.signed_rapor": "the ZIP of the signed rapor, linked from the documents page once "
+    "the rapor are signed; the demo signs none (tests/test_signing_documents.py follows it)",
     "judging.visits_board": "the field visits of a visit stage, linked from the judging pages "
     "of such a stage; the demo has no visit stage yet (tests/test_visits.py follows the links)",
     "judging.edit_visit": "linked from the field visits board; the demo has no visit stage yet",

@@ -392,6 +392,30 @@ def test_signed_batch_validates_and_verify_page_says_genuine(app, setup, pki, ts
         number = db.session.get(Certificate, cert["id"]).number
     assert number in text and "dimodifikasi" not in text
 
+    # The merged PDF is for printing: no signature covers it, so it shows no stamp either.
+    def signature_fields(pdf: bytes) -> int:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            return sum(
+                1
+                for page in doc.pages
+                for a in page.obj.get("/Annots", [])
+                if a.get("/FT") == "/Sig"
+            )
+
+    assert signature_fields(data) == 1
+    merged = _read(app, batch["merged_key"])
+    assert signature_fields(merged) == 0 and not verification.verify(merged).signed
+    client = _admin_client(app, setup)
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "The single PDFs are signed electronically. The one PDF is for printing: a signature "
+            "covers only its own file, so it is not signed and shows no signature stamp.",
+        )
+        in page
+    )
+
 
 def test_edited_certificate_upload_says_dimodifikasi(app, setup, pki):
     app.config.update(pkcs12_config(pki))

@@ -40,6 +40,7 @@ def certificate_batch_panel(event, form=None) -> dict:
         "without_worker": batches.without_worker(latest),
         "signing_problem": batches.signing_problem(latest),
         "needs_credentials": signing.needs_credentials(),
+        "signing": signing.batch_backend() is not None,
         "form": form or BatchStartForm(formdata=None),
     }
 

@@ -113,10 +113,25 @@ def decree(event, published):
 @bp.route("/admin/events/<slug>/documents/rapor.pdf")
 @_published
 def all_rapor(event, published):
-    content = services.all_rapor_pdf(event, published)
+    """Every rapor in one PDF for printing. When signing is configured it says on every page
+    that it is an unsigned compilation (the signed rapor are single files: ``signed_rapor``)."""
+    compilation = signed.backend() is not None
+    content = services.all_rapor_pdf(event, published, compilation=compilation)
     if content is None:
         abort(404)
-    return _pdf(content, services.filename("rapor", event, "semua"))
+    name = "kompilasi-tidak-bertanda-tangan" if compilation else "semua"
+    return _pdf(content, services.filename("rapor", event, name))
+
+
+@bp.route("/admin/events/<slug>/documents/rapor-bertanda-tangan.zip")
+@_published
+def signed_rapor(event, published):
+    """The signed rapor of the published version, one PDF each (each with its signature)."""
+    content = signed.rapor_zip(event, published)
+    if content is None:
+        abort(404)
+    name = services.filename("rapor", event, "bertanda-tangan")[: -len(".pdf")] + ".zip"
+    return download(content, name, "application/zip")
 
 
 @bp.route("/admin/events/<slug>/documents/rapor/<int:entry_id>.pdf")
