@@ -56,7 +56,7 @@ def test_anonymous_uploads_beyond_the_limit_are_429_with_the_form_kept(app, monk
         )
         in page
     )
-    assert 'type="file"' in page and 'aria-invalid="true"' in page
+    assert 'type="file"' in page and 'role="alert"' in page
     assert len(checks) == 2  # the refused upload was not checked
     # Another address is counted on its own.
     assert _upload(client, address="198.51.100.9").status_code == 200

@@ -299,7 +299,6 @@ def verify_upload():
                     "minute(s); the form is kept below.",
                     n=limited.minutes,
                 ),
-                field="file",
                 status=429,
             )
         if not form.validate_on_submit():
