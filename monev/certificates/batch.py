@@ -478,7 +478,10 @@ def _render(batch_id: int, attempt: int, credentials: Credentials | None = None)
         todo = [c for c in live if c.id not in rendered][:chunk]
         if not todo:
             break
-        processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
+        # A remote-signed run is in a web process (``start``): rendered there, without a
+        # pool of worker processes kept alive in it (the remote service does the signing).
+        processes = 1 if credentials is not None else current_app.config["CERTIFICATE_PROCESSES"]
+        processes = max(1, int(processes))
         keys = [(c.id, c.number, single_key(c)) for c in todo]
         documents = services.pdfs(todo, processes=processes)
         # Signed after the QR is drawn. A certificate that cannot be signed is not stored
