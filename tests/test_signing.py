@@ -691,6 +691,9 @@ def test_remote_batch_asks_the_signatory_and_keeps_the_secret_nowhere(
     assert len(singles) == len(_live(app, setup))
     assert all(pyhanko_status(pdf, pki).bottom_line for pdf in singles)
     assert all(json.loads(r[1])["passphrase"] == remote.PASS for r in remote.server.requests)
+    # A single download serves the copy the batch signed (it cannot ask for a passphrase).
+    download = client.get(f"/certificates/{_live(app, setup)[0]['id']}.pdf")
+    assert download.status_code == 200 and pyhanko_status(download.data, pki).bottom_line
     # Nothing went through the queue, and the secret is in no row, file, log or audit line.
     assert queue.pending_count() == 0
     with app.app_context():
@@ -753,6 +756,9 @@ def test_interrupted_remote_batch_is_failed_by_a_worker_not_left_unsigned(app, s
     assert batch["status"] == "failed" and batch["error"].startswith("signing:credentials:")
     assert _signed_singles(app, setup) == [] and remote.server.requests == []
     client = _admin_client(app, setup)
+    # No signed copy: a single download is the unsigned certificate, as without signing.
+    download = client.get(f"/certificates/{_live(app, setup)[0]['id']}.pdf")
+    assert download.status_code == 200 and not verification.verify(download.data).signed
     page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
     said = t(
         app,

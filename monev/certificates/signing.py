@@ -5,7 +5,8 @@ the error goes up (the batch fails on it and can be retried; a download answers 
 
 With a remote service (BSrE style) the signatory's NIK and passphrase or code are needed for
 every signing: the batch asks the admin who starts it and signs with them in memory
-(monev.certificates.batch); a single download is not signed then (nobody to ask)."""
+(monev.certificates.batch); a single download then serves the copy the batch signed
+(certificates.views), or the unsigned certificate when there is none."""
 
 from __future__ import annotations
 

@@ -260,12 +260,34 @@ def download(certificate_id):
         abort(404)
     if cert.revoked_at is not None and current_user.role != access.ADMIN:
         abort(404)
+    stored = _remote_signed_copy(cert)
+    if stored is not None:
+        return send_download(stored, services.filename(cert), "application/pdf")
     try:
         content = signing.sign(cert, services.pdf(cert))
     except SigningError:
         log.exception("Certificate %s could not be signed", cert.number)
         return render_template("certificates/unsigned.html"), 503
     return send_download(content, services.filename(cert), "application/pdf")
+
+
+def _remote_signed_copy(cert: Certificate) -> bytes | None:
+    """With a remote signing service a download cannot be signed on the fly (nobody is there
+    to type the passphrase): the copy the last batch signed is served when it is there and
+    its signature is intact; otherwise the download is unsigned, as without signing."""
+    if not signing.needs_credentials():
+        return None
+    from monev.certificates.batch import single_key
+    from monev.signing.verification import signature_covers_whole
+    from monev.storage import get_storage
+
+    storage = get_storage()
+    key = single_key(cert)
+    if storage.size(key) is None:
+        return None
+    with storage.open(key) as fh:
+        content = fh.read()
+    return content if signature_covers_whole(content) else None
 
 
 @bp.route("/verify")
