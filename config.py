@@ -87,6 +87,10 @@ class Config:
     SIGNING_TIMEOUT_SECONDS = env_int("MONEV_SIGNING_TIMEOUT_SECONDS", 30)
     # A PDF uploaded to /verify to check its signature (MB).
     VERIFY_MAX_MB = env_int("MONEV_VERIFY_MAX_MB", 10)
+    # Checking an uploaded PDF costs the server (pyHanko's validation): at most this many
+    # uploads per client address in a window, for visitors who are not signed in.
+    VERIFY_UPLOADS_PER_WINDOW = env_int("MONEV_VERIFY_UPLOADS_PER_WINDOW", 20)
+    VERIFY_UPLOAD_WINDOW_MINUTES = env_int("MONEV_VERIFY_UPLOAD_WINDOW_MINUTES", 10)
 
     # Sessions and cookies.
     SESSION_COOKIE_NAME = "monev_session"

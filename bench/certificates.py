@@ -196,6 +196,7 @@ def _measure(db_path, instance, slug, how, limit, run, signing=None):
         # Warm-up outside the timing (imports, font loading), the same for both ways.
         html_to_pdf(services.one_pass_html(certs[0]))
         t0 = time.perf_counter()
+        cpu0 = time.process_time()
         if how == "naive":
             settings = services.settings_for(certs[0].event)
             total = 0
@@ -211,26 +212,35 @@ def _measure(db_path, instance, slug, how, limit, run, signing=None):
             if signer is not None:  # warm-up: the key, the TSA session
                 cert_signing.sign(certs[0], html_to_pdf(services.one_pass_html(certs[0])))
                 t0 = time.perf_counter()
-            paths = services.write_files(certs, folder, run=run, processes=processes)
-            if signer is not None:  # as the job: each step's PDFs signed after rendering
+                cpu0 = time.process_time()
+            if signer is None:
+                paths = services.write_files(certs, folder, run=run, processes=processes)
+            else:  # as the job: each step's PDFs signed after rendering, written once
+                paths = []
                 for start in range(0, len(certs), run):
-                    part, files = certs[start : start + run], paths[start : start + run]
-                    signed = cert_signing.sign_all(
-                        part, [p.read_bytes() for p in files], processes=processes
-                    )
-                    for path, content in zip(files, signed, strict=True):
+                    part = certs[start : start + run]
+                    rendered = services.pdfs(part, processes=processes)
+                    signed = cert_signing.sign_all(part, rendered, processes=processes)
+                    for cert, content in zip(part, signed, strict=True):
+                        path = folder / services.filename(cert)
                         path.write_bytes(content)
+                        paths.append(path)
             total = sum(p.stat().st_size for p in paths)
             t_singles = time.perf_counter() - t0
             merged = len(services.merge(p.read_bytes() for p in paths))
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         shutdown_pools()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     # The largest worker process's peak (the rendering pool's, stopped just above).
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "n": len(certs),
         "seconds": elapsed,
+        # CPU of this process and its rendering workers (not the TSA's): on a busy machine
+        # the rates vary with the neighbours, the CPU per certificate much less.
+        "cpu_seconds": cpu + children.ru_utime + children.ru_stime,
         "singles_seconds": t_singles if how != "naive" else elapsed,
         "peak_mb": peak_mb,
         "worker_mb": workers,
@@ -260,7 +270,10 @@ def signing_bench(db_path, instance, sizes, run) -> None:
         "SIGNING_PKCS12_PASSPHRASE": PASSPHRASE,
         "SIGNING_TSA_URL": tsa.url,
     }
-    print(f"{'N':>5} {'way':>16} {'cert/s':>8} {'signed/unsigned':>16} {'peak MB':>8}")
+    print(
+        f"{'N':>5} {'way':>16} {'cert/s':>8} {'signed/unsigned':>16} {'CPU ms/cert':>12} "
+        f"{'peak MB':>8}"
+    )
     try:
         for n in sizes:
             for way in ("batch", "batch-2p"):
@@ -269,8 +282,9 @@ def signing_bench(db_path, instance, sizes, run) -> None:
                     result = measure(db_path, instance, f"bench-{n}", how, n, run, signing)
                     rates[how] = result["n"] / result["seconds"]
                     ratio = rates[how] / rates[way]
+                    cpu_ms = result["cpu_seconds"] / result["n"] * 1000
                     print(
-                        f"{n:>5} {how:>16} {rates[how]:>8.1f} {ratio:>16.2f} "
+                        f"{n:>5} {how:>16} {rates[how]:>8.1f} {ratio:>16.2f} {cpu_ms:>12.0f} "
                         f"{result['peak_mb']:>8.0f}"
                     )
     finally:

@@ -4,6 +4,7 @@ from monev.audit.models import AuditEntry  # noqa: F401
 from monev.auth.models import LoginAttempt, User, UserSession  # noqa: F401
 from monev.certificates.batch import CertificateBatch  # noqa: F401
 from monev.certificates.models import Certificate, CertificateSettings  # noqa: F401
+from monev.core.ratelimit import RateCount  # noqa: F401
 from monev.directory.models import Kim  # noqa: F401
 from monev.documents.models import SignedDocument  # noqa: F401
 from monev.entries.models import Entry, Evidence  # noqa: F401

@@ -175,6 +175,11 @@ class LocalServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as a real service: a client's session sends its requests over one
+            # connection instead of a connection (and a server thread) each.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)

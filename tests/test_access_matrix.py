@@ -190,6 +190,7 @@ EXPECTED: dict[str, set[str]] = {
     "documents.berita_acara": {ADMIN},
     "documents.decree": {ADMIN},
     "documents.all_rapor": {ADMIN},
+    "documents.signed_rapor": {ADMIN},
     "documents.rapor": {ADMIN},
     "documents.kim_rapor": {KIM},
 }

@@ -43,6 +43,8 @@ NOT_LINKED: dict[str, str] = {
     "schedule.visit_minutes": "the Berita Acara visitasi (PDF) of a visit's page: for the KIM "
     "once its representative confirmed the visit, which the demo's visit of today awaits; "
     "tests/test_visit_photos.py and the browser test download it",
+    "documents.signed_rapor": "the ZIP of the signed rapor, linked from the documents page once "
+    "the rapor are signed; the demo signs none (tests/test_signing_documents.py follows it)",
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
     "ops.healthz": "for the monitoring of the server",
     "judging.entry_sheets": "the board's drill-down per entry, linked once a grid is larger than "

@@ -147,3 +147,32 @@ def test_trail_lists_every_change_for_the_organiser(app):
     page = admin.get(f"/admin/events/{setup.slug}/judging/changes").get_data(as_text=True)
     assert t(app, "%(n)d changes, newest first.", n=3) in page
     assert page.index("6,5 → <strong>7") < page.index("5 → <strong>6,5")
+    # Each change's moment in the one app format, with its seconds (changes seconds apart
+    # read apart): "6 Des 2026, 14.00.05 WITA", not "06-12-2026 14:00:05".
+    import re
+
+    moments = re.findall(r'<td class="nowrap">([^<]*)</td>', page)
+    assert len(moments) == 3
+    assert all(
+        re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}\.\d{2}\.\d{2} WITA", m) for m in moments
+    )
+
+
+def test_format_moment_with_seconds(app):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from monev.core.timezones import format_moment
+
+    moment = datetime(2026, 8, 12, 9, 0, 5)  # UTC: 17.00.05 in Makassar
+    with app.test_request_context():
+        with force_locale("id"):
+            assert format_moment(moment, "Asia/Makassar", seconds=True) == (
+                "12 Agu 2026, 17.00.05 WITA"
+            )
+            assert format_moment(moment, "Asia/Makassar") == "12 Agu 2026, 17.00 WITA"
+        with force_locale("en"):
+            assert format_moment(moment, "Asia/Jakarta", seconds=True) == (
+                "12 Aug 2026, 16:00:05 WIB"
+            )

@@ -8,6 +8,7 @@ genuine signature; the hostile-file corpus), and the trust settings."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from sqlalchemy import select, update
 from monev.certificates import batch as batches
 from monev.certificates import services
 from monev.certificates.models import Certificate
+from monev.core.database import write_intent
 from monev.core.timeutil import utcnow
 from monev.extensions import db
 from monev.signing import backends, verification
@@ -34,6 +36,7 @@ from tests.signing_pki import PASSPHRASE, LocalServer, make_pki, tsa_server
 from tests.test_certificate_batch import (
     KIMS,
     SimulatedCrash,
+    _admin_client,
     _assert_complete,
     _batches,
     _count_pdfs_calls,
@@ -43,6 +46,7 @@ from tests.test_certificate_batch import (
 )
 
 setup = batch_tests.setup  # the batch tests' event with 7 issued certificates
+queue = batch_tests.queue  # the app's Huey as a real queue (SQLite file)
 
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 
@@ -388,6 +392,30 @@ def test_signed_batch_validates_and_verify_page_says_genuine(app, setup, pki, ts
         number = db.session.get(Certificate, cert["id"]).number
     assert number in text and "dimodifikasi" not in text
 
+    # The merged PDF is for printing: no signature covers it, so it shows no stamp either.
+    def signature_fields(pdf: bytes) -> int:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            return sum(
+                1
+                for page in doc.pages
+                for a in page.obj.get("/Annots", [])
+                if a.get("/FT") == "/Sig"
+            )
+
+    assert signature_fields(data) == 1
+    merged = _read(app, batch["merged_key"])
+    assert signature_fields(merged) == 0 and not verification.verify(merged).signed
+    client = _admin_client(app, setup)
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "The single PDFs are signed electronically. The one PDF is for printing: a signature "
+            "covers only its own file, so it is not signed and shows no signature stamp.",
+        )
+        in page
+    )
+
 
 def test_edited_certificate_upload_says_dimodifikasi(app, setup, pki):
     app.config.update(pkcs12_config(pki))
@@ -582,7 +610,7 @@ def test_failed_signature_fails_the_batch_and_a_retry_completes_it(app, setup, p
     with app.app_context():
         batches.process(batch_id)
     (batch,) = _batches(app)
-    assert batch["status"] == "failed" and "could not be signed" in batch["error"]
+    assert batch["status"] == "failed" and batch["error"].startswith("signing:failed:")
     assert batch["done_count"] == 0
     with app.app_context():
         assert not [k for k in _live(app, setup) if _stored(app, k["key"])]  # nothing unsigned
@@ -595,6 +623,163 @@ def test_failed_signature_fails_the_batch_and_a_retry_completes_it(app, setup, p
         batches.process(batch_id)
     (batch,) = _batches(app)
     _assert_complete(app, setup, batch)
+
+
+# --- batches signed by a remote service --------------------------------------------------------
+
+
+class CountingService(RemoteService):
+    """Accepts the signatory ``accept`` times, then refuses (a one-time code that expired)."""
+
+    def __init__(self, pki, accept: int):
+        super().__init__(pki)
+        self.accept = accept
+
+    def handle(self, path, body, headers):
+        if self.accept <= 0:
+            return 400, "application/json", json.dumps({"error": "OTP kedaluwarsa"}).encode()
+        self.accept -= 1
+        return super().handle(path, body, headers)
+
+
+def _start_remote(client, setup, nik="", passphrase="", otp=""):
+    return post(
+        client,
+        f"/admin/events/{setup.slug}/certificates/batch",
+        {"nik": nik, "passphrase": passphrase, "otp": otp},
+    )
+
+
+def _signed_singles(app, setup) -> list[bytes]:
+    live = _live(app, setup)
+    with app.app_context():
+        keys = [c["key"] for c in live if _stored(app, c["key"])]
+    return [_read(app, key) for key in keys]
+
+
+def _run_in_request(monkeypatch):
+    """The batch's run in the request's process, without a thread (the test's database
+    connection is not shared with threads): what ``jobs.run_here`` does, synchronously."""
+    from monev import jobs
+
+    monkeypatch.setattr(jobs, "run_here", lambda fn, *args: jobs._in_app_context(fn)(*args))
+
+
+def test_remote_batch_asks_the_signatory_and_keeps_the_secret_nowhere(
+    app, setup, pki, remote, queue, monkeypatch, caplog
+):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    _run_in_request(monkeypatch)
+    app.config.update(remote_config(remote))
+    client = _admin_client(app, setup)
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert t(app, "Signatory's NIK") in page and 'type="password"' in page
+    # Without the passphrase: refused beside the NIK, nothing started.
+    missing = _start_remote(client, setup, nik=remote.NIK)
+    assert missing.status_code == 422
+    text = missing.get_data(as_text=True)
+    assert t(app, "Enter the signatory's NIK and passphrase or one-time code.") in text
+    assert remote.NIK in text  # the NIK typed is kept
+    assert _batches(app) == []
+    response = _start_remote(client, setup, nik=remote.NIK, passphrase=remote.PASS)
+    assert response.status_code == 303
+    (batch,) = _batches(app)
+    _assert_complete(app, setup, batch)
+    singles = _signed_singles(app, setup)
+    assert len(singles) == len(_live(app, setup))
+    assert all(pyhanko_status(pdf, pki).bottom_line for pdf in singles)
+    assert all(json.loads(r[1])["passphrase"] == remote.PASS for r in remote.server.requests)
+    # A single download serves the copy the batch signed (it cannot ask for a passphrase).
+    download = client.get(f"/certificates/{_live(app, setup)[0]['id']}.pdf")
+    assert download.status_code == 200 and pyhanko_status(download.data, pki).bottom_line
+    # Nothing went through the queue, and the secret is in no row, file, log or audit line.
+    assert queue.pending_count() == 0
+    with app.app_context():
+        rows = [
+            repr(db.session.execute(select(table)).all()) for table in db.metadata.sorted_tables
+        ]
+    for secret in (remote.PASS, remote.NIK):
+        assert not [row for row in rows if secret in row]
+        assert secret not in caplog.text
+    huey_file = Path(app.config["HUEY_SQLITE_PATH"])
+    if huey_file.exists():
+        assert remote.PASS.encode() not in huey_file.read_bytes()
+    assert remote.PASS not in repr(
+        backends.Credentials(nik=remote.NIK, passphrase=remote.PASS, otp=remote.OTP)
+    )
+
+
+def test_remote_refusal_fails_the_batch_retryably_and_try_again_continues_it(
+    app, setup, pki, monkeypatch
+):
+    _run_in_request(monkeypatch)
+    service = CountingService(pki, accept=4)
+    try:
+        app.config.update(remote_config(service))
+        client = _admin_client(app, setup)
+        _start_remote(client, setup, nik=service.NIK, otp=service.OTP)
+        (batch,) = _batches(app)
+        assert batch["status"] == "failed"
+        assert batch["error"].startswith("signing:refused:") and "OTP kedaluwarsa" in batch["error"]
+        # The 3 of the first step and 1 of the second were signed and kept; the refusal
+        # stopped the run (nothing more sent), nothing unsigned was stored.
+        assert (batch["done_count"], len(service.server.requests)) == (4, 5)
+        assert len(_signed_singles(app, setup)) == 4
+        assert all(pyhanko_status(pdf, pki).bottom_line for pdf in _signed_singles(app, setup))
+        page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+        assert "OTP kedaluwarsa" in page
+        assert t(app, "Try again") in page and t(app, "Signatory's NIK") in page
+        # Try again, with a new code: the same batch continues with the other three.
+        service.accept = 10
+        _start_remote(client, setup, nik=service.NIK, otp=service.OTP)
+        (batch,) = _batches(app)
+        _assert_complete(app, setup, batch)
+        assert len(service.server.requests) == 5 + 3
+    finally:
+        service.server.close()
+
+
+def test_interrupted_remote_batch_is_failed_by_a_worker_not_left_unsigned(app, setup, remote):
+    from monev.events.models import Event
+
+    app.config.update(remote_config(remote))
+    creds = backends.Credentials(nik=remote.NIK, passphrase=remote.PASS)
+    with app.test_request_context(), write_intent():
+        batch_id = batches.start(db.session.get(Event, setup.event_id), credentials=creds).id
+        db.session().info.pop("monev_jobs_after_commit")  # its run died before starting
+        db.session.commit()
+    with app.app_context():
+        batches.process(batch_id)  # as a worker resuming it: no passphrase here
+    (batch,) = _batches(app)
+    assert batch["status"] == "failed" and batch["error"].startswith("signing:credentials:")
+    assert _signed_singles(app, setup) == [] and remote.server.requests == []
+    client = _admin_client(app, setup)
+    # No signed copy: a single download is the unsigned certificate, as without signing.
+    download = client.get(f"/certificates/{_live(app, setup)[0]['id']}.pdf")
+    assert download.status_code == 200 and not verification.verify(download.data).signed
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    said = t(
+        app,
+        "The run was interrupted and the signing service needs the signatory's NIK and "
+        "passphrase or code again (they are never stored). Type them and press Try again.",
+    )
+    assert said.replace("&#39;", "'") in page
+    assert t(app, "No certificate is stored unsigned.") in page
+
+
+def test_run_here_runs_in_a_thread_of_its_own_with_an_app_context(app, queue):
+    from flask import current_app
+
+    from monev import jobs
+
+    seen = []
+    thread = jobs.run_here(lambda value: seen.append((value, current_app.name)), "rahasia")
+    assert thread is not None
+    thread.join(10)
+    assert seen == [("rahasia", app.name)]
+    assert queue.pending_count() == 0
 
 
 def _stored(app, key) -> bool:
@@ -718,6 +903,30 @@ def test_sign_many_in_worker_processes_signs_each_or_says_which_failed(pki):
         assert all(isinstance(result, backends.SigningError) for result in failed)
     finally:
         shutdown_pools()
+
+
+def test_several_signatures_at_once_keep_their_order_and_fail_alone(pki, tsa):
+    """sign_each overlaps the timestamp round trips: each result is its own item's, in
+    order, a broken item fails alone, and every signature is complete (B-T, the reused
+    signing-certificate attribute naming the signer's certificate)."""
+    backend = backends.get_backend(pkcs12_config(pki, tsa=tsa))
+    assert backend.concurrency > 1
+    items = [(document(f"Nomor {i}"), None, f"Sertifikat {i}") for i in range(5)]
+    items[2] = (b"%PDF-1.7 rusak", None, "Sertifikat 2")
+    results = backend.sign_each(items)
+    assert isinstance(results[2], backends.SigningError)
+    for index in (0, 1, 3, 4):
+        status = pyhanko_status(results[index], pki)
+        assert status.bottom_line and status.timestamp_validity.trusted
+        with pikepdf.open(io.BytesIO(results[index])) as pdf:
+            assert f"Nomor {index}".encode() in pdf.pages[0].Contents.read_bytes()
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (sig,) = PdfFileReader(io.BytesIO(results[0])).embedded_signatures
+    attrs = {a["type"].native: a for a in sig.signer_info["signed_attrs"]}
+    (value,) = attrs["signing_certificate_v2"]["values"]
+    digest = hashlib.sha256(backend.certificate().dump()).digest()
+    assert value["certs"][0]["cert_hash"].native == digest
 
 
 @pytest.mark.parametrize(

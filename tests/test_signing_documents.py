@@ -101,3 +101,44 @@ def test_remote_service_asks_the_passphrase_and_never_stores_it(
                     assert service.PASS not in repr(row)
     finally:
         service.server.close()
+
+
+def test_merged_rapor_is_an_unsigned_compilation_and_the_signed_ones_come_as_a_zip(
+    app,
+    client,
+    login_as,
+    published,
+    pki,
+):
+    """Each rapor carries its own signature; one file of all of them cannot (a merge breaks
+    every signature). So the merged PDF says on every page that it is an unsigned print
+    compilation, and the signed rapor are offered as a ZIP of the single files."""
+    import io
+    import re
+    import zipfile
+
+    import pikepdf
+
+    base = DOCS.format(slug=published.slug)
+    login_as("admin")
+    plain = client.get(base + "/rapor.pdf")
+    assert "KOMPILASI" not in pdf_text(plain.data)  # no signing configured: as before
+    assert client.get(base + "/rapor-bertanda-tangan.zip").status_code == 404
+    app.config.update(pkcs12_config(pki))
+    assert client.get(base + "/rapor-bertanda-tangan.zip").status_code == 404  # none signed
+    assert _sign(client, published.slug, "rapor").status_code == 303
+    merged = client.get(base + "/rapor.pdf")
+    assert "kompilasi-tidak-bertanda-tangan" in merged.headers["Content-Disposition"]
+    assert not verification.verify(merged.data).signed
+    with pikepdf.open(io.BytesIO(merged.data)) as pdf:
+        pages = len(pdf.pages)
+    text = re.sub(r"\s+", " ", pdf_text(merged.data))
+    assert text.count("TIDAK DITANDATANGANI SECARA ELEKTRONIK") == pages
+    page = client.get(base).get_data(as_text=True)
+    assert t(app, "The signed development reports") in page
+    archive = client.get(base + "/rapor-bertanda-tangan.zip")
+    assert archive.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as zipped:
+        names = zipped.namelist()
+        assert len(names) == len(published.entry_ids)
+        assert all(pyhanko_status(zipped.read(name), pki).bottom_line for name in names)

@@ -14,6 +14,20 @@ A batch issues nothing: it only reads the event's live certificates. Restart saf
 - The live set is read again after every chunk and at the end: a certificate revoked or
   reissued meanwhile is left out of (or added to) the merged PDF and the ZIP.
 
+Signing (TTE, monev.certificates.signing): each step's PDFs are signed after rendering; a
+certificate that cannot be signed is not stored, the batch fails after storing the ones that
+were signed, and "Try again" resumes that same batch (``start``) from where it stopped.
+
+With a remote signing service the admin who starts (or retries) the batch types the
+signatory's NIK and passphrase or one-time code. They are never written anywhere: not in the
+database, not in the queue (a Huey task's arguments are stored in its SQLite file or Redis
+until a worker takes them), not in a log or the audit trail. So such a batch does not go
+through the queue: it runs in a thread of the web process that took the admin's request
+(``jobs.run_here``), with the credentials in that thread's memory only, gone when the run
+ends. A restart kills that run; its batch goes stale, and a worker resuming it has no
+passphrase: it fails the batch at once ("type the passphrase again"), keeping the
+certificates signed so far, and "Try again" with the passphrase continues it.
+
 Failing loudly: a batch whose task the queue refused (Redis unreachable) is marked failed
 with the reason at once (the admin sees it and a button to try again), and a batch that waits
 while no worker has a recent heartbeat is shown as waiting for a worker that is not running
@@ -62,13 +76,17 @@ from monev.core.timeutil import utcnow
 from monev.events.models import Event
 from monev.extensions import db
 from monev.jobs import heartbeat
-from monev.signing.backends import SigningError
+from monev.signing.backends import Credentials, SigningError
 from monev.storage import get_storage, tracking
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed")
 ACTIVE = ("queued", "running")
+# The error of a batch stopped by a signature: "signing:<SigningError.code>:<detail>". Its
+# "Try again" resumes the same batch (the certificates signed so far are kept).
+SIGNING_FAILED = "signing:"
+HEARTBEAT_SECONDS = 10  # while a remote service signs a step, one certificate at a time
 
 
 class CertificateBatch(db.Model):
@@ -177,8 +195,21 @@ def _stale_cutoff() -> datetime:
 # --- starting ---------------------------------------------------------------------------------
 
 
-def start(event: Event, *, actor=None) -> CertificateBatch:
-    """Queue a batch for ``event`` (enqueued once the request commits). Flushes only."""
+def start(event: Event, *, actor=None, credentials: Credentials | None = None) -> CertificateBatch:
+    """Queue a batch for ``event`` (run once the request commits). Flushes only.
+
+    After a batch stopped by a signature, this resumes that batch. With a remote signing
+    service ``credentials`` are required, and the batch runs in this process with them in
+    memory (never queued: see the module's docstring)."""
+    remote = signing.needs_credentials()
+    if remote and credentials is None:
+        raise ServiceError(
+            _(
+                "Type the signatory's NIK and the passphrase or one-time code: the signing "
+                "service asks for them at every run."
+            ),
+            field="nik",
+        )
     active = db.session.scalar(
         select(CertificateBatch.id).where(
             CertificateBatch.event_id == event.id, CertificateBatch.status.in_(ACTIVE)
@@ -191,16 +222,28 @@ def start(event: Event, *, actor=None) -> CertificateBatch:
     total = len(live_certificates(event))
     if not total:
         raise ServiceError(_("This event has no valid certificates yet: issue them first."))
-    batch = CertificateBatch(
-        event_id=event.id,
-        status="queued",
-        total=total,
-        done_count=0,
-        rendered_ids=[],
-        requested_by_id=getattr(actor, "id", None),
-        created_at=utcnow(),
-        attempts=0,
+    latest = latest_for(event)
+    resumed = (
+        latest is not None
+        and latest.status == "failed"
+        and (latest.error or "").startswith(SIGNING_FAILED)
     )
+    if resumed:
+        batch = latest
+        batch.status, batch.error, batch.finished_at = "queued", None, None
+        batch.total, batch.created_at = total, utcnow()
+        batch.requested_by_id = getattr(actor, "id", None)
+    else:
+        batch = CertificateBatch(
+            event_id=event.id,
+            status="queued",
+            total=total,
+            done_count=0,
+            rendered_ids=[],
+            requested_by_id=getattr(actor, "id", None),
+            created_at=utcnow(),
+            attempts=0,
+        )
     try:
         with db.session.begin_nested():
             db.session.add(batch)
@@ -208,11 +251,34 @@ def start(event: Event, *, actor=None) -> CertificateBatch:
         raise ServiceError(
             _("A batch for this event is already running; wait until it ends."), status=409
         ) from exc
-    record(
-        "certificates.batch", "event", event.id, {"batch": batch.id, "total": total}, actor=actor
-    )
-    jobs.enqueue_after_commit(run_batch, batch.id, on_failure=_not_queued)
+    details = {"batch": batch.id, "total": total}
+    if resumed:
+        details["resumed"] = True
+    record("certificates.batch", "event", event.id, details, actor=actor)
+    if remote:
+        jobs.enqueue_after_commit(_run_here, batch.id, credentials)
+    else:
+        jobs.enqueue_after_commit(run_batch, batch.id, on_failure=_not_queued)
     return batch
+
+
+def _run_here(batch_id: int, credentials: Credentials) -> None:
+    """The batch run in this process (remote signing: the credentials stay in memory)."""
+    jobs.run_here(_process_with, batch_id, credentials)
+
+
+def _process_with(batch_id: int, credentials: Credentials) -> None:
+    process(batch_id, credentials=credentials)
+
+
+def signing_problem(batch: CertificateBatch | None) -> tuple[str, str] | None:
+    """(SigningError code, detail) of a batch stopped by a signature, else None."""
+    if batch is None or batch.status != "failed" or not batch.error:
+        return None
+    if not batch.error.startswith(SIGNING_FAILED):
+        return None
+    code, _sep, detail = batch.error[len(SIGNING_FAILED) :].partition(":")
+    return code, detail.strip()
 
 
 def _not_queued(error: Exception, batch_id: int) -> str:
@@ -366,14 +432,28 @@ def _build_zip(storage, live: list[Certificate], key: str) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def process(batch_id: int) -> None:
-    """Run (or resume) the batch; returns quietly when another worker holds it."""
+class _SigningFailed(Exception):
+    """A certificate of the step could not be signed (the others were stored)."""
+
+    def __init__(self, number: str, error: SigningError):
+        super().__init__(f"{SIGNING_FAILED}{error.code}:certificate {number}: {error}")
+
+
+def process(batch_id: int, *, credentials: Credentials | None = None) -> None:
+    """Run (or resume) the batch; returns quietly when another worker holds it.
+    ``credentials``: the signatory's, for a remote signing service (memory only)."""
     attempt = _claim(batch_id)
     if attempt is None:
         log.info("Certificate batch %s: not claimed (finished or held by another worker)", batch_id)
         return
     try:
-        _render(batch_id, attempt)
+        if credentials is None and signing.needs_credentials():
+            # Resumed by a worker after its run died: nobody here can type the passphrase.
+            raise _SigningFailed(
+                "-",
+                SigningError("the signatory's passphrase or code is needed again", "credentials"),
+            )
+        _render(batch_id, attempt, credentials)
     except _LostClaim:
         log.warning("Certificate batch %s: taken over by another worker", batch_id)
     except Exception as exc:
@@ -383,7 +463,7 @@ def process(batch_id: int) -> None:
             _write(batch_id, attempt, status="failed", finished_at=utcnow(), error=str(exc)[:2000])
 
 
-def _render(batch_id: int, attempt: int) -> None:
+def _render(batch_id: int, attempt: int, credentials: Credentials | None = None) -> None:
     chunk = max(1, int(current_app.config["CERTIFICATE_BATCH_CHUNK"]))
     storage = get_storage()
     batch = db.session.get(CertificateBatch, batch_id)
@@ -394,27 +474,42 @@ def _render(batch_id: int, attempt: int) -> None:
     )
     while True:
         live = _live(event_id)  # read again: revoked or reissued meanwhile
+        live_ids = {c.id for c in live}  # (a heartbeat's commit expires the rows)
         todo = [c for c in live if c.id not in rendered][:chunk]
         if not todo:
             break
-        processes = max(1, int(current_app.config["CERTIFICATE_PROCESSES"]))
+        # A remote-signed run is in a web process (``start``): rendered there, without a
+        # pool of worker processes kept alive in it (the remote service does the signing).
+        processes = 1 if credentials is not None else current_app.config["CERTIFICATE_PROCESSES"]
+        processes = max(1, int(processes))
+        keys = [(c.id, c.number, single_key(c)) for c in todo]
         documents = services.pdfs(todo, processes=processes)
-        # Signed after the QR is drawn; a failed signature fails the batch (resumable with
-        # "Try again"), never an unsigned file stored in its place.
-        try:
-            documents = signing.sign_all(todo, documents, processes=processes)
-        except SigningError as exc:
-            raise RuntimeError(str(exc)) from exc
-        for cert, document in zip(todo, documents, strict=True):
-            storage.put_bytes(single_key(cert), document, "application/pdf")
-        rendered.update(c.id for c in todo)
+        # Signed after the QR is drawn. A certificate that cannot be signed is not stored
+        # (never an unsigned file in its place); those signed are kept, then the batch fails
+        # and "Try again" resumes it.
+        results = signing.sign_each(
+            todo,
+            documents,
+            processes=processes,
+            credentials=credentials,
+            beat=_beater(batch_id, attempt),
+        )
+        failed = None
+        for (cert_id, number, key), result in zip(keys, results, strict=True):
+            if isinstance(result, SigningError):
+                failed = failed or _SigningFailed(number, result)
+                continue
+            storage.put_bytes(key, result, "application/pdf")
+            rendered.add(cert_id)
         _write(
             batch_id,
             attempt,
             rendered_ids=sorted(rendered),
-            done_count=len({c.id for c in live} & rendered),
-            total=len(live),
+            done_count=len(live_ids & rendered),
+            total=len(live_ids),
         )
+        if failed is not None:
+            raise failed
     if not live:
         raise RuntimeError("no valid certificates left")
     storage.put_bytes(
@@ -424,6 +519,21 @@ def _render(batch_id: int, attempt: int) -> None:
     )
     _build_zip(storage, live, zip_key)
     _finish(batch_id, attempt, event_id, len(live), merged_key, zip_key)
+
+
+def _beater(batch_id: int, attempt: int):
+    """A heartbeat at most every HEARTBEAT_SECONDS (a remote service signing a step of 100
+    certificates may take longer than the stale time)."""
+    import time
+
+    last = [time.monotonic()]
+
+    def beat() -> None:
+        if time.monotonic() - last[0] >= HEARTBEAT_SECONDS:
+            _write(batch_id, attempt)
+            last[0] = time.monotonic()
+
+    return beat
 
 
 def _finish(batch_id, attempt, event_id, count, merged_key, zip_key) -> None:

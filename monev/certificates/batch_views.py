@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.certificates import batch as batches
+from monev.certificates import signing
+from monev.certificates.forms import BatchStartForm
 from monev.core import access
-from monev.core.views import button_action, load_event, see_other
+from monev.core.views import button_action, form_flow, load_event, see_other
 from monev.events import queries as event_queries
 from monev.events.models import Event
 from monev.extensions import db, htmx
@@ -24,9 +26,10 @@ STOP_POLLING = 286  # htmx stops an ``every`` trigger on this status
 
 
 @bp.app_template_global()
-def certificate_batch_panel(event) -> dict:
+def certificate_batch_panel(event, form=None) -> dict:
     """What ``certificates/_batch.html`` shows for ``event``: the latest batch, the latest
-    finished one (its files stay downloadable while a new one runs) and the live count."""
+    finished one (its files stay downloadable while a new one runs), the live count, and
+    the start form (with the signatory's fields when a remote service signs)."""
     latest = batches.latest_for(event)
     done = latest if latest is not None and latest.status == "done" else batches.latest_done(event)
     return {
@@ -35,6 +38,10 @@ def certificate_batch_panel(event) -> dict:
         "done": done,
         "live_count": batches.live_count(event),
         "without_worker": batches.without_worker(latest),
+        "signing_problem": batches.signing_problem(latest),
+        "needs_credentials": signing.needs_credentials(),
+        "signing": signing.batch_backend() is not None,
+        "form": form or BatchStartForm(formdata=None),
     }
 
 
@@ -44,10 +51,23 @@ def _batch(batch_id: int) -> batches.CertificateBatch:
 
 @bp.route("/admin/events/<slug>/certificates/batch", methods=["POST"])
 def start(event):
-    return button_action(
-        lambda: batches.start(event, actor=current_user),
-        to=url_for("certificates.admin_index", slug=event.slug),
-        message=_("The certificates are being generated; this page shows the progress."),
+    to = url_for("certificates.admin_index", slug=event.slug)
+    message = _("The certificates are being generated; this page shows the progress.")
+    if not signing.needs_credentials():
+        return button_action(
+            lambda: batches.start(event, actor=current_user), to=to, message=message
+        )
+    # A remote service signs: the signatory's NIK and passphrase or code come with this
+    # request and are handed to the run in memory (monev.certificates.batch).
+    from monev.certificates.views import index_page
+
+    form = BatchStartForm()
+    return form_flow(
+        form,
+        lambda: batches.start(event, actor=current_user, credentials=form.credentials()),
+        render=lambda: index_page(event, batch_form=form),
+        message=message,
+        done=lambda _batch: see_other(to),
     )
 
 

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from monev.core.forms import TOO_LONG, MonevForm, choices, strip
+from monev.signing.forms import SignatoryFields
 
 COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #0b4f6c."))
 MAX_SIGNATORIES = 3
@@ -127,3 +128,8 @@ class VerifyPdfForm(MonevForm):
         csrf = False
 
     file = FileField(_l("Certificate PDF"))
+
+
+class BatchStartForm(SignatoryFields, MonevForm):
+    """Start (or retry) the batch of all certificate files. With a remote signing service the
+    signatory's NIK and passphrase or code come with it, for this run only."""

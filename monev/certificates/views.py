@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from monev.audit.services import client_ip
 from monev.certificates import pdfcheck, services, signing
 from monev.certificates.forms import (
     NUMBER_PATTERNS,
@@ -26,7 +27,7 @@ from monev.certificates.forms import (
     VerifyPdfForm,
 )
 from monev.certificates.models import KINDS, Certificate
-from monev.core import access, caching
+from monev.core import access, caching, ratelimit
 from monev.core.errors import ServiceError
 from monev.core.forms import attach_error
 from monev.core.views import (
@@ -114,7 +115,8 @@ def _stored_images(event) -> dict:
     }
 
 
-def _index_page(event, settings_form=None, preview=None):
+def index_page(event, settings_form=None, preview=None, batch_form=None):
+    """The certificates page (a form that failed passes itself to show its errors)."""
     return render_template(
         "certificates/admin.html",
         event=event,
@@ -125,6 +127,7 @@ def _index_page(event, settings_form=None, preview=None):
         settings_form=settings_form or _settings_form(event),
         stored=_stored_images(event),
         preview=preview,
+        batch_form=batch_form,
     )
 
 
@@ -134,7 +137,7 @@ def _admin_url(event) -> str:
 
 @bp.route("/admin/events/<slug>/certificates")
 def admin_index(event):
-    return _index_page(event)
+    return index_page(event)
 
 
 @bp.route("/admin/events/<slug>/certificates/issue", methods=["POST"])
@@ -181,7 +184,7 @@ def settings(event):
     return form_flow(
         form,
         save,
-        render=lambda: _index_page(event, form),
+        render=lambda: index_page(event, form),
         message=_("Certificate settings saved."),
         done=lambda _result: see_other(_admin_url(event) + "#design"),
     )
@@ -206,7 +209,7 @@ def preview(event):
     preview = {"image": image, "errors": _error_list(form)}
     if wants_fragment():
         return render_template("certificates/_preview.html", preview=preview), status
-    return _index_page(event, form, preview=preview), status
+    return index_page(event, form, preview=preview), status
 
 
 def _error_list(form) -> list[str]:
@@ -257,12 +260,34 @@ def download(certificate_id):
         abort(404)
     if cert.revoked_at is not None and current_user.role != access.ADMIN:
         abort(404)
+    stored = _remote_signed_copy(cert)
+    if stored is not None:
+        return send_download(stored, services.filename(cert), "application/pdf")
     try:
         content = signing.sign(cert, services.pdf(cert))
     except SigningError:
         log.exception("Certificate %s could not be signed", cert.number)
         return render_template("certificates/unsigned.html"), 503
     return send_download(content, services.filename(cert), "application/pdf")
+
+
+def _remote_signed_copy(cert: Certificate) -> bytes | None:
+    """With a remote signing service a download cannot be signed on the fly (nobody is there
+    to type the passphrase): the copy the last batch signed is served when it is there and
+    its signature is intact; otherwise the download is unsigned, as without signing."""
+    if not signing.needs_credentials():
+        return None
+    from monev.certificates.batch import single_key
+    from monev.signing.verification import signature_covers_whole
+    from monev.storage import get_storage
+
+    storage = get_storage()
+    key = single_key(cert)
+    if storage.size(key) is None:
+        return None
+    with storage.open(key) as fh:
+        content = fh.read()
+    return content if signature_covers_whole(content) else None
 
 
 @bp.route("/verify")
@@ -286,8 +311,18 @@ def verify_upload():
     who and when, trusted) and the certificate record its code belongs to. Nothing is kept."""
     form = VerifyPdfForm()
     tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    limited = _upload_limited()
 
     def check():
+        if limited is not None:
+            raise ServiceError(
+                _(
+                    "Too many files were checked from your address. Try again in %(n)d "
+                    "minute(s); the form is kept below.",
+                    n=limited.minutes,
+                ),
+                status=429,
+            )
         if not form.validate_on_submit():
             raise ServiceError(first_error(form, _("Choose the certificate's PDF file.")))
         upload = form.file.data
@@ -300,15 +335,33 @@ def verify_upload():
         attach_error(form, error)
     findings = pdfcheck.findings(result, tz) if result is not None else None
     status = 200 if error is None else error.status
-    return render_template(
-        "certificates/verify.html",
-        cert=None,
-        date=None,
-        asked=False,
-        pdf_form=form,
-        findings=findings,
-        pdf_result=result,
-    ), status
+    headers = {"Retry-After": str(limited.seconds)} if limited is not None else {}
+    return (
+        render_template(
+            "certificates/verify.html",
+            cert=None,
+            date=None,
+            asked=False,
+            pdf_form=form,
+            findings=findings,
+            pdf_result=result,
+        ),
+        status,
+        headers,
+    )
+
+
+def _upload_limited() -> ratelimit.Limited | None:
+    """Visitors who are not signed in may have a limited number of PDFs checked per window
+    from one address (each check costs a pyHanko validation); counted before the check."""
+    if current_user.is_authenticated:
+        return None
+    config = current_app.config
+    return ratelimit.hit(
+        f"verify-pdf:{client_ip() or '-'}",
+        limit=int(config["VERIFY_UPLOADS_PER_WINDOW"]),
+        window_minutes=int(config["VERIFY_UPLOAD_WINDOW_MINUTES"]),
+    )
 
 
 class _Empty:

@@ -120,8 +120,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda v, _fmt=None: format_moment(v, site_zone)
     app.jinja_env.filters["date"] = lambda v, tz=None: format_day(v, tz or site_zone)
     app.jinja_env.filters["clock"] = lambda v, tz=None: format_time(v, tz or site_zone)
-    app.jinja_env.filters["moment"] = lambda v, tz=None, zone=True: format_moment(
-        v, tz or site_zone, with_zone=zone
+    app.jinja_env.filters["moment"] = lambda v, tz=None, zone=True, seconds=False: format_moment(
+        v, tz or site_zone, with_zone=zone, seconds=seconds
     )
     app.jinja_env.filters["wall"] = format_wall
     app.jinja_env.globals["wall_parts"] = wall_parts

@@ -33,23 +33,29 @@ def label(tz: str) -> str:
 
 
 # One way to write a moment everywhere (pages, e-mails, PDFs): "6 Des 2026, 14.00 WITA".
-# Indonesian writes the time with a dot (PUEBI); other languages with a colon.
+# Indonesian writes the time with a dot (PUEBI); other languages with a colon. Audit trails
+# add the seconds the same way: "6 Des 2026, 14.00.05 WITA".
 _PATTERNS = {
-    "id": ("d MMM yyyy, HH.mm", "d MMM yyyy", "HH.mm"),
-    "en": ("d MMM yyyy, HH:mm", "d MMM yyyy", "HH:mm"),
+    "id": ("d MMM yyyy, HH.mm", "d MMM yyyy", "HH.mm", "d MMM yyyy, HH.mm.ss"),
+    "en": ("d MMM yyyy, HH:mm", "d MMM yyyy", "HH:mm", "d MMM yyyy, HH:mm:ss"),
 }
 
 
-def _patterns() -> tuple[str, str, str]:
+def _patterns() -> tuple[str, str, str, str]:
     locale = str(get_locale() or "id")
     return _PATTERNS["id" if locale.startswith("id") else "en"]
 
 
-def format_moment(utc: datetime | None, tz: str, *, with_zone: bool = True) -> str:
-    """A UTC moment on ``tz``'s wall clock: "6 Des 2026, 14.00 WITA" ("—" for none)."""
+def format_moment(
+    utc: datetime | None, tz: str, *, with_zone: bool = True, seconds: bool = False
+) -> str:
+    """A UTC moment on ``tz``'s wall clock: "6 Des 2026, 14.00 WITA" ("—" for none); with
+    ``seconds`` (audit trails, where two changes a few seconds apart must read apart):
+    "6 Des 2026, 14.00.05 WITA"."""
     if utc is None:
         return "—"
-    text = format_datetime(to_local(utc, tz), _patterns()[0], rebase=False)
+    pattern = _patterns()[3 if seconds else 0]
+    text = format_datetime(to_local(utc, tz), pattern, rebase=False)
     return f"{text} {label(tz)}" if with_zone else text
 
 

@@ -276,10 +276,17 @@ def rapor_pdf(event: Event, published: PublishedResult, entry_id: int) -> bytes 
     return render_pdf("documents/rapor.html", contexts[0]) if contexts else None
 
 
-def all_rapor_pdf(event: Event, published: PublishedResult) -> bytes | None:
+def all_rapor_pdf(
+    event: Event, published: PublishedResult, *, compilation: bool = False
+) -> bytes | None:
+    """Every rapor in one PDF, for printing. With ``compilation`` (signing is configured)
+    every page says that this file is an unsigned compilation: the signed rapor are the
+    single files (each its own signature; a merge would break them)."""
     contexts = rapor_contexts(event, published)
     if not contexts:
         return None
+    if compilation:
+        contexts = [{**context, "compilation": True} for context in contexts]
     # One WeasyPrint document per rapor (each numbers its own pages), pages joined in order.
     return render_merged_pdf("documents/rapor.html", contexts)
 

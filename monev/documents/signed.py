@@ -75,6 +75,30 @@ def content(row: SignedDocument) -> bytes:
         return fh.read()
 
 
+def rapor_zip(event: Event, published: PublishedResult) -> bytes | None:
+    """A ZIP of the signed rapor of ``published`` (named by entry code), or None when none
+    is signed. Stored uncompressed: PDFs hardly compress."""
+    import io
+    import zipfile
+
+    rows = list(
+        db.session.scalars(
+            select(SignedDocument)
+            .where(SignedDocument.published_id == published.id, SignedDocument.kind == "rapor")
+            .order_by(SignedDocument.entry_id)
+        )
+    )
+    if not rows:
+        return None
+    codes = {entry_id: code for code, entry_id in services.entry_codes(event.id).items()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for row in rows:
+            name = services.filename("rapor", event, codes.get(row.entry_id, str(row.entry_id)))
+            archive.writestr(name, content(row))
+    return out.getvalue()
+
+
 def _signer_name(event: Event) -> str | None:
     names = [s["name"] for s in document_signatories(event) if s["name"]]
     return names[-1] if names else None

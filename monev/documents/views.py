@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.core import access
-from monev.core.errors import ServiceError, require_confirmation
+from monev.core.errors import require_confirmation
 from monev.core.views import download, form_flow, load_event, see_other
 from monev.documents import queries, services, signed
 from monev.documents.forms import SignDocumentsForm
 from monev.events import queries as event_queries
 from monev.results import queries as result_queries
-from monev.signing.backends import Credentials
 
 bp = Blueprint("documents", __name__)
 access.blueprint_roles(bp, access.ADMIN)
@@ -114,10 +113,25 @@ def decree(event, published):
 @bp.route("/admin/events/<slug>/documents/rapor.pdf")
 @_published
 def all_rapor(event, published):
-    content = services.all_rapor_pdf(event, published)
+    """Every rapor in one PDF for printing. When signing is configured it says on every page
+    that it is an unsigned compilation (the signed rapor are single files: ``signed_rapor``)."""
+    compilation = signed.backend() is not None
+    content = services.all_rapor_pdf(event, published, compilation=compilation)
     if content is None:
         abort(404)
-    return _pdf(content, services.filename("rapor", event, "semua"))
+    name = "kompilasi-tidak-bertanda-tangan" if compilation else "semua"
+    return _pdf(content, services.filename("rapor", event, name))
+
+
+@bp.route("/admin/events/<slug>/documents/rapor-bertanda-tangan.zip")
+@_published
+def signed_rapor(event, published):
+    """The signed rapor of the published version, one PDF each (each with its signature)."""
+    content = signed.rapor_zip(event, published)
+    if content is None:
+        abort(404)
+    name = services.filename("rapor", event, "bertanda-tangan")[: -len(".pdf")] + ".zip"
+    return download(content, name, "application/zip")
 
 
 @bp.route("/admin/events/<slug>/documents/rapor/<int:entry_id>.pdf")
@@ -156,15 +170,7 @@ def sign(event, published):
     def act():
         if form.kind.data == "sk":
             require_confirmation(form.confirm.data)
-        credentials = None
-        if signed.needs_credentials():
-            if not form.nik.data or not (form.passphrase.data or form.otp.data):
-                raise ServiceError(
-                    _("Enter the signatory's NIK and passphrase or one-time code."), field="nik"
-                )
-            credentials = Credentials(
-                nik=form.nik.data, passphrase=form.passphrase.data or "", otp=form.otp.data or ""
-            )
+        credentials = form.credentials() if signed.needs_credentials() else None
         return signed.sign(
             event, published, form.kind.data, credentials=credentials, actor=current_user
         )

@@ -42,6 +42,7 @@ __all__ = [
     "periodic_task",
     "queue_depth",
     "queue_where",
+    "run_here",
     "task",
 ]
 
@@ -128,6 +129,26 @@ def periodic_task(schedule, **options):
         return huey.periodic_task(schedule, **options)(_in_app_context(fn))
 
     return decorator
+
+
+def run_here(fn, *args) -> threading.Thread | None:
+    """Run ``fn(*args)`` in this process, outside the queue: in a daemon thread with an app
+    context of its own (at once, in the caller, when ``HUEY_IMMEDIATE`` is on: the tests).
+
+    For work whose arguments must not be written anywhere: a task's arguments are stored in
+    the queue (the SQLite file, or Redis) until a worker takes them, while these stay in this
+    process's memory and are gone when ``fn`` returns. The price: the work dies with the
+    process (a restart), so ``fn`` must leave its job resumable (certificate batches signed
+    by a remote service, monev.certificates.batch). Returns the thread, or None."""
+    runner = _in_app_context(fn)
+    if huey.immediate:
+        runner(*args)
+        return None
+    thread = threading.Thread(
+        target=runner, args=args, daemon=True, name=f"monev-{getattr(fn, '__name__', 'job')}"
+    )
+    thread.start()
+    return thread
 
 
 # --- enqueue after commit -------------------------------------------------------------------

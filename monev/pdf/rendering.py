@@ -313,7 +313,11 @@ def _fingerprint(obj, memo: dict) -> str:
 def merge_documents(documents) -> bytes:
     """The pages of ``documents`` (an iterable of PDF bytes) in one PDF, in order. A font or
     XObject identical to one already merged is pointed at that one instead of being copied
-    again, so memory and size grow with the pages, not with the shared design."""
+    again, so memory and size grow with the pages, not with the shared design.
+
+    Electronic signatures do not survive a merge (each covers its own file), so their
+    visible fields are left out: a merged page never shows a "signed electronically" stamp
+    that no signature stands behind."""
     merged = pikepdf.new()
     seen: dict[str, pikepdf.Object] = {}
     count = 0
@@ -321,6 +325,7 @@ def merge_documents(documents) -> bytes:
         with pikepdf.open(io.BytesIO(content)) as source:
             memo: dict = {}
             for page in source.pages:
+                _drop_signature_fields(page.obj)
                 reuse, fresh = {}, {}
                 resources = page.obj.get("/Resources")
                 for category in _SHARED if resources is not None else ():
@@ -344,6 +349,24 @@ def merge_documents(documents) -> bytes:
     if not count:
         raise ValueError("nothing to merge")
     return pdf_bytes(merged)
+
+
+def _drop_signature_fields(page: pikepdf.Dictionary) -> None:
+    annots = page.get("/Annots")
+    if annots is None:
+        return
+
+    def is_signature(annot) -> bool:
+        parent = annot.get("/Parent")
+        return annot.get("/FT") == "/Sig" or (parent is not None and parent.get("/FT") == "/Sig")
+
+    kept = [annot for annot in annots if not is_signature(annot)]
+    if len(kept) == len(annots):
+        return
+    if kept:
+        page.Annots = pikepdf.Array(kept)
+    else:
+        del page["/Annots"]
 
 
 def _check_plain(value, path: str = "context") -> None:

@@ -21,7 +21,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monev.signing.placement import Box, above_name
@@ -51,16 +51,28 @@ def off_loop(call):
 
 
 class SigningError(Exception):
-    """The document could not be signed (the message says why, for the admin and the log)."""
+    """The document could not be signed (the message says why, for the admin and the log).
+    ``code`` sorts the cause for the people who retry: ``refused`` (the remote service said
+    no: a wrong or expired passphrase or code), ``unreachable``, ``credentials`` (the
+    signatory's NIK and passphrase or code are needed) or ``failed`` (anything else)."""
+
+    def __init__(self, message: str, code: str = "failed"):
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self):  # across worker processes with its code
+        return (type(self), (str(self), self.code))
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """What a signatory types at signing time for the remote backend (never stored)."""
+    """What a signatory types at signing time for the remote backend. Never stored: kept in
+    the memory of the request (or the batch run) that signs, and left out of ``repr`` so no
+    log line or traceback can show it."""
 
     nik: str
-    passphrase: str = ""
-    otp: str = ""
+    passphrase: str = field(default="", repr=False)
+    otp: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -130,6 +142,8 @@ def stamp_moment(zone: str) -> str:
 class _PyHankoBackend(Backend):
     """Signs locally with a pyHanko signer (PKCS#12 or PKCS#11)."""
 
+    concurrency = 1  # signatures in flight at once (sign_each)
+
     def __init__(self, config):
         super().__init__(config)
         self._lock = threading.Lock()
@@ -161,46 +175,77 @@ class _PyHankoBackend(Backend):
         return self._stamper
 
     def sign(self, pdf, *, signer_name=None, reason="", credentials=None, place=None) -> bytes:
+        (result,) = self.sign_each([(pdf, signer_name, reason, place)])
+        if isinstance(result, SigningError):
+            raise result
+        return result
+
+    def sign_each(self, items: list[tuple]) -> list[bytes | SigningError]:
+        """Each (pdf, signer name, reason[, place]) signed, in order: the signed PDF or the
+        SigningError of that item. Up to ``concurrency`` signatures are in flight at once in
+        one event loop, so the timestamp requests (a round trip to the TSA each) overlap
+        with building the other signatures instead of adding up."""
+        import asyncio
+
+        try:
+            signer = self.signer()
+        except SigningError as exc:  # a key that cannot be loaded fails every item alike
+            return [exc for _item in items]
+        waktu = stamp_moment(self.zone)
+
+        async def one(item, gate) -> bytes | SigningError:
+            async with gate:
+                try:
+                    pdf_signer, writer, reserved = self._prepare(signer, *item)
+                    out = await pdf_signer.async_sign_pdf(
+                        writer, bytes_reserved=reserved, appearance_text_params={"waktu": waktu}
+                    )
+                    return out.getvalue()
+                except SigningError as exc:
+                    return exc
+                except Exception as exc:
+                    return SigningError(f"signing failed ({self.name}): {exc}")
+
+        async def run_all():
+            gate = asyncio.Semaphore(self.concurrency)
+            return await asyncio.gather(*(one(item, gate) for item in items))
+
+        with self._lock:  # a PKCS#11 session is not shared between threads
+            return off_loop(lambda: asyncio.run(run_all()))
+
+    def _prepare(self, signer, pdf, signer_name=None, reason="", place=None):
+        """The writer (the signature field added where the signatory's block is) and the
+        pyHanko signer for one document."""
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers, timestamps
         from pyhanko.stamp import TextStampStyle
 
         place = place or above_name(pdf, signer_name)
-        try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-            fields.append_signature_field(
-                writer, fields.SigFieldSpec(FIELD, on_page=place.page, box=place.box)
-            )
-            meta = signers.PdfSignatureMetadata(
-                field_name=FIELD,
-                reason=reason or None,
-                subfilter=fields.SigSeedSubFilter.PADES,
-                md_algorithm="sha256",
-            )
-            timestamper = self._timestamper(timestamps)
-            style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0)
-            pdf_signer = signers.PdfSigner(
-                meta, signer=self.signer(), timestamper=timestamper, stamp_style=style
-            )
-            # Room for the signature reserved up front: pyHanko would otherwise sign once
-            # more (and ask the TSA once more) only to measure it.
-            reserved = RESERVED_TSA if timestamper is not None else RESERVED
-            with self._lock:  # a PKCS#11 session is not shared between threads
-                waktu = stamp_moment(self.zone)
-                out = off_loop(
-                    lambda: pdf_signer.sign_pdf(
-                        writer, bytes_reserved=reserved, appearance_text_params={"waktu": waktu}
-                    )
-                )
-        except SigningError:
-            raise
-        except Exception as exc:
-            raise SigningError(f"signing failed ({self.name}): {exc}") from exc
-        return out.getvalue()
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        fields.append_signature_field(
+            writer, fields.SigFieldSpec(FIELD, on_page=place.page, box=place.box)
+        )
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD,
+            reason=reason or None,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+        )
+        timestamper = self._timestamper(timestamps)
+        style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0)
+        pdf_signer = signers.PdfSigner(
+            meta, signer=signer, timestamper=timestamper, stamp_style=style
+        )
+        # Room for the signature reserved up front: pyHanko would otherwise sign once
+        # more (and ask the TSA once more) only to measure it.
+        return pdf_signer, writer, RESERVED_TSA if timestamper is not None else RESERVED
 
 
 class Pkcs12Backend(_PyHankoBackend):
     name = "pkcs12"
+    # The key is in memory: several signatures may be under way (waiting for their
+    # timestamps) at once.
+    concurrency = 8
 
     def __init__(self, config):
         super().__init__(config)
@@ -261,6 +306,33 @@ def _session_timestamper():
     return SessionTimeStamper
 
 
+class _ReusedSigningCertificate:
+    """pyHanko's signed-attribute spec, with its signing-certificate-v2 attribute given as
+    the DER built once (asn1crypto builds it again for every signature otherwise)."""
+
+    def __init__(self, spec, der: bytes):
+        self.spec, self.der = spec, der
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+        from pyhanko.sign.attributes import SigningCertificateV2Provider
+
+        for provider in self.spec.signed_attr_providers(data_digest, digest_algorithm):
+            if isinstance(provider, SigningCertificateV2Provider):
+                yield _DerAttribute(self.der)
+            else:
+                yield provider
+
+
+class _DerAttribute:
+    def __init__(self, der: bytes):
+        self.der = der
+
+    async def get_attribute(self, dry_run=False):
+        from asn1crypto import cms
+
+        return cms.CMSAttribute.load(self.der)
+
+
 def _cached_key_signer():
     """pyHanko's SimpleSigner parses (and checks) its private key again for every signature,
     about 150 ms for an RSA key; this one parses it once (a batch signs hundreds)."""
@@ -273,6 +345,20 @@ def _cached_key_signer():
 
     class CachedKeySigner(signers.SimpleSigner):
         _key = None
+        _signing_cert_attr = None
+
+        def _signed_attr_provider_spec(self, *args, **kwargs):
+            # The signing-certificate-v2 attribute (the certificate's digest, issuer and
+            # serial) is the same in every signature: built once, reused as DER.
+            if self._signing_cert_attr is None:
+                from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
+
+                self._signing_cert_attr = simple_cms_attribute(
+                    "signing_certificate_v2", as_signing_certificate_v2(self.signing_cert)
+                ).dump()
+            return _ReusedSigningCertificate(
+                super()._signed_attr_provider_spec(*args, **kwargs), self._signing_cert_attr
+            )
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
             mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
@@ -357,7 +443,9 @@ class RemoteBackend(Backend):
             or not credentials.nik
             or not (credentials.passphrase or credentials.otp)
         ):
-            raise SigningError("the remote service needs the signer's NIK and passphrase or code")
+            raise SigningError(
+                "the remote service needs the signer's NIK and passphrase or code", "credentials"
+            )
         place = place or above_name(pdf, signer_name)
         x1, y1, x2, y2 = place.box
         body = {
@@ -393,9 +481,12 @@ class RemoteBackend(Backend):
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise SigningError(f"the signing service refused: {_error_of(exc)}") from exc
+            code = "refused" if 400 <= exc.code < 500 else "unreachable"
+            raise SigningError(f"the signing service refused: {_error_of(exc)}", code) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SigningError(f"the signing service cannot be reached: {exc}") from exc
+            raise SigningError(
+                f"the signing service cannot be reached: {exc}", "unreachable"
+            ) from exc
         try:
             signed = base64.b64decode(answer["file"][0], validate=True)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -449,41 +540,37 @@ def get_backend(config) -> Backend | None:
         return _cache[key]
 
 
-def _sign_in_worker(
-    config: dict, pdf: bytes, signer_name: str | None, reason: str, place: Box | None = None
-) -> bytes:
-    """Runs in a worker process: the backend is made once per process and configuration."""
-    return get_backend(config).sign(pdf, signer_name=signer_name, reason=reason, place=place)
+def _sign_in_worker(config: dict, items: list[tuple]) -> list[bytes | SigningError]:
+    """Runs in a worker process: the backend (key, chain, TSA session) is made once per
+    process and configuration and kept for every later step of the batch."""
+    return get_backend(config).sign_each(items)
 
 
 def sign_many(config, items: list[tuple], *, processes: int = 1) -> list[bytes | SigningError]:
-    """Sign each (pdf, signer name, reason[, place]) with the configured local backend; with
-    ``processes`` > 1 in the rendering's worker processes (signing is CPU-bound: about 35 ms a
-    certificate). Returns the signed PDFs, or the SigningError of each one that failed."""
+    """Sign each (pdf, signer name, reason[, place]) with the configured local backend,
+    several at once (``Backend.sign_each``); with ``processes`` > 1 split over the rendering's
+    worker processes (building a signature is CPU-bound: about 20 ms). Returns the signed
+    PDFs, or the SigningError of each one that failed, in order."""
     backend = get_backend(config)
     if backend is None or backend.needs_credentials:
         raise SigningError("no local signing backend is configured")
     if processes <= 1 or len(items) < 2:
-        out: list[bytes | SigningError] = []
-        for item in items:
-            try:
-                out.append(_sign_in_worker(config, *item))
-            except SigningError as exc:
-                out.append(exc)
-        return out
+        return backend.sign_each(items)
     from monev.pdf.rendering import worker_pool
 
     settings = {k: config.get(k) for k in config if isinstance(k, str) and k.startswith("SIGNING_")}
+    for key in ("BABEL_DEFAULT_TIMEZONE",):
+        settings[key] = config.get(key)
     pool = worker_pool(processes)
-    futures = [pool.submit(_sign_in_worker, settings, *item) for item in items]
+    size = -(-len(items) // processes)
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
+    futures = [pool.submit(_sign_in_worker, settings, part) for part in parts]
     results: list[bytes | SigningError] = []
-    for future in futures:
+    for part, future in zip(parts, futures, strict=True):
         try:
-            results.append(future.result())
-        except SigningError as exc:
-            results.append(exc)
-        except Exception as exc:  # a worker that died: the item fails, it is retried later
-            results.append(SigningError(f"signing worker failed: {exc}"))
+            results.extend(future.result())
+        except Exception as exc:  # a worker that died: its items fail, they are retried later
+            results.extend(SigningError(f"signing worker failed: {exc}") for _item in part)
     return results
 
 

@@ -97,3 +97,46 @@ def test_admin_signing_page_shows_the_certificate_and_the_trusted_roots(
     expect(page.locator("table")).to_contain_text("Root CA DEMO Monev")
     assert_accessible(page)
     screenshot(page, screenshots, "admin-signing", phone=True)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_too_many_uploads_are_refused_with_the_form_kept(app, page, screenshots, tmp_path, size):
+    from tests import upload_corpus as corpus
+
+    app.config.update(VERIFY_UPLOADS_PER_WINDOW=0)  # the next upload is over the limit
+    page.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
+    upload = tmp_path / "sertifikat.pdf"
+    upload.write_bytes(corpus.pdf("Sertifikat"))
+    page.goto("/verify")
+    page.get_by_label("PDF sertifikat").set_input_files(str(upload))
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Periksa PDF").click()
+    assert navigation.value.status == 429
+    expect(page.locator(".form-errors")).to_contain_text("Terlalu banyak berkas diperiksa")
+    expect(page.get_by_label("PDF sertifikat")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=screenshots / f"verify-pdf-limited-{size}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_remote_signing_asks_the_signatory_when_starting_the_batch(
+    app, page, demo_password, screenshots, size
+):
+    app.config.update(SIGNING_BACKEND="remote", SIGNING_REMOTE_URL="http://127.0.0.1:9/")
+    page.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
+    sign_in(page, ADMIN_EMAIL, demo_password)
+    page.goto(f"/admin/events/{SLUG}/certificates")
+    panel = page.locator("#certificate-batch")
+    expect(panel.get_by_label("NIK penanda tangan")).to_be_visible()
+    expect(panel.locator("input[type=password]")).to_have_count(1)
+    panel.get_by_label("NIK penanda tangan").fill("7371010101900001")
+    with page.expect_navigation():
+        panel.get_by_role("button").click()
+    # Without a passphrase: refused beside the NIK, the NIK kept, nothing started.
+    expect(page.locator("#nik-error")).to_contain_text("NIK")
+    expect(page.get_by_label("NIK penanda tangan")).to_have_value("7371010101900001")
+    assert_accessible(page)
+    page.locator("#certificate-batch").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots / f"certificate-batch-remote-{size}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
