@@ -38,6 +38,13 @@ NOT_LINKED: dict[str, str] = {
     "judging.edit_visit": "linked from the field visits board; the demo has no visit stage yet",
     "schedule.visit": "a visit's page, linked from the KIM's home task and the judge's sheet "
     "once a visit is scheduled; the demo has none yet",
+    "judge.offline_prepare": "field visits without a signal, linked from the judge's assignments "
+    "and sheet once the judge has a field visit; the demo has none yet",
+    "judge.offline_bundle": "JSON that the offline page fetches to store the judge's visits",
+    "judge.offline_session": "JSON that the offline app fetches for a fresh token before a sync",
+    "offline.service_worker": "the service worker, registered by the offline pages' script",
+    "offline.manifest": "the web app manifest, named by the offline app shell's <link>",
+    "offline.shell": "the offline app shell, linked from the page that prepares a judge's visits",
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
     "ops.healthz": "for the monitoring of the server",
     "judging.entry_sheets": "the board's drill-down per entry, linked once a grid is larger than "
