@@ -761,9 +761,9 @@ function criterionNode(visit, c, items, editable) {
       !root.dataset.photoUrl ? el("p", { class: "small muted" }, T.photos_pending) : null,
       photos.length ? el("ul", { class: "offline-photo-list" }, photos.map((p) => photoNode(visit, p))) : null,
       editable
-        ? el("label", { class: "offline-photo-button", role: "button" },
-          T.take_photo,
-          el("input", { type: "file", accept: "image/*", capture: "environment", class: "visually-hidden", "data-photo-input": id,
+        ? el("div", { class: "offline-photo-take" },
+          el("label", { for: "photo-" + id }, T.take_photo),
+          el("input", { type: "file", id: "photo-" + id, accept: "image/*", capture: "environment", "data-photo-input": id,
             onchange: async (event) => {
               for (const file of event.target.files) {
                 await keepPhoto(visit, id, file);
