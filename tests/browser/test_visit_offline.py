@@ -215,13 +215,17 @@ def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(
         page.fill(f"#value-{c1}", "9")
         page.locator(f"#value-{c1}").blur()
         expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
-        # meanwhile the same judge scores the same criterion online, on the sheet
+        # meanwhile the same judge scores the same criterion online, on a laptop
+        laptop = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="id-ID")
+        try:
+            online = laptop.new_page()
+            sign_in(online, ACCOUNTS[JUDGE], demo_password)
+            online.goto(urls["sheet"])
+            online.fill(f"#value-{c1}", "4")
+            expect(online.locator(f"#state-{c1}")).to_contain_text("Tersimpan")
+        finally:
+            laptop.close()
         context.set_offline(False)
-        online = context.new_page()
-        online.goto(urls["sheet"])
-        online.fill(f"#value-{c1}", "4")
-        expect(online.locator(f"#state-{c1}")).to_contain_text("Tersimpan", timeout=10_000)
-        online.close()
         page.get_by_role("button", name="Kirim sekarang").click()
         expect(page.locator(f"#state-score-{c1}")).to_have_text("konflik")
         conflict = page.locator(".offline-conflict")
