@@ -153,6 +153,8 @@ class Config:
     MAX_UPLOAD_MB = env_int("MONEV_MAX_UPLOAD_MB", 50)
     MAX_VIDEO_MB = env_int("MONEV_MAX_VIDEO_MB", 500)
     MAX_IMAGE_PIXELS = env_int("MONEV_MAX_IMAGE_PIXELS", 40_000_000)
+    # A field visit photo taken farther than this from the KIM's coordinates is flagged.
+    VISIT_PHOTO_FAR_M = env_int("MONEV_VISIT_PHOTO_FAR_M", 500)
     # ClamAV daemon: a unix socket path or host:port; unset = no virus scan.
     CLAMD_ADDRESS = env("MONEV_CLAMD_ADDRESS")
     DEMO_PASSWORD = env("MONEV_DEMO_PASSWORD", "monev-demo")

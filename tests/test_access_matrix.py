@@ -164,8 +164,11 @@ EXPECTED: dict[str, set[str]] = {
     "judge.declare_conflict": {JUDGE},
     "judge.paper_form": {JUDGE},
     "schedule.mine": {JUDGE, KIM},
-    "schedule.visit": {JUDGE, KIM},
+    "schedule.visit": {JUDGE, KIM, ADMIN},
+    "schedule.visit_photo": {JUDGE, ADMIN},
     "judge.save_visit_check": {JUDGE},
+    "judge.save_visit_photo": {JUDGE},
+    "judge.delete_visit_photo": {JUDGE},
     "judge.offline_prepare": {JUDGE},
     "judge.offline_bundle": {JUDGE},
     "judge.offline_session": {JUDGE},
@@ -257,6 +260,7 @@ def _url(app, rule, people, role):
             "notification_id": 1,
             "root_id": 1,
             "visit_id": 1,
+            "photo_id": 1,
         }[arg]
     with app.test_request_context():
         from flask import url_for

@@ -28,7 +28,11 @@ from tests.upload_corpus import pdf
 ROOT = Path(__file__).resolve().parent.parent
 LATER = timedelta(days=2)  # "now" for a sweep run two days after the files were made
 # Columns named like storage keys that hold something else.
-NOT_STORAGE_KEYS = {"certificates.subject_key", "visit_checks.client_key"}  # an idempotency key
+NOT_STORAGE_KEYS = {  # idempotency keys
+    "certificates.subject_key",
+    "visit_checks.client_key",
+    "visit_photos.client_key",
+}
 STORAGE_KEY_COLUMNS = {
     "evidence.storage_key",
     "evidence.thumbnail_key",
@@ -37,6 +41,8 @@ STORAGE_KEY_COLUMNS = {
     "certificate_batches.merged_key",
     "certificate_batches.zip_key",
     "signed_documents.storage_key",
+    "visit_photos.storage_key",
+    "visits.representative_signature_key",
 }
 
 

@@ -1,7 +1,7 @@
 """offline visits: the keys of saves synced from a phone, applied once per sheet
 
 Revision ID: n1offline
-Revises: n1visits
+Revises: n1photos
 Create Date: 2026-12-09
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "n1offline"
-down_revision = "n1visits"
+down_revision = "n1photos"
 branch_labels = None
 depends_on = None
 

@@ -195,3 +195,5 @@ class CriterionForm(MonevForm):
         filters=[strip],
         validators=[Optional(), Length(max=300, message=TOO_LONG)],
     )
+    # Shown (and read) only for a criterion of a field visit stage.
+    photos_required = StringField(_l("Photos required on the visit"), filters=[strip])

@@ -85,6 +85,12 @@ class FinaliseForm(ConfirmForm):
     confirm = BooleanField(_l("I have checked the scores and want to finalise this sheet"))
 
 
+class DeletePhotoForm(ConfirmForm):
+    """The confirmation step of removing a visit photo from the judge's sheet."""
+
+    confirm = BooleanField(_l("I want to remove this photo"))
+
+
 class AssignForm(MonevForm):
     entry_id = SelectField(_l("Entry"), coerce=optional_int)
     judge_id = SelectField(_l("Judge"), coerce=optional_int)

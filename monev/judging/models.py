@@ -30,6 +30,7 @@ CHANGE_KINDS = ("score", "final", "reopen")
 VISIT_MARKS = ("observed", "partly", "not_observed")
 VISIT_NOTE_MAX = 2000
 VISIT_ADDRESS_MAX = 500
+VISIT_NAME_MAX = 200
 
 
 # The longest reason the organiser may give for dropping a sheet.
@@ -278,6 +279,12 @@ class Visit(IdMixin, db.Model):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The KIM's representative confirms the visit on a team judge's phone: a typed name and a
+    # drawn signature (a PNG in the storage; None when they confirmed with the keyboard).
+    representative_name: Mapped[str | None] = mapped_column(String(VISIT_NAME_MAX))
+    representative_signature_key: Mapped[str | None] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     stage: Mapped[Stage] = relationship()
     entry: Mapped[Entry] = relationship()
@@ -307,3 +314,40 @@ class VisitCheck(IdMixin, db.Model):
     client_key: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class VisitPhoto(IdMixin, db.Model):
+    """A photo a judge took on a field visit for one criterion, on the judge's own sheet.
+
+    ``taken_at`` is the device's clock (UTC), ``received_at`` the server's. The position
+    (latitude, longitude, accuracy in metres) is what the device reported when the photo was
+    taken; it lives only here, never in the stored file (re-encoded, its EXIF dropped).
+    ``distance_m`` is the distance to the visit's coordinates when both are known, in whole
+    metres. ``client_key`` makes a repeated upload (an offline phone's sync) harmless."""
+
+    __tablename__ = "visit_photos"
+    __table_args__ = (
+        UniqueConstraint("sheet_id", "client_key", name="uq_visit_photos_sheet_client_key"),
+        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
+        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="position"),
+    )
+
+    sheet_id: Mapped[int] = mapped_column(
+        ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
+    )
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    bytes: Mapped[int]
+    taken_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[int | None]
+    distance_m: Mapped[int | None]
+    client_key: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    criterion: Mapped[Criterion] = relationship()

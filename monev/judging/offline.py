@@ -90,7 +90,7 @@ def _criterion(c) -> dict:
             for d in (c.descriptors or [])
         ],
         "evidence": c.evidence,
-        "photos_required": int(getattr(c, "photos_required", 0) or 0),
+        "photos_required": c.photos_required,
     }
 
 

@@ -466,9 +466,38 @@ def save_sheet(
                     n=len(missing),
                 ),
             )
+        refuse_missing_photos(assignment, sheet)
         finalise_sheet(sheet, assignment, judge, totals, confirmed=confirmed)
     db.session.flush()
     return SaveResult(sheet, written.changed, totals)
+
+
+def missing_photos_text(missing: list[queries.MissingPhotos]) -> str:
+    """ "Akses informasi: 1 of 2 photos; Produksi konten: 0 of 1 photos"."""
+    return "; ".join(
+        _("%(name)s: %(have)d of %(need)d photos", name=m.name, have=m.have, need=m.need)
+        for m in missing
+    )
+
+
+def refuse_missing_photos(assignment: Assignment, sheet: ScoreSheet) -> None:
+    """A field visit's sheet is final only with the photos its criteria require."""
+    if assignment.stage.kind != "visit":
+        return
+    missing = queries.missing_photos(assignment.stage_id, sheet.id)
+    if missing:
+        raise SheetRefused(
+            {
+                f"photos-{m.criterion_id}": _(
+                    "%(have)d of %(need)d required photos.", have=m.have, need=m.need
+                )
+                for m in missing
+            },
+            _(
+                "Finalise needs the photos the visit requires; missing: %(list)s.",
+                list=missing_photos_text(missing),
+            ),
+        )
 
 
 def finalise_consequences(totals: SheetTotal, scores: Mapping[int, Score]) -> list[str]:

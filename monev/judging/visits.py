@@ -11,6 +11,11 @@ Every checklist save carries a key chosen by the writer (``client_key``; made he
 form sends none): a save that arrives again with the key already stored on the sheet is
 acknowledged without being applied twice, which is what an offline phone's sync will need.
 
+Photos taken on a visit (:func:`save_visit_photo`) follow the same rules and keys: each is
+stamped with the device's time and, when the judge allows it, the device's position, and its
+distance to the visit's coordinates is kept beside it. The stored file is re-encoded (its
+EXIF, GPS included, is dropped); the position lives only in the photo's row.
+
 Services flush; the request commits once.
 """
 
@@ -19,15 +24,17 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monev.audit import services as audit
 from monev.auth.models import User
-from monev.core.errors import ServiceError
+from monev.core import geo
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.core.timezones import to_utc
 from monev.entries.models import Entry
@@ -40,10 +47,13 @@ from monev.judging.models import (
     ScoreSheet,
     Visit,
     VisitCheck,
+    VisitPhoto,
 )
-from monev.judging.sheets import _new_sheet, _writable, lock_assignment
+from monev.judging.sheets import _new_sheet, _writable, format_moment, lock_assignment
 from monev.notify import tell
 from monev.rubrics.models import Criterion
+from monev.storage import get_storage
+from monev.storage.images import forget, store_image
 
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -187,3 +197,231 @@ def save_visit_check(
     check.updated_at, check.updated_by_id = utcnow(), judge.id
     db.session.flush()
     return CheckSaved(check, applied=True)
+
+
+# --- photos -------------------------------------------------------------------------------
+
+PHOTO_PREFIX = "visit-photo"
+PHOTO_BOX = (2048, 2048)  # stored photos are scaled down to fit: sharp enough, light to load
+PHOTO_MAX_PIXELS = 100_000_000  # generous: a 108 MP phone camera's photo is still read
+CLOCK_SLACK = timedelta(minutes=5)  # a device's clock may run this far ahead of the server's
+BEFORE_VISIT = timedelta(days=2)  # photos may be taken this long before the visit starts
+ACCURACY_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class PhotoSaved:
+    photo: VisitPhoto
+    applied: bool  # False: the same key was saved before; acknowledged, nothing stored
+
+
+def _taken_at(raw: str | None, visit: Visit | None, tz: str) -> datetime:
+    """The device's time of the photo (ISO 8601 with its offset) in naive UTC, checked
+    against the server's clock and the visit's start."""
+    text = (raw or "").strip()
+    if not text:
+        raise ServiceError(
+            _("The photo carries no time; take it again from the score sheet."), field="taken_at"
+        )
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ServiceError(
+            _("The photo's time is unreadable (expected e.g. 2026-12-06T10:15:00+08:00)."),
+            field="taken_at",
+        )
+    taken = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    if taken > utcnow() + CLOCK_SLACK:
+        raise ServiceError(
+            _(
+                "The photo's time (%(when)s) is in the future: check the date and time of "
+                "this device.",
+                when=format_moment(taken, tz),
+            ),
+            field="taken_at",
+        )
+    if visit is not None and taken < visit.starts_at - BEFORE_VISIT:
+        raise ServiceError(
+            _(
+                "The photo's time (%(when)s) is more than two days before the visit: check "
+                "the date and time of this device.",
+                when=format_moment(taken, tz),
+            ),
+            field="taken_at",
+        )
+    return taken
+
+
+def _accuracy(raw) -> int | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        value = Decimal(str(raw).strip().replace(",", "."))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not (0 <= value <= ACCURACY_MAX):
+        raise ServiceError(
+            _("The position's accuracy is a number of metres from 0 to 100000."),
+            field="accuracy",
+        )
+    return int(value.to_integral_value())
+
+
+def _position(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
+    lat = _coordinate(
+        latitude, -90, 90, "latitude", _("The latitude is a number from -90 to 90, e.g. -0.5022.")
+    )
+    lon = _coordinate(
+        longitude,
+        -180,
+        180,
+        "longitude",
+        _("The longitude is a number from -180 to 180, e.g. 117.1536."),
+    )
+    if (lat is None) != (lon is None):
+        raise ServiceError(
+            _("Enter both the latitude and the longitude, or neither."),
+            field="longitude" if lon is None else "latitude",
+        )
+    return lat, lon
+
+
+def _image_facts(key: str) -> tuple[int, int, int]:
+    """Width, height and size in bytes of a stored image."""
+    from PIL import Image
+
+    storage = get_storage()
+    with storage.open(key) as fh, Image.open(fh) as img:
+        width, height = img.size
+    return width, height, storage.size(key) or 0
+
+
+def visit_of(assignment) -> Visit | None:
+    return db.session.scalar(
+        select(Visit).where(
+            Visit.stage_id == assignment.stage_id, Visit.entry_id == assignment.entry_id
+        )
+    )
+
+
+def save_visit_photo(
+    assignment_id: int,
+    judge: User,
+    *,
+    criterion_id: int,
+    stream,
+    taken_at: str | None,
+    latitude=None,
+    longitude=None,
+    accuracy=None,
+    client_key: str | None = None,
+) -> PhotoSaved:
+    """Store a photo the judge took on the visit for one criterion, under the sheet's lock
+    and rules (own assignment, visit stage, judging open, sheet not final). A photo whose
+    key is already on the sheet is acknowledged with the stored one; its file is not read
+    again. Everything is checked before the file is read."""
+    assignment = lock_assignment(assignment_id)
+    if assignment is None or assignment.judge_id != judge.id:
+        raise ServiceError(_("This entry is not assigned to you; nothing was saved."), status=404)
+    require_visit_stage(assignment.stage)
+    key = (client_key or "").strip() or uuid.uuid4().hex
+    if not CLIENT_KEY.match(key):
+        raise ServiceError(
+            _("This save carries an unreadable key; nothing was saved."), field="client_key"
+        )
+    sheet = db.session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id))
+    if sheet is not None:
+        seen = db.session.scalar(
+            select(VisitPhoto).where(VisitPhoto.sheet_id == sheet.id, VisitPhoto.client_key == key)
+        )
+        if seen is not None:
+            return PhotoSaved(seen, applied=False)
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None or criterion.stage_id != assignment.stage_id:
+        raise ServiceError(_("This criterion is not on this sheet."), status=404)
+    assignment, sheet = _writable(assignment.id, judge, sheet.version if sheet else 0)
+    visit = visit_of(assignment)
+    taken = _taken_at(taken_at, visit, assignment.stage.event.timezone)
+    lat, lon = _position(latitude, longitude)
+    accuracy_m = _accuracy(accuracy)
+    if stream is None:
+        raise ServiceError(_("Choose or take a photo."), field="photo")
+    max_mb = current_app.config["MAX_UPLOAD_MB"]
+    stored = store_image(
+        stream,
+        PHOTO_PREFIX,
+        field="photo",
+        max_bytes=max_mb * 1024 * 1024,
+        max_pixels=PHOTO_MAX_PIXELS,
+        fit=PHOTO_BOX,
+    )
+    width, height, size = _image_facts(stored)
+    if sheet is None:
+        sheet = _new_sheet(assignment, "online")
+    distance = None
+    if lat is not None and visit is not None and visit.latitude is not None:
+        distance = geo.distance_m(lat, lon, visit.latitude, visit.longitude)
+    photo = VisitPhoto(
+        sheet_id=sheet.id,
+        criterion_id=criterion.id,
+        storage_key=stored,
+        width=width,
+        height=height,
+        bytes=size,
+        taken_at=taken,
+        received_at=utcnow(),
+        latitude=lat,
+        longitude=lon,
+        accuracy_m=accuracy_m,
+        distance_m=distance,
+        client_key=key,
+        uploaded_by_id=judge.id,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    audit.record(
+        "visit.photo_added",
+        "score_sheet",
+        sheet.id,
+        {
+            "photo": photo.id,
+            "criterion": criterion.id,
+            "taken_at": taken,
+            "distance_m": distance,
+            "key": stored,
+        },
+        actor=judge,
+    )
+    return PhotoSaved(photo, applied=True)
+
+
+def delete_visit_photo(assignment_id: int, judge: User, photo_id: int, *, confirmed: bool) -> None:
+    """The judge removes a photo from their draft sheet (after the confirmation step); the
+    file goes once the change commits, unless another photo row holds the same image."""
+    assignment = lock_assignment(assignment_id)
+    if assignment is None or assignment.judge_id != judge.id:
+        raise ServiceError(_("This entry is not assigned to you; nothing was saved."), status=404)
+    require_visit_stage(assignment.stage)
+    sheet = db.session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id))
+    photo = db.session.get(VisitPhoto, photo_id)
+    if sheet is None or photo is None or photo.sheet_id != sheet.id:
+        raise ServiceError(_("This photo is not on your sheet."), status=404)
+    require_confirmation(confirmed)
+    _writable(assignment.id, judge, sheet.version)
+    key = photo.storage_key
+    db.session.delete(photo)
+    db.session.flush()
+    others = db.session.scalar(
+        select(func.count()).select_from(VisitPhoto).where(VisitPhoto.storage_key == key)
+    )
+    if not others:
+        forget(key, PHOTO_PREFIX)
+    audit.record(
+        "visit.photo_deleted",
+        "score_sheet",
+        sheet.id,
+        {"photo": photo_id, "key": key},
+        actor=judge,
+    )

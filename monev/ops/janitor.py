@@ -42,6 +42,7 @@ from monev.documents.models import SignedDocument
 from monev.entries.models import Evidence
 from monev.events.models import Event
 from monev.extensions import db
+from monev.judging.models import Visit, VisitPhoto
 from monev.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ def referenced_keys() -> set[str]:
         for row in db.session.execute(select(Certificate.code, Certificate.event_id))
     )
     keys.update(db.session.scalars(select(SignedDocument.storage_key)))  # signed documents
+    keys.update(db.session.scalars(select(VisitPhoto.storage_key)))  # field visit photos
+    keys.update(
+        k for k in db.session.scalars(select(Visit.representative_signature_key)) if k
+    )  # the KIM representatives' signatures of visits
     for batch in db.session.scalars(select(CertificateBatch)):
         keys.update(k for k in (batch.merged_key, batch.zip_key) if k)
         if batch.status in ACTIVE:  # files it is about to record

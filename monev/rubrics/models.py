@@ -28,6 +28,10 @@ class Aspect(IdMixin, db.Model):
     )
 
 
+# How many photos a criterion of a field visit may require (``Criterion.photos_required``).
+PHOTOS_REQUIRED_MAX = 10
+
+
 class Criterion(IdMixin, db.Model):
     __tablename__ = "criteria"
     __table_args__ = (
@@ -37,6 +41,7 @@ class Criterion(IdMixin, db.Model):
         CheckConstraint("max_score > min_score", name="range"),
         CheckConstraint("step > 0", name="step"),
         CheckConstraint("evidence IN ('none', 'file', 'link', 'either')", name="evidence"),
+        CheckConstraint("photos_required BETWEEN 0 AND 10", name="photos_required"),
     )
 
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
@@ -54,6 +59,8 @@ class Criterion(IdMixin, db.Model):
     evidence: Mapped[str] = mapped_column(String(10), default="none")
     evidence_hint: Mapped[str | None] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(default=0)
+    # A criterion of a field visit stage may require photos taken on site (0 to 10).
+    photos_required: Mapped[int] = mapped_column(default=0, server_default="0")
 
     aspect: Mapped[Aspect] = relationship(back_populates="criteria")
     stage: Mapped[Stage] = relationship()

@@ -18,7 +18,7 @@ from monev.events.services import KEY_RE
 from monev.extensions import db
 from monev.judging.models import Score
 from monev.rubrics.messages import describe
-from monev.rubrics.models import EVIDENCE_KINDS, Aspect, Criterion
+from monev.rubrics.models import EVIDENCE_KINDS, PHOTOS_REQUIRED_MAX, Aspect, Criterion
 from monev.rubrics.queries import aspects_by_stage
 from monev.rubrics.validation import CriterionSpec, criterion_problems, to_decimal
 
@@ -114,6 +114,7 @@ def criterion_snapshot(c: Criterion) -> dict:
         "descriptors": c.descriptors,
         "evidence": c.evidence,
         "evidence_hint": c.evidence_hint,
+        "photos_required": c.photos_required or 0,
     }
 
 
@@ -160,6 +161,20 @@ def _numbers(data: dict) -> dict[str, Decimal]:
     return values
 
 
+def _photos_required(stage, raw) -> int | None:
+    """How many photos a field visit's criterion requires (0 to 10); None: the form did not
+    ask (a criterion of another kind of stage keeps what it has)."""
+    if stage.kind != "visit" or raw is None:
+        return None
+    text = str(raw).strip() or "0"
+    if not text.isdigit() or not 0 <= int(text) <= PHOTOS_REQUIRED_MAX:
+        raise ServiceError(
+            _("Enter a whole number from 0 to %(max)d.", max=PHOTOS_REQUIRED_MAX),
+            field="photos_required",
+        )
+    return int(text)
+
+
 def save_criterion(aspect: Aspect, criterion: Criterion | None, data: dict) -> Criterion:
     """Create or update a criterion; ``data`` holds form values (strings allowed)."""
     event = aspect.stage.event
@@ -178,6 +193,7 @@ def save_criterion(aspect: Aspect, criterion: Criterion | None, data: dict) -> C
     evidence = data.get("evidence") or "none"
     if evidence not in EVIDENCE_KINDS:
         raise ServiceError(_("Choose which evidence the KIM must give."), field="evidence")
+    photos = _photos_required(aspect.stage, data.get("photos_required"))
     spec = CriterionSpec(
         key=key,
         name=name,
@@ -246,6 +262,8 @@ def save_criterion(aspect: Aspect, criterion: Criterion | None, data: dict) -> C
     criterion.descriptors = descriptors
     criterion.evidence = evidence
     criterion.evidence_hint = (data.get("evidence_hint") or "").strip() or None
+    if photos is not None:
+        criterion.photos_required = photos
     db.session.flush()
     changes = audit.diff(before, criterion_snapshot(criterion))
     if changes:

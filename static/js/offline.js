@@ -273,6 +273,13 @@ async function fetchSession() {
   return response.json();
 }
 
+// A 400 that names no field is the security token refused (the session changed meanwhile):
+// the item is sent once more with a fresh token, not marked refused.
+async function tokenRefused(response) {
+  const answer = await readAnswer(response.clone());
+  return !answer || (answer.ok === false && !answer.field);
+}
+
 async function readAnswer(response) {
   const type = response.headers.get("Content-Type") || "";
   if (type.includes("json")) {
@@ -381,7 +388,7 @@ async function sync() {
       let response;
       try {
         response = await sendItem(item, session);
-        if (response.status === 400 && !(response.headers.get("Content-Type") || "").includes("json")) {
+        if (response.status === 400 && (await tokenRefused(response))) {
           session = await fetchSession(); // the token expired: once more with a fresh one
           if (!session) {
             status = { text: T.signed_out, kind: "warn" };
@@ -692,7 +699,7 @@ function photoNode(visit, item) {
     : T.photo_no_place;
   const lines = [fmt(T.photo_stamp, { when: localMoment(item.data.taken_at, visit.timezone, visit.zone) }) + " " + place];
   if (item.photo && item.photo.distance_text) {
-    lines.push(fmt(T.photo_distance, { distance: item.photo.distance_text }));
+    lines.push(item.photo.distance_text);
   }
   return el("li", { class: "offline-photo", "data-photo": item.key },
     item.thumb ? el("img", { src: item.thumb, alt: "", width: 80, height: 80 }) : null,

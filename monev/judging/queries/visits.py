@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
-from monev.judging.models import Assignment, ScoreSheet, Visit, VisitCheck
+from monev.judging.models import Assignment, ScoreSheet, Visit, VisitCheck, VisitPhoto
+from monev.rubrics.models import Criterion
 
 # A visit not fully synced (every sheet of its team final) this long after it started is late.
 LATE_AFTER = timedelta(hours=24)
@@ -174,3 +175,116 @@ def sheet_checks(sheet_id: int | None) -> dict[int, VisitCheck]:
         c.criterion_id: c
         for c in db.session.scalars(select(VisitCheck).where(VisitCheck.sheet_id == sheet_id))
     }
+
+
+def sheet_photos(sheet_id: int | None) -> dict[int, list[VisitPhoto]]:
+    """A sheet's visit photos by criterion id, in the order they were taken."""
+    if sheet_id is None:
+        return {}
+    out: dict[int, list[VisitPhoto]] = {}
+    for photo in db.session.scalars(
+        select(VisitPhoto)
+        .where(VisitPhoto.sheet_id == sheet_id)
+        .order_by(VisitPhoto.taken_at, VisitPhoto.id)
+    ):
+        out.setdefault(photo.criterion_id, []).append(photo)
+    return out
+
+
+@dataclass(frozen=True)
+class MissingPhotos:
+    criterion_id: int
+    name: str
+    have: int
+    need: int
+
+
+def missing_photos(stage_id: int, sheet_id: int | None) -> list[MissingPhotos]:
+    """The stage's criteria that require photos and have fewer on the sheet, in rubric
+    order (one query)."""
+    counts = (
+        select(VisitPhoto.criterion_id, func.count().label("n"))
+        .where(VisitPhoto.sheet_id == (sheet_id if sheet_id is not None else -1))
+        .group_by(VisitPhoto.criterion_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Criterion.id, Criterion.name, func.coalesce(counts.c.n, 0), Criterion.photos_required
+        )
+        .outerjoin(counts, counts.c.criterion_id == Criterion.id)
+        .where(Criterion.stage_id == stage_id, Criterion.photos_required > 0)
+        .order_by(Criterion.position, Criterion.id)
+    ).all()
+    return [MissingPhotos(cid, name, have, need) for cid, name, have, need in rows if have < need]
+
+
+@dataclass(frozen=True)
+class PhotoOfVisit:
+    photo: VisitPhoto
+    judge: str
+    sheet_status: str
+
+
+def visit_photos(stage_id: int, entry_id: int) -> list[PhotoOfVisit]:
+    """Every photo of a visit's team (sheets of assignments not dropped), by criterion and
+    time, with the judge who took it (one query)."""
+    rows = db.session.execute(
+        select(VisitPhoto, User.name, ScoreSheet.status)
+        .join(ScoreSheet, ScoreSheet.id == VisitPhoto.sheet_id)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+        .join(User, User.id == Assignment.judge_id)
+        .where(
+            Assignment.stage_id == stage_id,
+            Assignment.entry_id == entry_id,
+            Assignment.dropped_at.is_(None),
+        )
+        .order_by(VisitPhoto.criterion_id, VisitPhoto.taken_at, VisitPhoto.id)
+    ).all()
+    return [PhotoOfVisit(photo, name, status) for photo, name, status in rows]
+
+
+@dataclass(frozen=True)
+class LocatedPhoto:
+    """Where a stored photo belongs: its visit's stage and entry, and its sheet's judge."""
+
+    photo: VisitPhoto
+    stage_id: int
+    entry_id: int
+    judge_id: int
+
+
+def locate_photo(photo_id: int) -> LocatedPhoto | None:
+    row = db.session.execute(
+        select(VisitPhoto, Assignment.stage_id, Assignment.entry_id, Assignment.judge_id)
+        .join(ScoreSheet, ScoreSheet.id == VisitPhoto.sheet_id)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+        .where(VisitPhoto.id == photo_id)
+    ).first()
+    return LocatedPhoto(*row) if row else None
+
+
+def photo_counts(stage_id: int) -> dict[int, int]:
+    """How many photos each entry's visit team took in the stage (assignments not dropped),
+    by entry id (one query)."""
+    return dict(
+        db.session.execute(
+            select(Assignment.entry_id, func.count(VisitPhoto.id))
+            .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+            .join(VisitPhoto, VisitPhoto.sheet_id == ScoreSheet.id)
+            .where(Assignment.stage_id == stage_id, Assignment.dropped_at.is_(None))
+            .group_by(Assignment.entry_id)
+        ).all()
+    )
+
+
+def photos_required(stage_id: int) -> int:
+    """How many photos one judge's sheet of the stage must carry (the criteria's sum)."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Criterion.photos_required), 0)).where(
+                Criterion.stage_id == stage_id
+            )
+        )
+        or 0
+    )

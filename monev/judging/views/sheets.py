@@ -57,6 +57,8 @@ class SheetPage:
     deadline: str
     checks: dict = field(default_factory=dict)  # a field visit's checklist, by criterion id
     visit: object = None  # the field visit of the entry, when the stage is one
+    photos: dict = field(default_factory=dict)  # the visit photos, by criterion id
+    missing_photos: list = field(default_factory=list)  # criteria short of required photos
 
 
 def _sheet_page(assignment: Assignment) -> SheetPage:
@@ -88,6 +90,10 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
         deadline=services.format_moment(stage.closes_at, event.timezone),
         checks=queries.sheet_checks(sheet.id if sheet else None) if stage.is_visit else {},
         visit=queries.stage_visits(stage.id).get(assignment.entry_id) if stage.is_visit else None,
+        photos=queries.sheet_photos(sheet.id if sheet else None) if stage.is_visit else {},
+        missing_photos=queries.missing_photos(stage.id, sheet.id if sheet else None)
+        if stage.is_visit
+        else [],
     )
 
 
@@ -151,6 +157,21 @@ def _finalise_step(assignment: Assignment, form: FinaliseForm, page: SheetPage |
                 "args": {
                     "assignment_id": assignment.id,
                     "_anchor": f"criterion-{page.total.missing[0]}",
+                },
+            }
+        )
+    open_draft = not (page.conflict or page.status == "final" or page.closed_reason)
+    if open_draft and page.missing_photos:
+        blocks.append(
+            {
+                "message": _(
+                    "Finalise needs the photos the visit requires; missing: %(list)s.",
+                    list=services.missing_photos_text(page.missing_photos),
+                ),
+                "endpoint": "judge.sheet",
+                "args": {
+                    "assignment_id": assignment.id,
+                    "_anchor": f"photos-{page.missing_photos[0].criterion_id}",
                 },
             }
         )
@@ -226,6 +247,21 @@ def checklist_refused(assignment: Assignment, criterion_id: int, error):
             check_submitted={
                 criterion_id: (request.form.get("mark"), request.form.get("note", ""))
             },
+        ),
+        error.status,
+    )
+
+
+def photo_refused(assignment: Assignment, criterion_id: int, error):
+    """The sheet with a refused photo: its message beside the criterion's photo form."""
+    return (
+        render_template(
+            "judging/sheet.html",
+            page=_sheet_page(_own_assignment(assignment.id)),
+            errors={},
+            submitted=None,
+            form=EmptyForm(),
+            photo_errors={criterion_id: error.message},
         ),
         error.status,
     )

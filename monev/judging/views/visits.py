@@ -1,22 +1,38 @@
 """Field visits: the organiser's visits board and visit form of a visit stage, a visit's
-page for its KIM and its team, and the judge's visit checklist on the sheet."""
+page for its KIM, its team and the organiser, the judge's visit checklist and photos on the
+sheet, and the photos themselves (for the visit's team and the organiser only)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from monev.core import access
+from monev.core import access, geo
+from monev.core.errors_views import answer_errors_under
 from monev.core.timeutil import utcnow
+from monev.core.timezones import format_moment, to_local
 from monev.core.timezones import label as tz_label
-from monev.core.timezones import to_local
-from monev.core.views import attempt, event_row, form_flow
+from monev.core.views import attempt, confirmation, event_row, form_flow
 from monev.entries.models import Entry
 from monev.events.models import Event
 from monev.judging import queries, visits
-from monev.judging.forms import VisitForm
+from monev.judging.forms import DeletePhotoForm, VisitForm
+from monev.judging.models import Visit, VisitPhoto
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp, stage_of
+from monev.storage.downloads import send_stored
+from monev.storage.images import content_type
 
 
 def _visit_stage(event: Event, stage_id: int):
@@ -77,17 +93,29 @@ def edit_visit(event: Event, stage_id: int, entry_id: int):
     )
 
 
-@schedule_bp.route("/visits/<int:visit_id>")
-def visit(visit_id: int):
-    """A visit's page: for the KIM of its entry and the judges of its team, nobody else."""
+def _visit_for_reader(visit_id: int) -> Visit:
+    """The visit if the signed-in user may read it: the KIM of its entry, a judge of its
+    team, the organiser; 404 for anyone else (and for a visit of an unannounced event)."""
     found = queries.get_visit(visit_id)
     if found is None or found.stage.kind != "visit" or found.stage.event.status == "draft":
         abort(404)
     if current_user.role == access.KIM:
         if found.entry.kim_id != current_user.kim_id:
             abort(404)
-    elif not queries.on_team(found.stage_id, found.entry_id, current_user.id):
+    elif current_user.role == access.JUDGE:
+        if not queries.on_team(found.stage_id, found.entry_id, current_user.id):
+            abort(404)
+    elif current_user.role != access.ADMIN:
         abort(404)
+    return found
+
+
+@schedule_bp.route("/visits/<int:visit_id>")
+@access.roles(access.JUDGE, access.KIM, access.ADMIN)
+def visit(visit_id: int):
+    """A visit's page: for the KIM of its entry, the judges of its team and the organiser.
+    The photos are shown to the team and the organiser, not to the KIM."""
+    found = _visit_for_reader(visit_id)
     return render_template(
         "judging/visit.html",
         visit=found,
@@ -95,8 +123,11 @@ def visit(visit_id: int):
         team=queries.team(found.stage_id, found.entry_id),
         aspects=queries.stage_criteria(found.stage_id),
         label=found.entry.kim.name
-        if current_user.role == access.KIM
+        if current_user.role != access.JUDGE
         else queries.entry_label_for_judges(found.entry, found.stage.event),
+        photos=[]
+        if current_user.role == access.KIM
+        else queries.visit_photos(found.stage_id, found.entry_id),
     )
 
 
@@ -128,3 +159,198 @@ def save_visit_check(assignment_id: int, criterion_id: int):
     return redirect(
         url_for("judge.sheet", assignment_id=assignment.id) + f"#check-{criterion_id}", code=303
     )
+
+
+# --- photos -------------------------------------------------------------------------------
+
+
+def wants_json() -> bool:
+    """The request prefers a JSON answer (an offline phone's sync) to a page."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
+def place_of(photo: VisitPhoto, visit: Visit | None) -> geo.PhotoPlace:
+    return geo.photo_place(
+        photo.distance_m,
+        has_position=photo.latitude is not None,
+        visit_located=visit is not None and visit.latitude is not None,
+        far_m=current_app.config.get("VISIT_PHOTO_FAR_M", geo.FAR_DEFAULT_M),
+    )
+
+
+def photo_json(photo: VisitPhoto, visit: Visit | None) -> dict:
+    return {
+        "id": photo.id,
+        "taken_at": photo.taken_at.isoformat() + "Z",
+        "distance_m": photo.distance_m,
+        "distance_text": place_of(photo, visit).full,
+        "url": url_for("schedule.visit_photo", photo_id=photo.id),
+    }
+
+
+def _json_status(status: int) -> int:
+    """The photo endpoint answers 400 (bad input), 404 (not yours, not there) or 409 (the
+    sheet or the stage does not take changes now)."""
+    if status in (404, 409):
+        return status
+    return 409 if status == 403 else 400
+
+
+def _json_refusal(message: str, field: str | None, status: int):
+    return jsonify(ok=False, field=field, message=message), _json_status(status)
+
+
+def _photo_error_answer(status: int, error):
+    """Errors met before or around the photo view (CSRF, a file over the limit, a crash):
+    JSON, not a page, for a client that asked for JSON."""
+    if request.endpoint != "judge.save_visit_photo" or not wants_json():
+        return None
+    if isinstance(error, RequestEntityTooLarge):
+        limit = getattr(error, "limit_mb", current_app.config["MAX_UPLOAD_MB"])
+        return _json_refusal(_("The image may be at most %(mb)d MB.", mb=limit), "photo", 400)
+    if status >= 500:
+        return jsonify(
+            ok=False,
+            field=None,
+            message=_("An unexpected error occurred. Nothing was saved. Please try again."),
+        ), status
+    if status == 400:
+        message = _(
+            "Your form has expired or was sent without its security token. Reload the page "
+            "and try again."
+        )
+    elif status == 403:
+        message = _("Your account does not have access to this page.")
+    else:
+        message = _("This entry is not assigned to you; nothing was saved.")
+    return _json_refusal(message, None, status)
+
+
+@judge_bp.record_once
+def _register_error_answers(state) -> None:
+    app: Flask = state.app
+    answer_errors_under(app, "/judge/sheets/", _photo_error_answer)
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/visit/<int:criterion_id>/photos", methods=["POST"])
+def save_visit_photo(assignment_id: int, criterion_id: int):
+    """A photo for a criterion of a visit sheet: JSON for a client that asks for it (201 new,
+    200 already stored), else back to the sheet (the form without JavaScript)."""
+    as_json = wants_json()
+    assignment = queries.judge_assignment(current_user.id, assignment_id)
+    if assignment is None:
+        if as_json:
+            return _json_refusal(
+                _("This entry is not assigned to you; nothing was saved."), None, 404
+            )
+        abort(404)
+    upload = request.files.get("photo")
+    form = request.form
+    result, error = attempt(
+        lambda: visits.save_visit_photo(
+            assignment.id,
+            current_user,
+            criterion_id=criterion_id,
+            stream=upload.stream if upload is not None and upload.filename else None,
+            taken_at=form.get("taken_at"),
+            latitude=form.get("latitude"),
+            longitude=form.get("longitude"),
+            accuracy=form.get("accuracy"),
+            client_key=form.get("client_key"),
+        )
+    )
+    if error is not None:
+        if as_json:
+            return _json_refusal(error.message, error.field, error.status)
+        if error.status == 404:
+            abort(404)
+        from monev.judging.views.sheets import photo_refused
+
+        return photo_refused(assignment, criterion_id, error)
+    if as_json:
+        visit = visits.visit_of(assignment)
+        return jsonify(ok=True, applied=result.applied, photo=photo_json(result.photo, visit)), (
+            201 if result.applied else 200
+        )
+    flash(
+        _("The photo has been saved.") if result.applied else _("This photo was already saved."),
+        "success",
+    )
+    return redirect(
+        url_for("judge.sheet", assignment_id=assignment.id) + f"#photos-{criterion_id}", code=303
+    )
+
+
+@judge_bp.route("/sheets/<int:assignment_id>/photos/<int:photo_id>/delete", methods=["GET", "POST"])
+def delete_visit_photo(assignment_id: int, photo_id: int):
+    """Remove a photo from the judge's draft sheet, after a confirmation step."""
+    assignment = queries.judge_assignment(current_user.id, assignment_id) or abort(404)
+    located = queries.locate_photo(photo_id)
+    if located is None or located.photo.sheet_id != getattr(assignment.sheet, "id", None):
+        abort(404)
+    form = DeletePhotoForm()
+    back = url_for("judge.sheet", assignment_id=assignment.id) + (
+        f"#photos-{located.photo.criterion_id}"
+    )
+
+    def step():
+        return confirmation(
+            "judging/_delete_photo.html",
+            title=_("Remove the photo"),
+            back_url=back,
+            back_label=queries.entry_label_for_judges(assignment.entry, assignment.stage.event),
+            form=form,
+            assignment=assignment,
+            photo=located.photo,
+            stamp=format_moment(located.photo.taken_at, assignment.stage.event.timezone),
+            blocks=[],
+            consequences=[
+                _("The photo is removed from your sheet and from the Berita Acara."),
+                _("It cannot be brought back: take it again on site if you still need it."),
+            ],
+        )
+
+    return form_flow(
+        form,
+        lambda: visits.delete_visit_photo(
+            assignment.id, current_user, photo_id, confirmed=bool(form.confirm.data)
+        ),
+        render=step,
+        message=_("The photo has been removed."),
+        done=lambda _r: redirect(back, code=303),
+    )
+
+
+@schedule_bp.route("/visits/photos/<int:photo_id>")
+@access.roles(access.JUDGE, access.ADMIN)
+def visit_photo(photo_id: int):
+    """A visit photo, for the judges of the visit's team and the organiser; nobody else (not
+    the KIM, not the public). Private: only the browser may keep it."""
+    located = queries.locate_photo(photo_id)
+    if located is None:
+        abort(404)
+    if current_user.role != access.ADMIN and not queries.on_team(
+        located.stage_id, located.entry_id, current_user.id
+    ):
+        abort(404)
+    key = located.photo.storage_key
+    response = send_stored(
+        key, f"foto-visitasi-{photo_id}.{key.rsplit('.', 1)[-1]}", content_type(key), inline=True
+    )
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@schedule_bp.app_context_processor
+def _photo_helpers():
+    def photo_stamp(photo: VisitPhoto, tz: str) -> str:
+        return format_moment(photo.taken_at, tz)
+
+    return {
+        "photo_place": place_of,
+        "photo_stamp": photo_stamp,
+        # what a photo form sends as its time without JavaScript: when the page was made
+        "now_iso": utcnow().replace(microsecond=0).isoformat() + "+00:00",
+    }

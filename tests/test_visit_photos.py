@@ -1,0 +1,400 @@
+"""Field visit photos (issue 17, second part): a judge's photo of a visit criterion, stamped
+with the device's time and position, stored without its EXIF, counted against what the
+criterion requires, and served only to the visit's team and the organiser."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import UTC, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from monev.core.database import write_intent
+from monev.core.timeutil import utcnow
+from monev.extensions import db
+from tests import upload_corpus as corpus
+from tests.conftest import t
+from tests.judging_setup import sign_in
+from tests.test_visits import _kim_login, _visit_stage
+
+LAT, LON = "-0.502200", "117.153600"  # the KIM's coordinates (Samarinda)
+
+
+def tj(app, msgid: str, **params) -> str:
+    """The text as a JSON answer carries it (not HTML-escaped)."""
+    return html.unescape(t(app, msgid, **params))
+
+
+@pytest.fixture
+def setup(app):
+    from monev.judging.models import Visit
+
+    setup = _visit_stage(app)
+    with app.app_context(), write_intent():
+        db.session.add(
+            Visit(
+                stage_id=setup.stage_id,
+                entry_id=setup.entries[0],
+                starts_at=utcnow() - timedelta(hours=1),
+                address="Jl. Poros Desa No. 1, Sangatta",
+                latitude=LAT,
+                longitude=LON,
+            )
+        )
+        db.session.commit()
+    return setup
+
+
+@pytest.fixture
+def judge(app, setup):
+    client = app.test_client()
+    client.token = sign_in(client, setup.judges[0]["email"])
+    return client
+
+
+def _now_iso(delta=timedelta(0)) -> str:
+    """The device's clock in WITA (+08:00), ISO 8601 with its offset."""
+    moment = (
+        (utcnow() + delta)
+        .replace(tzinfo=UTC)
+        .astimezone(__import__("zoneinfo").ZoneInfo("Asia/Makassar"))
+    )
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _post(client, setup, *, data=None, photo=None, entry=0, criterion=0, json=True, **fields):
+    form = {
+        "csrf_token": client.token,
+        "taken_at": _now_iso(),
+        "latitude": "-0.501200",  # about 111 m north of the KIM
+        "longitude": LON,
+        "accuracy": "12.5",
+        "client_key": "foto-kunci-0001",
+    }
+    form.update(fields)
+    form = {k: v for k, v in form.items() if v is not None}
+    content = corpus.image("JPEG", (640, 480)) if photo is None else photo
+    form["photo"] = (io.BytesIO(content), "foto.jpg")
+    headers = {"Accept": "application/json"} if json else {}
+    return client.post(
+        f"/judge/sheets/{setup.assignment(entry, 0)}/visit/{setup.criteria[criterion]}/photos",
+        data=form,
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def _photos(app):
+    from monev.judging.models import VisitPhoto
+
+    with app.app_context():
+        return db.session.scalars(select(VisitPhoto).order_by(VisitPhoto.id)).all()
+
+
+def _stored_files(app) -> list[str]:
+    from monev.storage import get_storage
+
+    with app.app_context():
+        return sorted(o.key for o in get_storage().objects() if "visit-photo" in o.key)
+
+
+def test_a_photo_is_stored_with_its_stamp_and_distance(app, judge, setup):
+    response = _post(judge, setup)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["ok"] is True and body["applied"] is True
+    (photo,) = _photos(app)
+    assert body["photo"]["id"] == photo.id
+    assert body["photo"]["distance_m"] == photo.distance_m == 111
+    assert body["photo"]["distance_text"] == tj(
+        app, "taken %(distance)s from the KIM's location", distance="111 m"
+    )
+    assert body["photo"]["url"] == f"/schedule/visits/photos/{photo.id}"
+    assert body["photo"]["taken_at"].endswith("Z")
+    assert (photo.width, photo.height, photo.accuracy_m) == (640, 480, 12)  # 12.5 rounds to even
+    assert photo.bytes > 0 and photo.storage_key.startswith("visit-photo-")
+    assert str(photo.latitude) == "-0.501200"
+    assert abs((photo.taken_at - utcnow()).total_seconds()) < 60  # WITA read as UTC
+    served = judge.get(body["photo"]["url"])
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.headers["Cache-Control"].startswith("private")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_repeated_key_is_acknowledged_and_stored_once(app, judge, setup):
+    assert _post(judge, setup).status_code == 201
+    files = _stored_files(app)
+    other = corpus.image("JPEG", (300, 300), color=(1, 2, 3))
+    again = _post(judge, setup, photo=other)  # the same key: not read again
+    assert again.status_code == 200
+    assert again.get_json()["applied"] is False
+    assert len(_photos(app)) == 1
+    assert _stored_files(app) == files and len(files) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "status"),
+    [
+        ({"taken_at": None}, "taken_at", 400),
+        ({"taken_at": "kemarin sore"}, "taken_at", 400),
+        ({"taken_at": "2026-12-06T10:15:00"}, "taken_at", 400),  # no offset
+        ({"latitude": "95"}, "latitude", 400),
+        ({"longitude": "200"}, "longitude", 400),
+        ({"latitude": ""}, "latitude", 400),  # one without the other
+        ({"accuracy": "-3"}, "accuracy", 400),
+        ({"client_key": "kunci jelek!"}, "client_key", 400),
+    ],
+)
+def test_bad_stamps_are_refused_and_nothing_is_stored(app, judge, setup, fields, field, status):
+    response = _post(judge, setup, **fields)
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["ok"] is False and body["field"] == field and body["message"]
+    assert _photos(app) == [] and _stored_files(app) == []
+
+
+def test_a_photo_from_the_future_or_long_before_the_visit_is_refused(app, judge, setup):
+    future = _post(judge, setup, taken_at=_now_iso(timedelta(minutes=10)))
+    assert future.status_code == 400
+    assert future.get_json()["field"] == "taken_at"
+    assert "masa depan" in future.get_json()["message"]
+    assert _post(judge, setup, taken_at=_now_iso(timedelta(minutes=4))).status_code == 201
+    early = _post(judge, setup, taken_at=_now_iso(-timedelta(days=3)), client_key="kunci-lain-02")
+    assert early.status_code == 400 and early.get_json()["field"] == "taken_at"
+    assert len(_photos(app)) == 1
+
+
+def test_without_a_position_the_photo_says_so(app, judge, setup):
+    response = _post(judge, setup, latitude="", longitude="", accuracy="")
+    assert response.status_code == 201
+    photo = response.get_json()["photo"]
+    assert photo["distance_m"] is None
+    assert photo["distance_text"] == tj(app, "no position")
+
+
+def test_a_far_photo_is_flagged(app, judge, setup):
+    response = _post(judge, setup, latitude="-0.480000")  # about 2.5 km away
+    body = response.get_json()["photo"]
+    assert body["distance_m"] == 2469
+    assert body["distance_text"] == (
+        tj(app, "taken %(distance)s from the KIM's location", distance="2,5 km")
+        + " · "
+        + tj(app, "far from the KIM's location")
+    )
+
+
+def test_not_your_assignment_is_404_and_a_final_sheet_409(app, judge, setup):
+    outsider = app.test_client()
+    outsider.token = sign_in(outsider, setup.judges[2]["email"])  # not on entry 0's team
+    response = outsider.post(
+        f"/judge/sheets/{setup.assignment(0, 0)}/visit/{setup.criteria[0]}/photos",
+        data={"csrf_token": outsider.token, "taken_at": _now_iso()},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 404 and response.get_json()["ok"] is False
+    assert _post(judge, setup, criterion=0).status_code == 201
+    a = setup.assignment(0, 0)
+    final = judge.post(
+        f"/judge/sheets/{a}/finalise",
+        data={
+            "csrf_token": judge.token,
+            "version": 0,
+            "confirm": "y",
+            f"value-{setup.criteria[0]}": "8",
+            f"value-{setup.criteria[1]}": "10",
+        },
+    )
+    assert final.status_code in (302, 303)
+    refused = _post(judge, setup, client_key="kunci-setelah-final")
+    assert refused.status_code == 409
+    assert refused.get_json()["message"] == tj(
+        app, "This sheet is final and locked; only the organiser can reopen it."
+    )
+    assert len(_photos(app)) == 1
+
+
+def test_a_closed_stage_is_409_and_csrf_is_answered_in_json(app, judge, setup):
+    from monev.events.models import Stage
+
+    missing_token = judge.post(
+        f"/judge/sheets/{setup.assignment(0, 0)}/visit/{setup.criteria[0]}/photos",
+        data={"taken_at": _now_iso()},
+        headers={"Accept": "application/json"},
+    )
+    assert missing_token.status_code == 400 and missing_token.get_json()["ok"] is False
+    with app.app_context(), write_intent():
+        db.session.get(Stage, setup.stage_id).closes_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    closed = _post(judge, setup)
+    assert closed.status_code == 409 and closed.is_json
+
+
+def test_the_stored_file_carries_no_exif_or_gps(app, judge, setup):
+    response = _post(judge, setup, photo=corpus.jpeg_with_gps())
+    assert response.status_code == 201
+    served = judge.get(response.get_json()["photo"]["url"]).get_data()
+    with Image.open(io.BytesIO(served)) as img:
+        exif = img.getexif()
+        assert len(exif) == 0 and not exif.get_ifd(corpus.GPS_IFD)
+        assert img.size == (300, 400)  # turned upright as the camera meant it
+    assert b"KameraDesa" not in served
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        corpus.pixel_flood_png(),
+        corpus.truncated_png(),
+        corpus.svg(),
+        corpus.pdf(),
+        corpus.html_named_pdf(),
+        corpus.zip_not_office(),
+        b"",
+    ],
+    ids=["pixel-flood", "truncated", "svg", "pdf", "html", "zip", "empty"],
+)
+def test_hostile_files_are_refused_without_a_500(app, judge, setup, content):
+    response = _post(judge, setup, photo=content)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["field"] == "photo" and body["message"]
+    assert _photos(app) == [] and _stored_files(app) == []
+
+
+def test_the_form_without_javascript_goes_back_to_the_sheet(app, judge, setup):
+    saved = _post(judge, setup, json=False)
+    assert saved.status_code == 303
+    assert saved.headers["Location"].endswith(
+        f"/judge/sheets/{setup.assignment(0, 0)}#photos-{setup.criteria[0]}"
+    )
+    refused = _post(judge, setup, json=False, taken_at="", client_key="kunci-kedua-0002")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert t(app, "The photo carries no time; take it again from the score sheet.") in page
+
+
+def test_only_the_team_and_the_organiser_see_a_photo(app, judge, setup):
+    url = _post(judge, setup).get_json()["photo"]["url"]
+    teammate = app.test_client()
+    sign_in(teammate, setup.judges[1]["email"])
+    assert teammate.get(url).status_code == 200
+    outsider = app.test_client()
+    sign_in(outsider, setup.judges[2]["email"])
+    assert outsider.get(url).status_code == 404
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    assert admin.get(url).status_code == 200
+    kim = _kim_login(app, setup, 0)
+    assert kim.get(url).status_code == 403
+    assert app.test_client().get(url).status_code == 302  # to the login
+
+
+def test_finalising_needs_the_required_photos(app, judge, setup):
+    from monev.rubrics.models import Criterion
+
+    with app.app_context(), write_intent():
+        db.session.get(Criterion, setup.criteria[0]).photos_required = 2
+        db.session.get(Criterion, setup.criteria[1]).photos_required = 1
+        db.session.commit()
+    a = setup.assignment(0, 0)
+    assert _post(judge, setup).status_code == 201
+    sheet = judge.get(f"/judge/sheets/{a}").get_data(as_text=True)
+    assert t(app, "%(have)d of %(need)d required photos", have=1, need=2) in sheet
+    step = judge.get(f"/judge/sheets/{a}/finalise").get_data(as_text=True)
+    listing = t(
+        app,
+        "Finalise needs the photos the visit requires; missing: %(list)s.",
+        list=t(app, "%(name)s: %(have)d of %(need)d photos", name="Akses informasi", have=1, need=2)
+        + "; "
+        + t(app, "%(name)s: %(have)d of %(need)d photos", name="Produksi konten", have=0, need=1),
+    )
+    assert listing in step
+    data = {
+        "csrf_token": judge.token,
+        "version": 0,
+        "confirm": "y",
+        f"value-{setup.criteria[0]}": "8",
+        f"value-{setup.criteria[1]}": "10",
+    }
+    refused = judge.post(f"/judge/sheets/{a}/finalise", data=data)
+    assert refused.status_code == 422
+    assert listing in refused.get_data(as_text=True)
+    assert _post(judge, setup, client_key="kunci-kedua-0002").status_code == 201
+    assert _post(judge, setup, criterion=1, client_key="kunci-ketiga-003").status_code == 201
+    with app.app_context():
+        from monev.judging.models import ScoreSheet
+
+        version = db.session.scalar(select(ScoreSheet.version))
+    data["version"] = version
+    done = judge.post(f"/judge/sheets/{a}/finalise", data=data)
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:300]
+
+
+def test_the_judge_removes_a_photo_after_confirming(app, judge, setup):
+    photo_id = _post(judge, setup).get_json()["photo"]["id"]
+    url = f"/judge/sheets/{setup.assignment(0, 0)}/photos/{photo_id}/delete"
+    step = judge.get(url)
+    assert step.status_code == 200
+    assert t(app, "I want to remove this photo") in step.get_data(as_text=True)
+    unconfirmed = judge.post(url, data={"csrf_token": judge.token})
+    assert unconfirmed.status_code == 422 and len(_photos(app)) == 1
+    done = judge.post(url, data={"csrf_token": judge.token, "confirm": "y"})
+    assert done.status_code == 303
+    assert _photos(app) == []
+    with app.app_context():
+        from monev.audit.models import AuditEntry
+
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("visit.photo%"))
+        ).all()
+    assert sorted(actions) == ["visit.photo_added", "visit.photo_deleted"]
+
+
+def test_distance_text():
+    from monev.core import geo
+
+    assert geo.distance_m(-0.5022, 117.1536, -0.5022, 117.1536) == 0
+    assert geo.distance_m(0, 0, 0, 1) == 111195
+    assert func  # (imported for symmetry with the other tests)
+
+
+def test_the_rubric_builder_asks_for_photos_only_on_a_visit_stage(app, setup):
+    from monev.events.models import Event
+    from monev.rubrics.models import Criterion
+
+    admin = app.test_client()
+    token = sign_in(admin, setup.admin_email)
+    with app.app_context(), write_intent():
+        db.session.get(Event, setup.event_id).status = "draft"  # the rubric may change
+        db.session.commit()
+        criterion = db.session.get(Criterion, setup.criteria[0])
+        url = f"/admin/events/{setup.slug}/rubric/criteria/{criterion.id}"
+        data = {
+            "csrf_token": token,
+            "key": criterion.key,
+            "name": criterion.name,
+            "weight": "60",
+            "min_score": "1",
+            "max_score": "10",
+            "step": "0.5",
+            "evidence": "none",
+        }
+    page = admin.get(url).get_data(as_text=True)
+    assert 'name="photos_required"' in page
+    refused = admin.post(url, data=data | {"photos_required": "11"})
+    assert refused.status_code == 422
+    assert t(app, "Enter a whole number from 0 to %(max)d.", max=10) in refused.get_data(
+        as_text=True
+    )
+    assert admin.post(url, data=data | {"photos_required": "3"}).status_code in (302, 303)
+    with app.app_context():
+        assert db.session.get(Criterion, setup.criteria[0]).photos_required == 3
+    from monev.events.models import Stage
+
+    with app.app_context(), write_intent():
+        db.session.get(Stage, setup.stage_id).kind = "standard"
+        db.session.commit()
+    assert 'name="photos_required"' not in admin.get(url).get_data(as_text=True)
