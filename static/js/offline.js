@@ -631,13 +631,15 @@ function current(visit, items, kind, criterion) {
   return { data: stored || {}, item: last };
 }
 
-function debounce(fn, ms) {
+const syncSoon = (() => {
   let timer = null;
-  return (...args) => {
+  return () => {
     clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
+    timer = setTimeout(() => {
+      if (navigator.onLine) { sync().then(() => render()); }
+    }, 800);
   };
-}
+})();
 
 function readPosition() {
   return new Promise((resolve) => {
@@ -717,23 +719,22 @@ function criterionNode(visit, c, items, editable) {
   const check = current(visit, items, "check", id);
   const photos = items.filter((i) => i.sheet === visit.sheet && i.kind === "photo" && i.criterion === id);
   const evidence = visit.evidence[String(id)] || [];
-  const onScore = debounce(async () => {
-    await keepChange(visit.sheet, "score", id, {
+  // Every keystroke is kept at once (what is typed is never only on the screen); the sync
+  // waits until the judge pauses.
+  const onScore = () => {
+    const data = {
       value: document.getElementById("value-" + id).value,
       comment: document.getElementById("comment-" + id).value,
-    });
-    refreshState(visit, id, "score");
-    if (navigator.onLine) { sync().then(() => render()); }
-  }, 600);
-  const onCheck = debounce(async () => {
+    };
+    keepChange(visit.sheet, "score", id, data).then(() => refreshState(visit, id, "score")).then(syncSoon);
+  };
+  const onCheck = () => {
     const chosen = document.querySelector(`input[name="mark-${id}"]:checked`);
-    await keepChange(visit.sheet, "check", id, {
-      mark: chosen ? chosen.value : "",
-      note: document.getElementById("note-" + id).value,
+    const data = { mark: chosen ? chosen.value : "", note: document.getElementById("note-" + id).value };
+    keepChange(visit.sheet, "check", id, data).then(() => refreshState(visit, id, "check")).then(() => {
+      if (chosen) { syncSoon(); }
     });
-    refreshState(visit, id, "check");
-    if (navigator.onLine && chosen) { sync().then(() => render()); }
-  }, 600);
+  };
   const disabled = !editable;
   return el("fieldset", { class: "criterion-score offline-criterion", id: "criterion-" + id },
     el("legend", {}, c.name, " ", el("span", { class: "muted small" }, "· " + fmt(T.weight, { w: c.weight }))),

@@ -8,12 +8,15 @@ test-artifacts/screenshots/offline-*."""
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from monev.core.timeutil import utcnow
 from monev.extensions import db
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_roles import assert_accessible, sign_in
@@ -24,6 +27,35 @@ from tests.test_home_crawl import ACCOUNTS
 pytestmark = pytest.mark.browser
 
 KAMPUNG = {"latitude": 0.4140, "longitude": 117.4760, "accuracy": 12}
+
+
+def _jpeg(colour: str, size=(640, 480)) -> dict:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG", quality=85)
+    return {"name": f"{colour}.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+def _photos(app, sheet_id):
+    from monev.judging.models import ScoreSheet, VisitPhoto
+
+    with app.app_context():
+        return list(
+            db.session.execute(
+                select(
+                    VisitPhoto.criterion_id,
+                    VisitPhoto.taken_at,
+                    VisitPhoto.latitude,
+                    VisitPhoto.longitude,
+                    VisitPhoto.accuracy_m,
+                    VisitPhoto.distance_m,
+                )
+                .join(ScoreSheet, ScoreSheet.id == VisitPhoto.sheet_id)
+                .where(ScoreSheet.assignment_id == sheet_id)
+                .order_by(VisitPhoto.id)
+            ).all()
+        )
 
 
 def _sheet_id(urls) -> int:
@@ -75,18 +107,29 @@ def _queue(page) -> list[dict]:
     )
 
 
-def _requeue(page) -> None:
-    """Every item of the queue waiting again, as if no answer had come: a repeat sync."""
+def _copy_queue(page) -> None:
+    """Keep a copy of the queue as it is (photos included) in the page's memory."""
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const all = open.result.transaction(["queue"]).objectStore("queue").getAll();
+                all.onsuccess = () => { window.__queueCopy = all.result; resolve(); };
+                all.onerror = () => reject(all.error);
+            };
+        })"""
+    )
+
+
+def _put_back_queue(page) -> None:
+    """The copied queue back, every item waiting and tried: as if no answer had come."""
     page.evaluate(
         """() => new Promise((resolve, reject) => {
             const open = indexedDB.open("monev-offline", 1);
             open.onsuccess = () => {
                 const t = open.result.transaction(["queue"], "readwrite");
                 const store = t.objectStore("queue");
-                const all = store.getAll();
-                all.onsuccess = () => all.result.forEach((i) => {
-                    i.state = "kept"; i.tried = true; store.put(i);
-                });
+                window.__queueCopy.forEach((i) => { i.tried = true; store.put(i); });
                 t.oncomplete = () => resolve();
                 t.onerror = () => reject(t.error);
             };
@@ -155,6 +198,13 @@ def test_a_visit_scored_offline_arrives_once(
         page.fill(f"#note-{c1}", "Arsip kegiatan ada, belum lengkap.")
         page.fill(f"#value-{c2}", "7")
         page.locator(f"#value-{c2}").blur()
+        before = utcnow().replace(microsecond=0)
+        for n, colour in enumerate(("green", "navy"), start=1):
+            page.set_input_files(f"#photo-{c1}", _jpeg(colour))
+            expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(n)
+        expect(page.locator(f"#criterion-{c1} .offline-photo").first).to_contain_text(
+            "di 0.414000, 117.476000 (± 12 m)"
+        )
         expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
         expect(page.locator(f"#state-check-{c1}")).to_have_text("tersimpan di ponsel")
         expect(page.locator(f"#state-score-{c2}")).to_have_text("tersimpan di ponsel")
@@ -171,10 +221,12 @@ def test_a_visit_scored_offline_arrives_once(
             "Papan informasi desa diperbarui tiap pekan."
         )
         expect(page.locator(f"input[name=mark-{c1}][value=partly]")).to_be_checked()
-        expect(page.locator(".offline-status")).to_contain_text("Menunggu dikirim: 3.")
-        assert [i["state"] for i in _queue(page)] == ["kept", "kept", "kept"]
+        expect(page.locator(".offline-status")).to_contain_text("Menunggu dikirim: 5.")
+        expect(page.locator(f"#criterion-{c1} .offline-photo img")).to_have_count(2)
+        assert [i["state"] for i in _queue(page)] == ["kept"] * 5
 
         # online again: each item sent and acknowledged
+        _copy_queue(page)
         context.set_offline(False)
         page.get_by_role("button", name="Kirim sekarang").click()
         expect(page.locator(".offline-status")).to_contain_text("Semua sudah terkirim.")
@@ -187,12 +239,21 @@ def test_a_visit_scored_offline_arrives_once(
         }
         assert checks[c1] == ("partly", "Arsip kegiatan ada, belum lengkap.")
         assert keys == 3
-
+        photos = _photos(app, sheet)
+        assert len(photos) == 2 and {p[0] for p in photos} == {c1}
+        for _c, taken, lat, lon, accuracy, distance in photos:
+            assert before - timedelta(seconds=2) <= taken <= utcnow()
+            assert (str(lat), str(lon), accuracy) == ("0.414000", "117.476000", 12)
+            assert 100 <= distance <= 150  # about 130 m from the visit's point
+        expect(page.locator(f"#criterion-{c1} .offline-photo").first).to_contain_text(
+            "dari lokasi KIM"
+        )
         # the same queue synced a second time: acknowledged, nothing twice
-        _requeue(page)
+        _put_back_queue(page)
         page.get_by_role("button", name="Kirim sekarang").click()
         expect(page.locator(".offline-status")).to_contain_text("Semua sudah terkirim.")
         assert _stored(app, sheet) == (version, scores, checks, keys)
+        assert _photos(app, sheet) == photos
     finally:
         context.close()
 
@@ -237,5 +298,79 @@ def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(
         page.get_by_role("button", name="Pakai milik saya").click()
         expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim")
         assert _stored(app, sheet)[1][c1][0] == 9
+    finally:
+        context.close()
+
+
+def _tamper(page, **data) -> None:
+    """Change the stamp of every photo waiting on the phone (a wrong clock, a forged place)."""
+    page.evaluate(
+        """(data) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const t = open.result.transaction(["queue"], "readwrite");
+                const store = t.objectStore("queue");
+                const all = store.getAll();
+                all.onsuccess = () => all.result.forEach((i) => {
+                    if (i.kind === "photo" && i.state === "kept") {
+                        Object.assign(i.data, data); store.put(i);
+                    }
+                });
+                t.oncomplete = () => resolve();
+                t.onerror = () => reject(t.error);
+            };
+        })""",
+        data,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamp", "message"),
+    [
+        ({"taken_at": "2099-01-01T10:00:00+08:00"}, "di masa depan"),
+        ({"latitude": "95.000000"}, "Lintang"),
+    ],
+    ids=["future", "out-of-range"],
+)
+def test_a_tampered_stamp_is_refused_and_kept_on_the_phone(
+    app, browser, live_server, demo_password, stamp, message
+):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1 = _criteria(app, sheet)[0]
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        locale="id-ID",
+        timezone_id="Asia/Makassar",
+        geolocation=KAMPUNG,
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.set_input_files(f"#photo-{c1}", [_jpeg("olive")])
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(1)
+        _tamper(page, **stamp)
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        state = page.locator(f"#criterion-{c1} .offline-photo .offline-state")
+        expect(state).to_contain_text("ditolak: ")
+        expect(state).to_contain_text(message)
+        assert [(i["kind"], i["state"]) for i in _queue(page)] == [("photo", "refused")]
+        assert _photos(app, sheet) == []
+        # still on the phone after a reload, with its message, until the judge removes it
+        page.reload()
+        expect(page.locator(f"#criterion-{c1} .offline-photo .offline-state")).to_contain_text(
+            message
+        )
+        assert_accessible(page)
+        page.get_by_role("button", name="Hapus dari ponsel ini").click()
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(0)
     finally:
         context.close()
