@@ -240,12 +240,15 @@ def run(args, sync_playwright) -> int:
             stderr=subprocess.DEVNULL,
         )
         try:
-            for _ in range(200):
+            deadline = time.monotonic() + 120
+            while True:
                 try:
                     urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
                     break
                 except OSError:
-                    time.sleep(0.1)
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError("the server did not start") from None
+                    time.sleep(0.2)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]

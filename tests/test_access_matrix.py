@@ -166,6 +166,8 @@ EXPECTED: dict[str, set[str]] = {
     "schedule.mine": {JUDGE, KIM},
     "schedule.visit": {JUDGE, KIM, ADMIN},
     "schedule.visit_photo": {JUDGE, ADMIN},
+    "schedule.confirm_visit": {JUDGE},
+    "schedule.visit_minutes": {JUDGE, KIM, ADMIN},
     "judge.save_visit_check": {JUDGE},
     "judge.save_visit_photo": {JUDGE},
     "judge.delete_visit_photo": {JUDGE},

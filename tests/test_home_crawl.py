@@ -33,18 +33,23 @@ ACCOUNTS = {
 
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
-    "judging.visits_board": "the field visits of a visit stage, linked from the judging pages "
-    "of such a stage; the demo has no visit stage yet (tests/test_visits.py follows the links)",
-    "judging.edit_visit": "linked from the field visits board; the demo has no visit stage yet",
-    "schedule.visit": "a visit's page, linked from the KIM's home task and the judge's sheet "
-    "once a visit is scheduled; the demo has none yet",
     "judge.offline_prepare": "field visits without a signal, linked from the judge's assignments "
-    "and sheet once the judge has a field visit; the demo has none yet",
+    "and sheet when the judge has a field visit",
     "judge.offline_bundle": "JSON that the offline page fetches to store the judge's visits",
     "judge.offline_session": "JSON that the offline app fetches for a fresh token before a sync",
     "offline.service_worker": "the service worker, registered by the offline pages' script",
     "offline.manifest": "the web app manifest, named by the offline app shell's <link>",
     "offline.shell": "the offline app shell, linked from the page that prepares a judge's visits",
+    "schedule.visit_photo": "a field visit photo, shown as <img src> (and linked around its "
+    "thumbnail) once a judge took one; the demo's visit of today has none yet",
+    "judge.delete_visit_photo": "offered beside a photo on the judge's visit sheet; the demo's "
+    "visit of today has no photo yet",
+    "schedule.confirm_visit": "the KIM representative's confirmation, offered on a visit's page "
+    "to its team while the event is judging; the demo's visit of today is in 2025's "
+    "submission phase",
+    "schedule.visit_minutes": "the Berita Acara visitasi (PDF) of a visit's page: for the KIM "
+    "once its representative confirmed the visit, which the demo's visit of today awaits; "
+    "tests/test_visit_photos.py and the browser test download it",
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
     "ops.healthz": "for the monitoring of the server",
     "judging.entry_sheets": "the board's drill-down per entry, linked once a grid is larger than "

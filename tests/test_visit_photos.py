@@ -398,3 +398,229 @@ def test_the_rubric_builder_asks_for_photos_only_on_a_visit_stage(app, setup):
         db.session.get(Stage, setup.stage_id).kind = "standard"
         db.session.commit()
     assert 'name="photos_required"' not in admin.get(url).get_data(as_text=True)
+
+
+# --- the KIM representative's confirmation and the Berita Acara visitasi -------------------
+
+
+def _signature_png(blank: bool = False) -> str:
+    import base64
+
+    from PIL import ImageDraw
+
+    img = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(img).line(
+            [(40, 150), (200, 40), (380, 160), (560, 60)], fill="#10243e", width=4
+        )
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _visit_id(app, setup, index=0) -> int:
+    from monev.judging.models import Visit
+
+    with app.app_context():
+        return db.session.scalar(select(Visit.id).where(Visit.entry_id == setup.entries[index]))
+
+
+def _pdf_text(content: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(content)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "msgid"),
+    [
+        ({"name": "", "typed": "y"}, "name", "Enter the representative's full name."),
+        (
+            {"name": "Siti Aminah"},
+            "signature",
+            "Let the representative draw their signature, or tick that they confirm with "
+            "their typed name.",
+        ),
+        (
+            {"name": "Siti Aminah", "signature": "data:image/png;base64,bm90IGEgcG5n"},
+            "signature",
+            "The drawn signature could not be read; clear it and draw it again.",
+        ),
+        (
+            {"name": "Siti Aminah", "signature": "data:text/html;base64,PGgxPg=="},
+            "signature",
+            "The drawn signature could not be read; clear it and draw it again.",
+        ),
+        (
+            {"name": "Siti Aminah", "signature": _signature_png(blank=True)},
+            "signature",
+            "The signature is empty: let the representative draw it, or use the typed name.",
+        ),
+    ],
+    ids=["no-name", "nothing", "not-png", "html", "blank"],
+)
+def test_a_bad_confirmation_is_refused_with_the_name_kept(app, judge, setup, data, field, msgid):
+    url = f"/schedule/visits/{_visit_id(app, setup)}/confirm"
+    response = judge.post(url, data={"csrf_token": judge.token} | data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert t(app, msgid) in page
+    if data["name"]:
+        assert f'value="{data["name"]}"' in page
+    from monev.judging.models import Visit
+
+    with app.app_context():
+        assert db.session.scalar(select(Visit.confirmed_at)) is None
+
+
+def test_the_representative_signs_and_the_berita_acara_says_it_all(app, judge, setup):
+    from monev.judging.models import Visit
+
+    vid = _visit_id(app, setup)
+    a = setup.assignment(0, 0)
+    judge.post(
+        f"/judge/sheets/{a}/visit/{setup.criteria[0]}",
+        data={"csrf_token": judge.token, "mark": "partly", "note": "Papan informasi kusam."},
+    )
+    assert _post(judge, setup).status_code == 201
+    kim = _kim_login(app, setup, 0)
+    assert kim.get(f"/schedule/visits/{vid}/berita-acara.pdf").status_code == 404  # not yet
+    draft = judge.get(f"/schedule/visits/{vid}/berita-acara.pdf")
+    assert draft.status_code == 200 and draft.mimetype == "application/pdf"
+    assert "masih draf" in _pdf_text(draft.data)
+    page = judge.get(f"/schedule/visits/{vid}/confirm").get_data(as_text=True)
+    assert "<canvas" in page and 'name="typed"' in page
+    done = judge.post(
+        f"/schedule/visits/{vid}/confirm",
+        data={"csrf_token": judge.token, "name": "Siti  Aminah", "signature": _signature_png()},
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        visit = db.session.get(Visit, vid)
+        assert visit.representative_name == "Siti Aminah"
+        assert visit.representative_signature_key.startswith("visit-signature-")
+        assert visit.confirmed_by_id == setup.judges[0]["id"]
+    again = judge.post(
+        f"/schedule/visits/{vid}/confirm",
+        data={"csrf_token": judge.token, "name": "Orang Lain", "typed": "y"},
+    )
+    assert again.status_code == 409
+    pdf = kim.get(f"/schedule/visits/{vid}/berita-acara.pdf")
+    assert pdf.status_code == 200
+    text = _pdf_text(pdf.data)
+    for expected in (
+        "BERITA ACARA VISITASI",
+        "Monev Uji Juri",
+        "Jl. Poros Desa No. 1, Sangatta",
+        "-0.502200, 117.153600",
+        "Juri Uji 1",
+        "Juri Uji 2",
+        "Akses informasi",
+        "Sebagian",
+        "Papan informasi kusam.",
+        "diambil 111 m dari lokasi KIM",
+        "WITA",
+        "Siti Aminah",
+    ):
+        assert expected in text, expected
+    assert "masih draf" not in text
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    assert admin.get(f"/schedule/visits/{vid}/berita-acara.pdf").status_code == 200
+    outsider = app.test_client()
+    sign_in(outsider, setup.judges[2]["email"])
+    assert outsider.get(f"/schedule/visits/{vid}/berita-acara.pdf").status_code == 404
+    other_kim = _kim_login(app, setup, 1)
+    assert other_kim.get(f"/schedule/visits/{vid}/berita-acara.pdf").status_code == 404
+
+
+def test_a_typed_confirmation_without_drawing(app, judge, setup):
+    from monev.judging.models import Visit
+
+    vid = _visit_id(app, setup)
+    done = judge.post(
+        f"/schedule/visits/{vid}/confirm",
+        data={"csrf_token": judge.token, "name": "Budi Santoso", "typed": "y"},
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        visit = db.session.get(Visit, vid)
+        assert (visit.representative_name, visit.representative_signature_key) == (
+            "Budi Santoso",
+            None,
+        )
+    text = _pdf_text(judge.get(f"/schedule/visits/{vid}/berita-acara.pdf").data)
+    assert "Budi Santoso" in text and "tanpa tanda tangan gambar" in text
+
+
+def test_the_visit_page_shows_the_photos_to_the_team_and_the_organiser_only(app, judge, setup):
+    _post(judge, setup)
+    vid = _visit_id(app, setup)
+    page = judge.get(f"/schedule/visits/{vid}").get_data(as_text=True)
+    assert "/schedule/visits/photos/" in page
+    assert t(app, "taken %(distance)s from the KIM's location", distance="111 m") in page
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    assert "/schedule/visits/photos/" in admin.get(f"/schedule/visits/{vid}").get_data(as_text=True)
+    kim = _kim_login(app, setup, 0)
+    kim_page = kim.get(f"/schedule/visits/{vid}").get_data(as_text=True)
+    assert "/schedule/visits/photos/" not in kim_page
+    assert f"/schedule/visits/{vid}/confirm" not in kim_page
+
+
+def test_render_the_berita_acara_for_a_look(app, judge, setup, tmp_path):
+    """Writes the PDF's pages as PNG into $MONEV_SHOTS_DIR when it is set (to look at)."""
+    import os
+
+    vid = _visit_id(app, setup)
+    judge.post(
+        f"/judge/sheets/{setup.assignment(0, 0)}/visit/{setup.criteria[0]}",
+        data={"csrf_token": judge.token, "mark": "observed", "note": "Papan informasi ada."},
+    )
+    _post(judge, setup, photo=corpus.jpeg_with_gps())
+    _post(judge, setup, latitude="-0.480000", client_key="foto-kunci-0002", criterion=1)
+    judge.post(
+        f"/schedule/visits/{vid}/confirm",
+        data={"csrf_token": judge.token, "name": "Siti Aminah", "signature": _signature_png()},
+    )
+    pdf = judge.get(f"/schedule/visits/{vid}/berita-acara.pdf").data
+    folder = os.environ.get("MONEV_SHOTS_DIR")
+    if folder:
+        import pypdfium2 as pdfium
+
+        doc = pdfium.PdfDocument(pdf)
+        for i, page in enumerate(doc):
+            page.render(scale=1.3).to_pil().save(f"{folder}/ba-page-{i + 1}.png")
+        doc.close()
+    assert pdf.startswith(b"%PDF")
+
+
+def test_the_organiser_sees_photos_on_the_board_the_sheet_and_the_results(app, judge, setup):
+    from monev.judging.models import ScoreSheet
+    from monev.rubrics.models import Criterion
+
+    with app.app_context(), write_intent():
+        db.session.get(Criterion, setup.criteria[0]).photos_required = 2
+        db.session.commit()
+    _post(judge, setup)
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    board = admin.get(f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}/visits")
+    rows = board.get_data(as_text=True).split("<tbody>", 1)[1]
+    # entry 0's team is two judges, two photos each: 1 of 4; the others none of 6
+    assert t(app, "%(n)d of %(m)d required", n=1, m=4) in rows
+    assert t(app, "%(n)d of %(m)d required", n=0, m=6) in rows
+    assert f"/schedule/visits/{_visit_id(app, setup)}" in rows
+    with app.app_context():
+        sheet_id = db.session.scalar(select(ScoreSheet.id))
+    detail = admin.get(f"/admin/events/{setup.slug}/judging/sheets/{sheet_id}")
+    assert "/schedule/visits/photos/" in detail.get_data(as_text=True)
+    results = admin.get(f"/admin/events/{setup.slug}/results/entries/{setup.entries[0]}")
+    assert results.status_code == 200
+    body = results.get_data(as_text=True)
+    assert "/schedule/visits/photos/" in body
+    assert t(app, "taken %(distance)s from the KIM's location", distance="111 m") in body

@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from monev.core.forms import TOO_LONG, ConfirmForm, MonevForm, optional_int, strip
-from monev.judging.models import DROP_REASON_MAX, VISIT_ADDRESS_MAX
+from monev.judging.models import DROP_REASON_MAX, VISIT_ADDRESS_MAX, VISIT_NAME_MAX
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -184,4 +185,23 @@ class VisitForm(MonevForm):
     )
     longitude = StringField(
         _l("Longitude"), filters=[strip], validators=[Optional(), Length(max=20, message=TOO_LONG)]
+    )
+
+
+class ConfirmVisitForm(MonevForm):
+    """The KIM representative confirms a visit on a team judge's device: their name, and a
+    drawn signature (``signature``: the canvas as a PNG data URL, filled by
+    static/js/signature.js) or the ticked confirmation with the typed name."""
+
+    name = StringField(
+        _l("The representative's full name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the representative's full name.")),
+            Length(max=VISIT_NAME_MAX, message=TOO_LONG),
+        ],
+    )
+    signature = HiddenField()
+    typed = BooleanField(
+        _l("The representative confirms with the typed name, without a drawn signature")
     )

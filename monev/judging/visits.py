@@ -21,6 +21,9 @@ Services flush; the request commits once.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -40,9 +43,11 @@ from monev.core.timezones import to_utc
 from monev.entries.models import Entry
 from monev.events.models import Stage
 from monev.extensions import db
+from monev.judging import queries
 from monev.judging.models import (
     VISIT_ADDRESS_MAX,
     VISIT_MARKS,
+    VISIT_NAME_MAX,
     VISIT_NOTE_MAX,
     ScoreSheet,
     Visit,
@@ -425,3 +430,114 @@ def delete_visit_photo(assignment_id: int, judge: User, photo_id: int, *, confir
         {"photo": photo_id, "key": key},
         actor=judge,
     )
+
+
+# --- the KIM representative's confirmation (Berita Acara visitasi) ------------------------
+
+SIGNATURE_PREFIX = "visit-signature"
+SIGNATURE_MAX_BYTES = 300 * 1024  # a drawn signature is some tens of KB
+SIGNATURE_MAX_PIXELS = 4_000_000
+PNG_DATA_URL = "data:image/png;base64,"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _signature_png(data_url: str) -> bytes:
+    """The PNG of a canvas' data URL, refused unless it is a real, non-blank PNG within the
+    size limit."""
+    bad = _("The drawn signature could not be read; clear it and draw it again.")
+    if not data_url.startswith(PNG_DATA_URL):
+        raise ServiceError(bad, field="signature")
+    encoded = data_url[len(PNG_DATA_URL) :]
+    if len(encoded) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
+        raise ServiceError(
+            _("The drawn signature is too large; clear it and draw it again."), field="signature"
+        )
+    try:
+        content = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ServiceError(bad, field="signature") from None
+    if not content.startswith(PNG_MAGIC):
+        raise ServiceError(bad, field="signature")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            if img.width * img.height > SIGNATURE_MAX_PIXELS:
+                raise ServiceError(bad, field="signature")
+            alpha = img.convert("RGBA").getchannel("A")
+            blank = alpha.getbbox() is None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ServiceError(bad, field="signature") from None
+    if blank:
+        raise ServiceError(
+            _("The signature is empty: let the representative draw it, or use the typed name."),
+            field="signature",
+        )
+    return content
+
+
+def confirm_visit(
+    visit_id: int,
+    judge: User,
+    *,
+    name: str | None,
+    signature: str | None,
+    typed_confirmation: bool,
+) -> Visit:
+    """The KIM's representative confirms the visit on a team judge's device: their name, and
+    a drawn signature (a PNG data URL from the canvas) or, for those who cannot draw it, the
+    ticked confirmation with the typed name. Once confirmed, the visit stays confirmed."""
+    visit = db.session.scalar(
+        select(Visit)
+        .where(Visit.id == visit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if visit is None or not queries.on_team(visit.stage_id, visit.entry_id, judge.id):
+        raise ServiceError(_("This visit is not one of your team's."), status=404)
+    if visit.stage.event.status != "judging":
+        raise ServiceError(
+            _("Scoring is closed: the event is not in its judging phase. Nothing was saved."),
+            status=409,
+        )
+    if visit.confirmed_at is not None:
+        raise ServiceError(
+            _("The KIM's representative has already confirmed this visit."), status=409
+        )
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise ServiceError(_("Enter the representative's full name."), field="name")
+    if len(clean) > VISIT_NAME_MAX:
+        raise ServiceError(_("Use at most %(max)d characters.", max=VISIT_NAME_MAX), field="name")
+    drawn = (signature or "").strip()
+    if not drawn and not typed_confirmation:
+        raise ServiceError(
+            _(
+                "Let the representative draw their signature, or tick that they confirm with "
+                "their typed name."
+            ),
+            field="signature",
+        )
+    key = None
+    if drawn:
+        png = _signature_png(drawn)
+        key = store_image(
+            io.BytesIO(png),
+            SIGNATURE_PREFIX,
+            field="signature",
+            max_bytes=SIGNATURE_MAX_BYTES,
+            max_pixels=SIGNATURE_MAX_PIXELS,
+        )
+    visit.representative_name = clean
+    visit.representative_signature_key = key
+    visit.confirmed_at = utcnow()
+    visit.confirmed_by_id = judge.id
+    db.session.flush()
+    audit.record(
+        "visit.confirmed",
+        "visit",
+        visit.id,
+        {"representative": clean, "drawn": key is not None, "signature": key},
+        actor=judge,
+    )
+    return visit

@@ -41,6 +41,7 @@ from monev.core.views import (
 )
 from monev.events import queries as event_queries
 from monev.events.models import Event
+from monev.judging import queries as judging_queries
 from monev.results import (
     acknowledgements,
     confirmations,
@@ -344,6 +345,14 @@ def entry(event: Event, entry_id: int):
             }
         )
     category = next(c for c in data.categories if c.id == found.category_id)
+    visits = judging_queries.entry_visits(entry_id)
+    for item in stages:
+        visit = visits.get(item["stage"].id)
+        item["visit"] = visit
+        item["photos"] = (
+            judging_queries.visit_photos(visit.stage_id, entry_id) if visit is not None else []
+        )
+        item["names"] = {c.id: c.name for c in item["criteria"]}
     return render_template(
         "results/entry.html",
         event=event,

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
+from monev.directory.models import Kim
+from monev.entries import standing
 from monev.entries.models import Entry
 from monev.events.models import Event, Stage
 from monev.extensions import db
@@ -88,12 +90,16 @@ class BoardRow:
     team: list[str]
     final: int
     state: str
+    photos: int = 0  # taken by the team
+    photos_required: int = 0  # the criteria's required photos, for every judge of the team
 
 
 def visit_board(stage: Stage, entries: list[Entry], now: datetime) -> list[BoardRow]:
-    """Every judged entry of the stage with its visit and state, by district then code
-    (three queries)."""
+    """Every judged entry of the stage with its visit, state and photos (taken, required),
+    by district then code (five queries)."""
     visits = stage_visits(stage.id)
+    photos = photo_counts(stage.id)
+    per_judge = photos_required(stage.id)
     rows = db.session.execute(
         select(Assignment.entry_id, User.name, ScoreSheet.status)
         .join(User, User.id == Assignment.judge_id)
@@ -117,6 +123,8 @@ def visit_board(stage: Stage, entries: list[Entry], now: datetime) -> list[Board
                 [n for n, _s in members],
                 sum(1 for s in statuses if s == "final"),
                 visit_state(visit.starts_at if visit else None, statuses, now),
+                photos.get(entry.id, 0),
+                per_judge * len(members),
             )
         )
     return sorted(board, key=lambda r: (r.district, r.entry.code))
@@ -287,4 +295,29 @@ def photos_required(stage_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def entry_visits(entry_id: int) -> dict[int, Visit]:
+    """An entry's visits by stage id."""
+    return {
+        v.stage_id: v for v in db.session.scalars(select(Visit).where(Visit.entry_id == entry_id))
+    }
+
+
+def visit_candidates(event_id: int) -> list[Entry]:
+    """The entries a visit may be planned for: accepted finalists still active, submitted or
+    not yet (a visit may be planned while the KIMs submit), in code order, with KIM and
+    district."""
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .where(
+                Entry.event_id == event_id,
+                Entry.nomination_status == "accepted",
+                Entry.standing == standing.ACTIVE,
+            )
+            .options(joinedload(Entry.kim).joinedload(Kim.district))
+            .order_by(Entry.code)
+        )
     )

@@ -326,6 +326,11 @@ def _sheet_detail_page(event: Event, sheet, form):
         conflict=queries.has_conflict(sheet.assignment.entry_id, sheet.assignment.judge_id),
         form=form,
         to_local=to_local,
+        checks=queries.sheet_checks(sheet.id) if sheet.assignment.stage.is_visit else {},
+        photos=queries.sheet_photos(sheet.id) if sheet.assignment.stage.is_visit else {},
+        visit=queries.stage_visits(sheet.assignment.stage_id).get(sheet.assignment.entry_id)
+        if sheet.assignment.stage.is_visit
+        else None,
     )
 
 

@@ -20,15 +20,15 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from monev.core import access, geo
-from monev.core.errors_views import answer_errors_under
+from monev.core.errors_views import answer_errors_under, render_error
 from monev.core.timeutil import utcnow
 from monev.core.timezones import format_moment, to_local
 from monev.core.timezones import label as tz_label
-from monev.core.views import attempt, confirmation, event_row, form_flow
+from monev.core.views import attempt, confirmation, download, event_row, form_flow
 from monev.entries.models import Entry
 from monev.events.models import Event
-from monev.judging import queries, visits
-from monev.judging.forms import DeletePhotoForm, VisitForm
+from monev.judging import minutes, queries, visits
+from monev.judging.forms import ConfirmVisitForm, DeletePhotoForm, VisitForm
 from monev.judging.models import Visit, VisitPhoto
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp, stage_of
 from monev.storage.downloads import send_stored
@@ -49,7 +49,7 @@ def visits_board(event: Event, stage_id: int):
         "judging/visits.html",
         event=event,
         stage=stage,
-        rows=queries.visit_board(stage, queries.judged_entries(event.id), utcnow()),
+        rows=queries.visit_board(stage, queries.visit_candidates(event.id), utcnow()),
         tz=tz_label(event.timezone),
     )
 
@@ -128,7 +128,65 @@ def visit(visit_id: int):
         photos=[]
         if current_user.role == access.KIM
         else queries.visit_photos(found.stage_id, found.entry_id),
+        names=_criterion_names(found.stage_id),
+        can_confirm=current_user.role == access.JUDGE
+        and found.confirmed_at is None
+        and found.stage.event.status == "judging",
+        minutes_open=_minutes_open(found),
     )
+
+
+def _criterion_names(stage_id: int) -> dict[int, str]:
+    return {c.id: c.name for a in queries.stage_criteria(stage_id) for c in a.criteria}
+
+
+def _minutes_open(found: Visit) -> bool:
+    """The Berita Acara visitasi: for the team and the organiser always (a draft until the
+    representative confirms), for the KIM once its representative has confirmed it."""
+    return current_user.role != access.KIM or found.confirmed_at is not None
+
+
+@schedule_bp.route("/visits/<int:visit_id>/confirm", methods=["GET", "POST"])
+@access.roles(access.JUDGE)
+def confirm_visit(visit_id: int):
+    """The KIM's representative confirms the visit on the team judge's device."""
+    found = _visit_for_reader(visit_id)
+    form = ConfirmVisitForm()
+    event = found.stage.event
+    return form_flow(
+        form,
+        lambda: visits.confirm_visit(
+            found.id,
+            current_user,
+            name=form.name.data,
+            signature=form.signature.data,
+            typed_confirmation=bool(form.typed.data),
+        ),
+        render=lambda: render_template(
+            "judging/visit_confirm.html",
+            visit=found,
+            event=event,
+            form=form,
+            team=queries.team(found.stage_id, found.entry_id),
+            label=queries.entry_label_for_judges(found.entry, event),
+            kim=found.entry.kim.name,
+        ),
+        message=_("The KIM's representative has confirmed the visit."),
+        done=lambda _v: redirect(url_for("schedule.visit", visit_id=found.id), code=303),
+    )
+
+
+@schedule_bp.route("/visits/<int:visit_id>/berita-acara.pdf")
+@access.roles(access.JUDGE, access.KIM, access.ADMIN)
+def visit_minutes(visit_id: int):
+    """The Berita Acara visitasi (PDF), signed when a signing backend is configured."""
+    found = _visit_for_reader(visit_id)
+    if not _minutes_open(found):
+        abort(404)
+    pdf, error = attempt(lambda: minutes.minutes_pdf(found))
+    if error is not None:
+        return render_error(error.status, error.message)
+    return download(pdf, f"berita-acara-visitasi-{found.entry.code}.pdf", "application/pdf")
 
 
 @judge_bp.route("/sheets/<int:assignment_id>/visit/<int:criterion_id>", methods=["POST"])
