@@ -143,7 +143,7 @@ def _prepare(page, viewport) -> None:
     expect(page.locator("#offline-stored")).to_contain_text("Siap:", timeout=15_000)
     expect(page.locator("#offline-stored")).to_contain_text(
         re.compile(
-            r"Tersimpan di ponsel: 1 kunjungan, \d+ KB, disiapkan \d+ \w+ \d{4}, \d\d\.\d\d WITA"
+            r"Tersimpan di ponsel: \d+ kunjungan, \d+ KB, disiapkan \d+ \w+ \d{4}, \d\d\.\d\d WITA"
         )
     )
     page.wait_for_function("navigator.serviceWorker.controller !== null || true")
