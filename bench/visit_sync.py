@@ -205,10 +205,16 @@ def throttle(page, kbps: int):
 
 
 def run(args, sync_playwright) -> int:
-    photos = [noise_jpeg(n, args.mb) for n in range(args.photos)]
-    total = sum(len(p["buffer"]) for p in photos)
     with tempfile.TemporaryDirectory(prefix="monev-bench-") as tmp:
         folder = Path(tmp)
+        # files, not buffers: Playwright passes at most 50 MB of buffers at once
+        photos = []
+        for n in range(args.photos):
+            photo = noise_jpeg(n, args.mb)
+            path = folder / photo["name"]
+            path.write_bytes(photo["buffer"])
+            photos.append(path)
+        total = sum(p.stat().st_size for p in photos)
         env = {
             **os.environ,
             "MONEV_ENV": "development",
