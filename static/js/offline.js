@@ -708,9 +708,22 @@ function photoNode(visit, item) {
     el("div", {},
       el("p", { class: "small" }, lines.join(" · ")),
       stateNode(item),
-      item.state !== "sent"
-        ? el("button", { type: "button", class: "secondary outline small", onclick: async () => { await store.remove(item.seq); await render(); } }, T.photo_delete)
-        : null));
+      item.state !== "sent" ? removeControl(item) : null));
+}
+
+// Removing a photo that is only on the phone loses it for good: asked once more, in place.
+function removeControl(item) {
+  const box = el("div", { class: "offline-remove" });
+  const ask = el("button", { type: "button", class: "secondary outline", onclick: () => {
+    box.replaceChildren(
+      el("p", { class: "small", role: "alert" }, T.photo_delete_confirm),
+      el("div", { class: "offline-choices" },
+        el("button", { type: "button", class: "contrast", onclick: async () => { await store.remove(item.seq); await render(); } }, T.photo_delete_yes),
+        el("button", { type: "button", class: "secondary", onclick: () => { box.replaceChildren(ask); ask.focus(); } }, T.cancel)));
+    box.querySelector("button").focus();
+  } }, T.photo_delete);
+  box.append(ask);
+  return box;
 }
 
 function criterionNode(visit, c, items, editable) {

@@ -371,6 +371,43 @@ def test_a_tampered_stamp_is_refused_and_kept_on_the_phone(
         )
         assert_accessible(page)
         page.get_by_role("button", name="Hapus dari ponsel ini").click()
+        expect(page.get_by_role("alert")).to_contain_text("hilang untuk selamanya")
+        page.get_by_role("button", name="Batal").click()
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(1)
+        page.get_by_role("button", name="Hapus dari ponsel ini").click()
+        page.get_by_role("button", name="Hapus foto untuk selamanya").click()
         expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_signed_out_the_phone_says_so_and_keeps_the_queue(app, browser, live_server, demo_password):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1 = _criteria(app, sheet)[0]
+    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.fill(f"#value-{c1}", "6")
+        page.locator(f"#value-{c1}").blur()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
+        context.clear_cookies()  # the session ended meanwhile
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(".offline-status")).to_contain_text("Anda sudah keluar")
+        assert [i["state"] for i in _queue(page)] == ["kept"]
+        # signed in again: sent
+        other = context.new_page()
+        sign_in(other, ACCOUNTS[JUDGE], demo_password)
+        other.close()
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim")
+        assert _stored(app, sheet)[1][c1][0] == 6
     finally:
         context.close()
