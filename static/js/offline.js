@@ -509,9 +509,18 @@ async function renderStatus() {
   }
   const items = await store.items();
   const waiting = items.filter((i) => i.state === "kept").length;
+  const attention = items.filter((i) => i.state === "refused" || i.state === "conflict").length;
   const lastSync = await store.get("last_sync");
   const parts = [navigator.onLine ? T.online : T.offline];
-  parts.push(waiting ? fmt(T.waiting, { n: waiting }) : T.all_sent);
+  if (waiting) {
+    parts.push(fmt(T.waiting, { n: waiting }));
+  }
+  if (attention) {
+    parts.push(fmt(T.attention, { n: attention }));
+  }
+  if (!waiting && !attention) {
+    parts.push(T.all_sent);
+  }
   if (lastSync) {
     const bundle = await loadBundle();
     const v = bundle && bundle.visits[0];
@@ -521,7 +530,7 @@ async function renderStatus() {
     parts.push(status.text);
   }
   statusLine.querySelector("[data-status-text]").textContent = parts.join(" ");
-  statusLine.dataset.state = !navigator.onLine ? "offline" : waiting ? "waiting" : "sent";
+  statusLine.dataset.state = !navigator.onLine ? "offline" : waiting || attention ? "waiting" : "sent";
 }
 
 function statusBar() {

@@ -292,6 +292,9 @@ def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(
         conflict = page.locator(".offline-conflict")
         expect(conflict).to_contain_text("Di server: 4")
         expect(conflict).to_contain_text("Di ponsel ini: 9")
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Menunggu pilihan atau perbaikan Anda: 1."
+        )
         assert _stored(app, sheet)[1][c1][0] == 4  # never overwritten silently
         assert_accessible(page)
         page.screenshot(path=screenshots / "offline-390-conflict.png", full_page=True)
