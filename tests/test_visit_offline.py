@@ -130,6 +130,7 @@ def test_the_bundle_holds_the_judges_own_visits_blind(app, setup):
     criterion = visit["aspects"][0]["criteria"][0]
     assert criterion["id"] == setup.criteria[0] and criterion["descriptors"]
     assert {"min", "max", "step", "photos_required"} <= set(criterion)
+    assert visit["photos"] == {}
     assert bundle["prepared_text"].endswith("WITA")
 
 

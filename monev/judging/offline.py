@@ -4,8 +4,8 @@ what the judge did offline comes back (:func:`sync_score`, :func:`sync_check`).
 The bundle holds the judge's own visits only (assignments of visit stages, not dropped, in
 announced events): the visit, the entry as judges see it (blind rules), the rubric with its
 descriptors, the judge's sheet as stored (values, comments, version, checklist) and the
-entry's evidence summary (names and kinds, no files). Six queries whatever the number of
-visits.
+entry's evidence summary (names and kinds, no files) and how many photos the judge already
+sent per criterion. Seven queries whatever the number of visits.
 
 Every save the phone sends carries a key the phone chose (``client_key``) and what the phone
 saw before the change (the sheet's version and the value or checklist line then): a key
@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from monev.auth.models import User
@@ -34,7 +34,15 @@ from monev.entries.models import Entry, Evidence
 from monev.events.models import Event, Stage
 from monev.extensions import db
 from monev.judging import queries
-from monev.judging.models import Assignment, Conflict, Score, SyncKey, Visit, VisitCheck
+from monev.judging.models import (
+    Assignment,
+    Conflict,
+    Score,
+    SyncKey,
+    Visit,
+    VisitCheck,
+    VisitPhoto,
+)
 from monev.judging.numbers import ScoreRefused, parse_score
 from monev.judging.sheets import closed_reason, lock_assignment, locked_sheet, save_score
 from monev.judging.visits import CLIENT_KEY, require_visit_stage, save_visit_check
@@ -119,6 +127,7 @@ def bundle(judge: User, now: datetime) -> dict:
             aspects.setdefault(aspect.stage_id, []).append(aspect)
     scores: dict[int, dict[int, Score]] = {}
     checks: dict[int, dict[int, VisitCheck]] = {}
+    photos: dict[int, dict[str, int]] = {}  # photos already on the server, per criterion
     if sheet_ids:
         for score in db.session.scalars(select(Score).where(Score.sheet_id.in_(sheet_ids))):
             scores.setdefault(score.sheet_id, {})[score.criterion_id] = score
@@ -126,6 +135,12 @@ def bundle(judge: User, now: datetime) -> dict:
             select(VisitCheck).where(VisitCheck.sheet_id.in_(sheet_ids))
         ):
             checks.setdefault(check.sheet_id, {})[check.criterion_id] = check
+        for sheet_id, criterion_id, n in db.session.execute(
+            select(VisitPhoto.sheet_id, VisitPhoto.criterion_id, func.count())
+            .where(VisitPhoto.sheet_id.in_(sheet_ids))
+            .group_by(VisitPhoto.sheet_id, VisitPhoto.criterion_id)
+        ):
+            photos.setdefault(sheet_id, {})[str(criterion_id)] = n
     conflicts = (
         set(
             db.session.scalars(
@@ -187,6 +202,7 @@ def bundle(judge: User, now: datetime) -> dict:
                     str(cid): {"mark": c.mark, "note": c.note or ""}
                     for cid, c in own_checks.items()
                 },
+                "photos": photos.get(sheet.id, {}) if sheet else {},
                 "aspects": []
                 if conflict
                 else [

@@ -327,6 +327,11 @@ async function sendItem(item, session) {
 async function acknowledge(item, answer) {
   const bundle = await loadBundle();
   const visit = visitOf(bundle, item.sheet);
+  if (visit && item.kind === "photo" && answer.applied) {
+    visit.photos = visit.photos || {};
+    visit.photos[String(item.criterion)] = (visit.photos[String(item.criterion)] || 0) + 1;
+    await store.set("bundle", bundle);
+  }
   if (visit && item.kind !== "photo") {
     if (typeof answer.version === "number") {
       visit.version = Math.max(visit.version, answer.version);
@@ -787,7 +792,9 @@ function criterionNode(visit, c, items, editable) {
       stateNode(check.item, "state-check-" + id),
       conflictNode(check.item && check.item.state === "conflict" ? check.item : null)),
     el("div", { class: "offline-photos" },
-      el("p", { class: "small" }, el("strong", {}, T.photos), c.photos_required ? " · " + fmt(T.photos_required, { n: c.photos_required }) : ""),
+      el("p", { class: "small" }, el("strong", {}, T.photos),
+        c.photos_required ? " · " + fmt(T.photos_required, { n: c.photos_required }) : "",
+        (visit.photos || {})[String(id)] ? " · " + fmt(T.photos_on_server, { n: visit.photos[String(id)] }) : ""),
       !root.dataset.photoUrl ? el("p", { class: "small muted" }, T.photos_pending) : null,
       photos.length ? el("ul", { class: "offline-photo-list" }, photos.map((p) => photoNode(visit, p))) : null,
       editable

@@ -248,6 +248,9 @@ def test_a_visit_scored_offline_arrives_once(
         expect(page.locator(f"#criterion-{c1} .offline-photo").first).to_contain_text(
             "dari lokasi KIM"
         )
+        expect(page.locator(f"#criterion-{c1} .offline-photos > p").first).to_contain_text(
+            "2 terkirim"
+        )
         # the same queue synced a second time: acknowledged, nothing twice
         _put_back_queue(page)
         page.get_by_role("button", name="Kirim sekarang").click()
