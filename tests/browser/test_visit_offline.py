@@ -212,6 +212,14 @@ def test_a_visit_scored_offline_arrives_once(
         assert_accessible(page)
         page.screenshot(path=screenshots / f"{shot}-visit-offline.png", full_page=True)
 
+        # another page with no signal: never a stale copy, the shell says it needs a signal
+        page.goto("/judge/")
+        expect(page.locator(".notice-warn").first).to_contain_text("Halaman ini memerlukan sinyal")
+        expect(page.get_by_role("link", name=re.compile("K-001"))).to_have_count(2)
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / f"{shot}-list-offline.png", full_page=True)
+
         # the page closed and opened again, still offline: everything is there
         page.close()
         page = context.new_page()
@@ -229,8 +237,10 @@ def test_a_visit_scored_offline_arrives_once(
         _copy_queue(page)
         context.set_offline(False)
         page.get_by_role("button", name="Kirim sekarang").click()
-        expect(page.locator(".offline-status")).to_contain_text("Semua sudah terkirim.")
-        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim")
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Semua sudah terkirim.", timeout=20_000
+        )
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
         page.screenshot(path=screenshots / f"{shot}-visit-sent.png", full_page=True)
         version, scores, checks, keys = _stored(app, sheet)
         assert {c: (str(v), comment) for c, (v, comment) in scores.items() if c in (c1, c2)} == {
@@ -251,10 +261,14 @@ def test_a_visit_scored_offline_arrives_once(
         expect(page.locator(f"#criterion-{c1} .offline-photos > p").first).to_contain_text(
             "2 terkirim"
         )
+        # online, the other pages come from the network again
+        assert page.request.get("/judge/").ok
         # the same queue synced a second time: acknowledged, nothing twice
         _put_back_queue(page)
         page.get_by_role("button", name="Kirim sekarang").click()
-        expect(page.locator(".offline-status")).to_contain_text("Semua sudah terkirim.")
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Semua sudah terkirim.", timeout=20_000
+        )
         assert _stored(app, sheet) == (version, scores, checks, keys)
         assert _photos(app, sheet) == photos
     finally:
@@ -302,7 +316,7 @@ def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(
         assert_accessible(page)
         page.screenshot(path=screenshots / "offline-390-conflict.png", full_page=True)
         page.get_by_role("button", name="Pakai milik saya").click()
-        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim")
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
         assert _stored(app, sheet)[1][c1][0] == 9
     finally:
         context.close()
@@ -413,7 +427,7 @@ def test_signed_out_the_phone_says_so_and_keeps_the_queue(app, browser, live_ser
         sign_in(other, ACCOUNTS[JUDGE], demo_password)
         other.close()
         page.get_by_role("button", name="Kirim sekarang").click()
-        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim")
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
         assert _stored(app, sheet)[1][c1][0] == 6
     finally:
         context.close()
