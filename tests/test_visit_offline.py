@@ -379,3 +379,28 @@ def test_the_judges_home_and_sheet_lead_to_the_offline_page(app, setup):
     )
     page = judge.get("/judge/offline").get_data(as_text=True)
     assert "K-001" in page and "Jl. Poros Desa No. 1" in page and 'id="offline-prepare"' in page
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "score", "criterion_id": "abc", "client_key": "kunci-aneh-0001", "value": "8"},
+        {"kind": "score", "criterion_id": None, "value": ["8"], "base_version": "x"},
+        {"kind": "check", "criterion_id": 999999, "client_key": "kunci-aneh-0002", "mark": 1},
+        {"kind": "foto"},
+        {},
+    ],
+)
+def test_odd_payloads_are_refused_never_a_500(app, setup, body):
+    judge = _judge(app, setup, 0)
+    a = setup.assignment(0, 0)
+    response = _sync(judge, a, **body)
+    assert 400 <= response.status_code < 500
+    assert response.get_json()["ok"] is False and response.get_json()["message"]
+    assert sheet_state(app, a) == (None, 0, {}) and _sync_keys(app) == 0
+    not_json = judge.post(
+        f"/judge/sheets/{a}/sync",
+        data="kunci",
+        headers={"X-CSRFToken": judge.token, "Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 400
