@@ -110,6 +110,9 @@ function localMoment(iso, timezone, zone) {
 }
 
 function kilobytes(bytes) {
+  if (bytes >= 1024 * 1024 * 1024) {
+    return (bytes / 1024 / 1024 / 1024).toFixed(1).replace(".", ",") + " GB";
+  }
   if (bytes >= 1024 * 1024) {
     return (bytes / 1024 / 1024).toFixed(1).replace(".", ",") + " MB";
   }
@@ -166,11 +169,20 @@ async function storedLine() {
   }
   const items = await store.items();
   const n = bundle.visits.length;
-  return fmt(T.stored, {
+  let line = fmt(T.stored, {
     visits: n === 1 ? T.visit_one : fmt(T.visit_many, { n }),
     size: kilobytes(await storedBytes(bundle, items)),
     when: bundle.prepared_text,
   });
+  if (navigator.storage && navigator.storage.estimate) {
+    try {
+      const { usage, quota } = await navigator.storage.estimate();
+      if (quota) {
+        line += " " + fmt(T.browser_space, { used: kilobytes(usage || 0), quota: kilobytes(quota) });
+      }
+    } catch (e) { /* not told: the line above stands */ }
+  }
+  return line;
 }
 
 // --- the queue and the sync ----------------------------------------------------------------
