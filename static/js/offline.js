@@ -363,90 +363,103 @@ async function acknowledge(item, answer) {
 }
 
 let syncing = null;
+let again = false;
 let status = { text: "", kind: "" };
 
+// One pass over the queue. A change kept (or a conflict resolved) while a pass runs asks for
+// another pass, so nothing waits for the next event.
 async function sync() {
   if (syncing) {
+    again = true;
     return syncing;
   }
   syncing = (async () => {
-    const bundle = await loadBundle();
-    const waiting = (await store.items()).filter((i) => i.state === "kept");
-    if (!waiting.length) {
-      return { sent: 0 };
-    }
-    if (!navigator.onLine) {
-      return { offline: true };
-    }
-    let session;
-    try {
-      session = await fetchSession();
-    } catch (e) {
-      return { offline: true };
-    }
-    if (!session) {
-      status = { text: T.signed_out, kind: "warn" };
-      return { signedOut: true };
-    }
-    let sent = 0;
-    status = { text: "", kind: "" };
-    for (const queued of waiting) {
-      if (bundle && session.user !== queued.judge) {
-        status = { text: fmt(T.other_user, { name: bundle.judge.name }), kind: "warn" };
-        return { otherUser: true };
-      }
-      if (queued.kind === "photo" && !root.dataset.photoUrl) {
-        continue; // the server takes no photos yet: they wait on the phone
-      }
-      const item = await markTried(queued.seq);
-      if (!item) {
-        continue;
-      }
-      let response;
-      try {
-        response = await sendItem(item, session);
-        if (response.status === 400 && (await tokenRefused(response))) {
-          session = await fetchSession(); // the token expired: once more with a fresh one
-          if (!session) {
-            status = { text: T.signed_out, kind: "warn" };
-            return { signedOut: true };
-          }
-          response = await sendItem(item, session);
-        }
-      } catch (e) {
-        return { offline: true, sent }; // the connection dropped: the rest waits
-      }
-      if (response.type === "opaqueredirect") {
-        status = { text: T.signed_out, kind: "warn" };
-        return { signedOut: true };
-      }
-      const answer = await readAnswer(response);
-      if (response.ok && answer && answer.ok) {
-        await acknowledge(item, answer);
-        sent += 1;
-      } else if (answer && answer.conflict) {
-        item.state = "conflict";
-        item.server = answer.conflict.server;
-        item.server_version = answer.conflict.version;
-        item.message = answer.message;
-        await store.put(item);
-      } else if (answer && answer.ok === false && response.status < 500) {
-        item.state = "refused";
-        item.message = answer.message;
-        await store.put(item);
-      } else {
-        status = { text: fmt(T.server_error, { status: response.status }), kind: "warn" };
-        return { error: response.status, sent };
-      }
-    }
-    await store.set("last_sync", new Date().toISOString());
-    return { sent };
+    let result;
+    do {
+      again = false;
+      result = await syncOnce();
+    } while (again && !result.offline && !result.signedOut && !result.otherUser && !result.error);
+    return result;
   })();
   try {
     return await syncing;
   } finally {
     syncing = null;
   }
+}
+
+async function syncOnce() {
+  const bundle = await loadBundle();
+  const waiting = (await store.items()).filter((i) => i.state === "kept");
+  if (!waiting.length) {
+    return { sent: 0 };
+  }
+  if (!navigator.onLine) {
+    return { offline: true };
+  }
+  let session;
+  try {
+    session = await fetchSession();
+  } catch (e) {
+    return { offline: true };
+  }
+  if (!session) {
+    status = { text: T.signed_out, kind: "warn" };
+    return { signedOut: true };
+  }
+  let sent = 0;
+  status = { text: "", kind: "" };
+  for (const queued of waiting) {
+    if (bundle && session.user !== queued.judge) {
+      status = { text: fmt(T.other_user, { name: bundle.judge.name }), kind: "warn" };
+      return { otherUser: true };
+    }
+    if (queued.kind === "photo" && !root.dataset.photoUrl) {
+      continue; // the server takes no photos yet: they wait on the phone
+    }
+    const item = await markTried(queued.seq);
+    if (!item) {
+      continue;
+    }
+    let response;
+    try {
+      response = await sendItem(item, session);
+      if (response.status === 400 && (await tokenRefused(response))) {
+        session = await fetchSession(); // the token expired: once more with a fresh one
+        if (!session) {
+          status = { text: T.signed_out, kind: "warn" };
+          return { signedOut: true };
+        }
+        response = await sendItem(item, session);
+      }
+    } catch (e) {
+      return { offline: true, sent }; // the connection dropped: the rest waits
+    }
+    if (response.type === "opaqueredirect") {
+      status = { text: T.signed_out, kind: "warn" };
+      return { signedOut: true };
+    }
+    const answer = await readAnswer(response);
+    if (response.ok && answer && answer.ok) {
+      await acknowledge(item, answer);
+      sent += 1;
+    } else if (answer && answer.conflict) {
+      item.state = "conflict";
+      item.server = answer.conflict.server;
+      item.server_version = answer.conflict.version;
+      item.message = answer.message;
+      await store.put(item);
+    } else if (answer && answer.ok === false && response.status < 500) {
+      item.state = "refused";
+      item.message = answer.message;
+      await store.put(item);
+    } else {
+      status = { text: fmt(T.server_error, { status: response.status }), kind: "warn" };
+      return { error: response.status, sent };
+    }
+  }
+  await store.set("last_sync", new Date().toISOString());
+  return { sent };
 }
 
 // --- the prepare page ------------------------------------------------------------------------
