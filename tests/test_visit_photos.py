@@ -624,3 +624,82 @@ def test_the_organiser_sees_photos_on_the_board_the_sheet_and_the_results(app, j
     body = results.get_data(as_text=True)
     assert "/schedule/visits/photos/" in body
     assert t(app, "taken %(distance)s from the KIM's location", distance="111 m") in body
+
+
+def test_the_visit_pages_take_the_same_queries_with_one_photo_or_many(app, judge, setup):
+    """No query per photo: the visits board, the visit's page and the sheet."""
+    from tests.conftest import count_queries
+
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    vid = _visit_id(app, setup)
+    pages = [
+        (admin, f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}/visits"),
+        (admin, f"/schedule/visits/{vid}"),
+        (judge, f"/schedule/visits/{vid}"),
+        (judge, f"/judge/sheets/{setup.assignment(0, 0)}"),
+    ]
+
+    def counts() -> list[int]:
+        out = []
+        for client, url in pages:
+            with app.app_context():
+                engine = db.engine
+            with count_queries(engine) as statements:
+                assert client.get(url).status_code == 200
+            out.append(len(statements))
+        return out
+
+    assert _post(judge, setup, client_key="kunci-satu-0001").status_code == 201
+    one = counts()
+    for n in range(2, 6):
+        key = f"kunci-lagi-{n:04d}"
+        assert _post(judge, setup, client_key=key, criterion=n % 2).status_code == 201
+    assert counts() == one
+
+
+def test_a_photo_over_the_size_limit_is_answered_in_json(app, judge, setup, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
+    big = corpus.image("PNG", (1200, 1200))
+    big += b"\0" * (1024 * 1024 + 10 - len(big)) if len(big) < 1024 * 1024 + 10 else b""
+    response = _post(judge, setup, photo=big)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["ok"] is False and body["field"] == "photo"
+    assert _photos(app) == [] and _stored_files(app) == []
+
+
+def test_copying_the_rubric_keeps_the_photos_a_visit_criterion_requires(app, setup):
+    from monev.events.models import Event, Stage
+    from monev.rubrics import services as rubrics
+    from monev.rubrics.models import Criterion
+    from tests.factories import CriterionPlan, StagePlan, make_event
+
+    with app.app_context(), write_intent():
+        db.session.get(Criterion, setup.criteria[0]).photos_required = 3
+        built = make_event(
+            "uji-salinan",
+            title="Monev Uji Salinan",
+            stages=[
+                StagePlan(
+                    "presentasi",
+                    "Presentasi",
+                    100,
+                    aspect="Lain",
+                    criteria=(CriterionPlan("x1", "Sementara", 100, 1, 10, "1"),),
+                )
+            ],
+        )
+        target = built.event
+        db.session.get(Stage, built.stages["presentasi"].id).kind = "visit"
+        for criterion in db.session.scalars(
+            select(Criterion).where(Criterion.event_id == target.id)
+        ):
+            db.session.delete(criterion)
+        db.session.flush()
+        rubrics.copy_rubric(db.session.get(Event, setup.event_id), target)
+        copied = db.session.scalar(
+            select(Criterion).where(Criterion.event_id == target.id, Criterion.key == "c1")
+        )
+        assert copied.photos_required == 3
+        db.session.rollback()

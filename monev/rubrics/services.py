@@ -342,6 +342,7 @@ def copy_rubric(source: Event, target: Event) -> int:
                         evidence=c.evidence,
                         evidence_hint=c.evidence_hint,
                         position=c.position,
+                        photos_required=c.photos_required if dest.kind == "visit" else 0,
                     )
                 )
                 copied += 1

@@ -353,6 +353,13 @@ def delete_visit_photo(assignment_id: int, photo_id: int):
         f"#photos-{located.photo.criterion_id}"
     )
 
+    page_sheet = assignment.sheet
+    blocks = (
+        [_("This sheet is final and locked; only the organiser can reopen it.")]
+        if page_sheet is not None and page_sheet.status == "final"
+        else []
+    )
+
     def step():
         return confirmation(
             "judging/_delete_photo.html",
@@ -363,8 +370,10 @@ def delete_visit_photo(assignment_id: int, photo_id: int):
             assignment=assignment,
             photo=located.photo,
             stamp=format_moment(located.photo.taken_at, assignment.stage.event.timezone),
-            blocks=[],
-            consequences=[
+            blocks=blocks,
+            consequences=[]
+            if blocks
+            else [
                 _("The photo is removed from your sheet and from the Berita Acara."),
                 _("It cannot be brought back: take it again on site if you still need it."),
             ],
