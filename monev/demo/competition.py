@@ -203,6 +203,11 @@ def load(admin: User) -> dict:
     _judging_states_2024(past, judges, homes, entries)
     _never_submitted_2024(past, districts["64.04"], len(entries) + 1)
 
+    # The field visit a newcomer can do: a special award already judging, visited today.
+    # Made before 2025's competition, so that one leads the home pages (its tour).
+    award.load(admin, homes, districts)
+    files += len(award.FINALISTS)
+
     # 2025: live. Nominated and decided, then open for submissions (window around today);
     # KIM Teluk Pandan half-way through its evidence. Rubric copied from 2024.
     current = _build_event(
@@ -238,10 +243,6 @@ def load(admin: User) -> dict:
     _panel_2025(current, judges, homes, districts)
     _open_submissions(current, admin)
     files += submissions.half_way(teluk_pandan)
-
-    # The field visit a newcomer can do: a special award already judging, visited today.
-    award.load(admin, homes, districts)
-    files += len(award.FINALISTS)
     return {"events": 3, "entries": len(entries), "sheets": sheets, "files": files}
 
 
