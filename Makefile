@@ -63,6 +63,7 @@ compile-translations: install
 BENCH_ARGS_load        ?= --mix judging --mix results --seconds 20 --url-seconds 4
 BENCH_ARGS_results_day ?= --seconds 4
 BENCH_ARGS_judging     ?= --seconds 10 --trivial-seconds 4
+BENCH_ARGS_visit_sync  ?= --photos 3 --mb 0.5 --kbps 2000
 bench: install-dev
 	@$(foreach script,$(sort $(wildcard bench/*.py)),echo "== $(script) $(BENCH_ARGS_$(basename $(notdir $(script))))" && $(BIN)/python $(script) $(BENCH_ARGS_$(basename $(notdir $(script)))) && ) true
 

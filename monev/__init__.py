@@ -35,7 +35,7 @@ from monev.entries.workspace.views import bp as workspace_bp
 from monev.events.views import bp as events_bp
 from monev.extensions import babel, csrf, db, htmx, login_manager, migrate
 from monev.judging.views import bp as judging_bp
-from monev.judging.views import judge_bp, schedule_bp
+from monev.judging.views import judge_bp, offline_bp, schedule_bp
 from monev.lifecycle.views import bp as lifecycle_bp
 from monev.notify.views import bp as notify_bp
 from monev.public.views import bp as public_bp
@@ -257,6 +257,7 @@ def _register_blueprints(app: Flask) -> None:
         judging_bp,
         judge_bp,
         schedule_bp,
+        offline_bp,
         certificates_bp,
         certificate_batches_bp,
         documents_bp,

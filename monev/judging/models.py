@@ -198,6 +198,27 @@ class ScoreChange(IdMixin, CreatedMixin, db.Model):
     criterion: Mapped[Criterion | None] = relationship()
 
 
+class SyncKey(IdMixin, CreatedMixin, db.Model):
+    """A save sent by a phone that worked offline (``monev.judging.offline``), by the key the
+    phone chose for it: a save that arrives again with a key stored here for its sheet is
+    acknowledged without being applied twice (a checklist line keeps only its last key, so
+    its keys are kept here too). ``version`` is the sheet's version after it."""
+
+    __tablename__ = "sheet_sync_keys"
+    __table_args__ = (
+        UniqueConstraint("sheet_id", "client_key", name="uq_sheet_sync_keys_sheet_client_key"),
+        CheckConstraint("kind IN ('score', 'check')", name="kind"),
+    )
+
+    sheet_id: Mapped[int] = mapped_column(
+        ForeignKey("score_sheets.id", ondelete="CASCADE"), index=True
+    )
+    client_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # a score or a checklist line
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    version: Mapped[int]
+
+
 class ScheduleSlot(IdMixin, db.Model):
     """When an entry presents in a stage (presentation day), in UTC, and where."""
 

@@ -169,6 +169,33 @@ def _writable(
     return assignment, sheet
 
 
+def closed_reason(assignment: Assignment, now: datetime) -> str | None:
+    """Why the judge cannot score this sheet now (the event not judging, the stage's window
+    not open, the sheet dropped, the entry no longer judged), or None. What pages show; the
+    writes check again under the lock (:func:`_writable`)."""
+    stage, event = assignment.stage, assignment.stage.event
+    if event.status != "judging":
+        return _("Scoring is closed: the event is not in its judging phase.")
+    if stage.opens_at and now < stage.opens_at:
+        return _(
+            "Scoring for this stage opens on %(when)s.",
+            when=format_moment(stage.opens_at, event.timezone),
+        )
+    if stage.closes_at and now > stage.closes_at:
+        return _(
+            "The scoring deadline passed on %(when)s.",
+            when=format_moment(stage.closes_at, event.timezone),
+        )
+    if assignment.dropped_at is not None:
+        return _("This sheet was dropped by the organisers.")
+    if not standing.is_competing(assignment.entry):
+        return _(
+            "This entry is no longer judged: %(standing)s.",
+            standing=standing.standing_of(assignment.entry).label,
+        )
+    return None
+
+
 def refuse_if_dropped(assignment: Assignment) -> None:
     """A sheet the organiser dropped (:mod:`monev.judging.drops`) takes no more writes."""
     if assignment.dropped_at is not None:

@@ -8,10 +8,22 @@ judging pages (/admin/events/<slug>/judging/…, ``judging``).
 - ``board``: the progress board (live, cached per version) and its pages per judge and entry;
 - ``schedule``: the presentation schedule (the organiser's and everyone's own);
 - ``paper``: paper score forms and their import, for the organiser;
-- ``drops``: the organiser drops a sheet that is not final (with a reason) or restores it.
+- ``drops``: the organiser drops a sheet that is not final (with a reason) or restores it;
+- ``offline``: field visits without a signal (service worker, manifest, app shell, the
+  judge's bundle and sync).
 """
 
-from monev.judging.views import board, drops, panel, paper, schedule, sheets, visits  # noqa: F401
+from monev.judging.views import (  # noqa: F401
+    board,
+    drops,
+    offline,
+    panel,
+    paper,
+    schedule,
+    sheets,
+    visits,
+)
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp
+from monev.judging.views.offline import offline_bp
 
-__all__ = ["bp", "judge_bp", "schedule_bp"]
+__all__ = ["bp", "judge_bp", "offline_bp", "schedule_bp"]

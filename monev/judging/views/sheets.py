@@ -17,7 +17,6 @@ from monev.core.timeutil import utcnow
 from monev.core.timezones import label as tz_label
 from monev.core.timezones import to_local
 from monev.core.views import attempt, confirmation, form_flow, see_other, wants_fragment
-from monev.entries import standing
 from monev.events.models import Event, Stage
 from monev.judging import paper, queries, services
 from monev.judging.forms import DeclareConflictForm, FinaliseForm
@@ -29,7 +28,9 @@ from monev.scoring import sheet_total
 @judge_bp.route("/", endpoint="index")
 def judge_index():
     return render_template(
-        "judging/judge_index.html", progress=queries.judge_progress(current_user.id)
+        "judging/judge_index.html",
+        progress=queries.judge_progress(current_user.id),
+        has_visits=bool(queries.judge_visits(current_user.id)),
     )
 
 
@@ -66,27 +67,7 @@ def _sheet_page(assignment: Assignment) -> SheetPage:
     aspects = queries.stage_criteria(stage.id)
     scores = queries.sheet_scores(sheet.id if sheet else None)
     conflict = queries.has_conflict(assignment.entry_id, current_user.id)
-    now = utcnow()
-    closed_reason = None
-    if event.status != "judging":
-        closed_reason = _("Scoring is closed: the event is not in its judging phase.")
-    elif stage.opens_at and now < stage.opens_at:
-        closed_reason = _(
-            "Scoring for this stage opens on %(when)s.",
-            when=services.format_moment(stage.opens_at, event.timezone),
-        )
-    elif stage.closes_at and now > stage.closes_at:
-        closed_reason = _(
-            "The scoring deadline passed on %(when)s.",
-            when=services.format_moment(stage.closes_at, event.timezone),
-        )
-    elif assignment.dropped_at is not None:
-        closed_reason = _("This sheet was dropped by the organisers.")
-    elif not standing.is_competing(assignment.entry):
-        closed_reason = _(
-            "This entry is no longer judged: %(standing)s.",
-            standing=standing.standing_of(assignment.entry).label,
-        )
+    closed_reason = services.closed_reason(assignment, utcnow())
     return SheetPage(
         assignment=assignment,
         event=event,

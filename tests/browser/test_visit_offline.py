@@ -1,0 +1,433 @@
+"""Field visits without a signal, in Chromium: the judge prepares the phone online, then with
+the connection cut (``context.set_offline``) reloads the visit (served by the service
+worker), scores, writes notes and fills the checklist, closes and reopens the page; online
+again, every value arrives exactly once, and a second sync of the same queue adds nothing.
+A change made online meanwhile is shown as a conflict with both values. At phone width
+nothing scrolls sideways and axe finds nothing serious. Screenshots:
+test-artifacts/screenshots/offline-*."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from monev.core.timeutil import utcnow
+from monev.extensions import db
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.test_roles import assert_accessible, sign_in
+from tests.browser.test_visits import _a_visit
+from tests.test_access_matrix import JUDGE
+from tests.test_home_crawl import ACCOUNTS
+
+pytestmark = pytest.mark.browser
+
+KAMPUNG = {"latitude": 0.4140, "longitude": 117.4760, "accuracy": 12}
+
+
+def _jpeg(colour: str, size=(640, 480)) -> dict:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG", quality=85)
+    return {"name": f"{colour}.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+
+
+def _photos(app, sheet_id):
+    from monev.judging.models import ScoreSheet, VisitPhoto
+
+    with app.app_context():
+        return list(
+            db.session.execute(
+                select(
+                    VisitPhoto.criterion_id,
+                    VisitPhoto.taken_at,
+                    VisitPhoto.latitude,
+                    VisitPhoto.longitude,
+                    VisitPhoto.accuracy_m,
+                    VisitPhoto.distance_m,
+                )
+                .join(ScoreSheet, ScoreSheet.id == VisitPhoto.sheet_id)
+                .where(ScoreSheet.assignment_id == sheet_id)
+                .order_by(VisitPhoto.id)
+            ).all()
+        )
+
+
+def _sheet_id(urls) -> int:
+    return int(urls["sheet"].rsplit("/", 1)[1])
+
+
+def _criteria(app, sheet_id):
+    from monev.judging.models import Assignment
+    from monev.judging.queries import stage_criteria
+
+    with app.app_context():
+        stage_id = db.session.get(Assignment, sheet_id).stage_id
+        return [c.id for a in stage_criteria(stage_id) for c in a.criteria]
+
+
+def _stored(app, sheet_id):
+    from monev.judging.models import Score, ScoreSheet, SyncKey, VisitCheck
+
+    with app.app_context():
+        sheet = db.session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == sheet_id))
+        scores = {
+            s.criterion_id: (s.value, s.comment)
+            for s in db.session.scalars(select(Score).where(Score.sheet_id == sheet.id))
+        }
+        checks = {
+            c.criterion_id: (c.mark, c.note)
+            for c in db.session.scalars(select(VisitCheck).where(VisitCheck.sheet_id == sheet.id))
+        }
+        keys = db.session.scalar(
+            select(func.count()).select_from(SyncKey).where(SyncKey.sheet_id == sheet.id)
+        )
+        return sheet.version, scores, checks, keys
+
+
+def _queue(page) -> list[dict]:
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const t = open.result.transaction(["queue"], "readonly");
+                const all = t.objectStore("queue").getAll();
+                all.onsuccess = () => resolve(all.result.map((i) => ({
+                    seq: i.seq, kind: i.kind, criterion: i.criterion, state: i.state,
+                    key: i.key, data: i.data, message: i.message || ""})));
+                all.onerror = () => reject(all.error);
+            };
+            open.onerror = () => reject(open.error);
+        })"""
+    )
+
+
+def _copy_queue(page) -> None:
+    """Keep a copy of the queue as it is (photos included) in the page's memory."""
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const all = open.result.transaction(["queue"]).objectStore("queue").getAll();
+                all.onsuccess = () => { window.__queueCopy = all.result; resolve(); };
+                all.onerror = () => reject(all.error);
+            };
+        })"""
+    )
+
+
+def _put_back_queue(page) -> None:
+    """The copied queue back, every item waiting and tried: as if no answer had come."""
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const t = open.result.transaction(["queue"], "readwrite");
+                const store = t.objectStore("queue");
+                window.__queueCopy.forEach((i) => { i.tried = true; store.put(i); });
+                t.oncomplete = () => resolve();
+                t.onerror = () => reject(t.error);
+            };
+        })"""
+    )
+
+
+def _prepare(page, viewport) -> None:
+    page.goto("/judge/offline")
+    page.get_by_role("button", name="Siapkan untuk luring").click()
+    expect(page.locator("#offline-stored")).to_contain_text("Siap:", timeout=15_000)
+    expect(page.locator("#offline-stored")).to_contain_text(
+        re.compile(
+            r"Tersimpan di ponsel: \d+ kunjungan, \d+ KB, disiapkan \d+ \w+ \d{4}, \d\d\.\d\d WITA"
+        )
+    )
+    page.wait_for_function("navigator.serviceWorker.controller !== null || true")
+
+
+def _fits(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5).map((e) => e.tagName + "." + e.className + "#" + e.id)"""
+    )
+    assert width <= page.evaluate("window.innerWidth"), f"{page.url}: {width}px {wide}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_visit_scored_offline_arrives_once(
+    app, browser, live_server, demo_password, screenshots, viewport
+):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1, c2 = _criteria(app, sheet)[:2]
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=viewport,
+        locale="id-ID",
+        timezone_id="Asia/Makassar",
+        geolocation=KAMPUNG,
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(10_000)
+    shot = f"offline-{viewport['width']}"
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, viewport)
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / f"{shot}-prepare.png", full_page=True)
+        page.goto(f"/offline?sheet={sheet}")
+        expect(page.locator("#offline-send")).to_be_visible()
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+        # no signal, and the page reloaded: the visit opens from the service worker
+        context.set_offline(True)
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Kunjungan lapangan")
+        expect(page.locator(".offline-status")).to_contain_text("Tanpa sinyal")
+        page.fill(f"#value-{c1}", "8")
+        page.fill(f"#comment-{c1}", "Papan informasi desa diperbarui tiap pekan.")
+        page.locator(f"input[name=mark-{c1}][value=partly]").check()
+        page.fill(f"#note-{c1}", "Arsip kegiatan ada, belum lengkap.")
+        page.fill(f"#value-{c2}", "7")
+        page.locator(f"#value-{c2}").blur()
+        before = utcnow().replace(microsecond=0)
+        for n, colour in enumerate(("green", "navy"), start=1):
+            page.set_input_files(f"#photo-{c1}", _jpeg(colour))
+            expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(n)
+        expect(page.locator(f"#criterion-{c1} .offline-photo").first).to_contain_text(
+            "di 0.414000, 117.476000 (± 12 m)"
+        )
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
+        expect(page.locator(f"#state-check-{c1}")).to_have_text("tersimpan di ponsel")
+        expect(page.locator(f"#state-score-{c2}")).to_have_text("tersimpan di ponsel")
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / f"{shot}-visit-offline.png", full_page=True)
+
+        # another page with no signal: never a stale copy, the shell says it needs a signal
+        page.goto("/judge/")
+        expect(page.locator(".notice-warn").first).to_contain_text("Halaman ini memerlukan sinyal")
+        expect(page.get_by_role("link", name=re.compile("K-001"))).to_have_count(2)
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / f"{shot}-list-offline.png", full_page=True)
+
+        # the page closed and opened again, still offline: everything is there
+        page.close()
+        page = context.new_page()
+        page.goto(f"/offline?sheet={sheet}")
+        expect(page.locator(f"#value-{c1}")).to_have_value("8")
+        expect(page.locator(f"#comment-{c1}")).to_have_value(
+            "Papan informasi desa diperbarui tiap pekan."
+        )
+        expect(page.locator(f"input[name=mark-{c1}][value=partly]")).to_be_checked()
+        expect(page.locator(".offline-status")).to_contain_text("Menunggu dikirim: 5.")
+        expect(page.locator(f"#criterion-{c1} .offline-photo img")).to_have_count(2)
+        assert [i["state"] for i in _queue(page)] == ["kept"] * 5
+
+        # online again: each item sent and acknowledged
+        _copy_queue(page)
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Semua sudah terkirim.", timeout=20_000
+        )
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
+        page.screenshot(path=screenshots / f"{shot}-visit-sent.png", full_page=True)
+        version, scores, checks, keys = _stored(app, sheet)
+        assert {c: (str(v), comment) for c, (v, comment) in scores.items() if c in (c1, c2)} == {
+            c1: ("8.00", "Papan informasi desa diperbarui tiap pekan."),
+            c2: ("7.00", None),
+        }
+        assert checks[c1] == ("partly", "Arsip kegiatan ada, belum lengkap.")
+        assert keys == 3
+        photos = _photos(app, sheet)
+        assert len(photos) == 2 and {p[0] for p in photos} == {c1}
+        for _c, taken, lat, lon, accuracy, distance in photos:
+            assert before - timedelta(seconds=2) <= taken <= utcnow()
+            assert (str(lat), str(lon), accuracy) == ("0.414000", "117.476000", 12)
+            assert 100 <= distance <= 150  # about 130 m from the visit's point
+        expect(page.locator(f"#criterion-{c1} .offline-photo").first).to_contain_text(
+            "dari lokasi KIM"
+        )
+        expect(page.locator(f"#criterion-{c1} .offline-photos > p").first).to_contain_text(
+            "2 terkirim"
+        )
+        # online, the other pages come from the network again
+        assert page.request.get("/judge/").ok
+        # the same queue synced a second time: acknowledged, nothing twice
+        _put_back_queue(page)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Semua sudah terkirim.", timeout=20_000
+        )
+        assert _stored(app, sheet) == (version, scores, checks, keys)
+        assert _photos(app, sheet) == photos
+    finally:
+        context.close()
+
+
+def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(
+    app, browser, live_server, demo_password, screenshots
+):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1 = _criteria(app, sheet)[0]
+    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.fill(f"#value-{c1}", "9")
+        page.locator(f"#value-{c1}").blur()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
+        # meanwhile the same judge scores the same criterion online, on a laptop
+        laptop = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="id-ID")
+        try:
+            online = laptop.new_page()
+            sign_in(online, ACCOUNTS[JUDGE], demo_password)
+            online.goto(urls["sheet"])
+            online.fill(f"#value-{c1}", "4")
+            expect(online.locator(f"#state-{c1}")).to_contain_text("Tersimpan")
+        finally:
+            laptop.close()
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("konflik")
+        conflict = page.locator(".offline-conflict")
+        expect(conflict).to_contain_text("Di server: 4")
+        expect(conflict).to_contain_text("Di ponsel ini: 9")
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Menunggu pilihan atau perbaikan Anda: 1."
+        )
+        assert _stored(app, sheet)[1][c1][0] == 4  # never overwritten silently
+        assert_accessible(page)
+        page.screenshot(path=screenshots / "offline-390-conflict.png", full_page=True)
+        page.get_by_role("button", name="Pakai milik saya").click()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
+        assert _stored(app, sheet)[1][c1][0] == 9
+    finally:
+        context.close()
+
+
+def _tamper(page, **data) -> None:
+    """Change the stamp of every photo waiting on the phone (a wrong clock, a forged place)."""
+    page.evaluate(
+        """(data) => new Promise((resolve, reject) => {
+            const open = indexedDB.open("monev-offline", 1);
+            open.onsuccess = () => {
+                const t = open.result.transaction(["queue"], "readwrite");
+                const store = t.objectStore("queue");
+                const all = store.getAll();
+                all.onsuccess = () => all.result.forEach((i) => {
+                    if (i.kind === "photo" && i.state === "kept") {
+                        Object.assign(i.data, data); store.put(i);
+                    }
+                });
+                t.oncomplete = () => resolve();
+                t.onerror = () => reject(t.error);
+            };
+        })""",
+        data,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stamp", "message"),
+    [
+        ({"taken_at": "2099-01-01T10:00:00+08:00"}, "di masa depan"),
+        ({"latitude": "95.000000"}, "Lintang"),
+    ],
+    ids=["future", "out-of-range"],
+)
+def test_a_tampered_stamp_is_refused_and_kept_on_the_phone(
+    app, browser, live_server, demo_password, stamp, message
+):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1 = _criteria(app, sheet)[0]
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        locale="id-ID",
+        timezone_id="Asia/Makassar",
+        geolocation=KAMPUNG,
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.set_input_files(f"#photo-{c1}", [_jpeg("olive")])
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(1)
+        _tamper(page, **stamp)
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        state = page.locator(f"#criterion-{c1} .offline-photo .offline-state")
+        expect(state).to_contain_text("ditolak: ")
+        expect(state).to_contain_text(message)
+        assert [(i["kind"], i["state"]) for i in _queue(page)] == [("photo", "refused")]
+        assert _photos(app, sheet) == []
+        # still on the phone after a reload, with its message, until the judge removes it
+        page.reload()
+        expect(page.locator(f"#criterion-{c1} .offline-photo .offline-state")).to_contain_text(
+            message
+        )
+        assert_accessible(page)
+        page.get_by_role("button", name="Hapus dari ponsel ini").click()
+        expect(page.get_by_role("alert")).to_contain_text("hilang untuk selamanya")
+        page.get_by_role("button", name="Batal").click()
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(1)
+        page.get_by_role("button", name="Hapus dari ponsel ini").click()
+        page.get_by_role("button", name="Hapus foto untuk selamanya").click()
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_signed_out_the_phone_says_so_and_keeps_the_queue(app, browser, live_server, demo_password):
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    c1 = _criteria(app, sheet)[0]
+    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.fill(f"#value-{c1}", "6")
+        page.locator(f"#value-{c1}").blur()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
+        context.clear_cookies()  # the session ended meanwhile
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(".offline-status")).to_contain_text("Anda sudah keluar")
+        assert [i["state"] for i in _queue(page)] == ["kept"]
+        # signed in again: sent
+        other = context.new_page()
+        sign_in(other, ACCOUNTS[JUDGE], demo_password)
+        other.close()
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
+        assert _stored(app, sheet)[1][c1][0] == 6
+    finally:
+        context.close()
