@@ -33,8 +33,6 @@ ACCOUNTS = {
 
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
-    "judge.offline_prepare": "field visits without a signal, linked from the judge's assignments "
-    "and sheet when the judge has a field visit",
     "judge.offline_bundle": "JSON that the offline page fetches to store the judge's visits",
     "judge.offline_session": "JSON that the offline app fetches for a fresh token before a sync",
     "offline.service_worker": "the service worker, registered by the offline pages' script",

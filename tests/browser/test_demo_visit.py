@@ -144,3 +144,79 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
         assert "2 dari 2 foto wajib" in page.content()
     finally:
         context.close()
+
+
+def test_the_demo_visit_of_today_is_done_without_a_signal(
+    app, browser, live_server, demo_password, screenshots
+):
+    """README's offline steps on the demo as it is: prepare from the home page, no signal,
+    reload, score, checklist and a photo, back online: it arrives on the sheet."""
+    from monev.judging.models import Assignment, ScoreSheet, VisitCheck, VisitPhoto
+    from tests.browser.test_visit_offline import _jpeg as _photo_file
+
+    criteria = _criteria(app)
+    (c1, _p1), (c2, _p2) = criteria[:2]
+    context = browser.new_context(
+        base_url=live_server,
+        viewport=PHONE,
+        locale="id-ID",
+        timezone_id="Asia/Makassar",
+        geolocation=NEAR_TELUK_PANDAN,
+        permissions=["geolocation"],
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        sign_in(page, award.TEAM[0], demo_password)
+        today = page.get_by_role("article", name="Kunjungan hari ini")
+        sheet_url = (
+            today.get_by_role("button", name="Buka lembar kunjungan")
+            .or_(today.get_by_role("link", name="Buka lembar kunjungan"))
+            .first.get_attribute("href")
+        )
+        sheet = int(sheet_url.rsplit("/", 1)[1])
+        today.get_by_role("link", name="Siapkan untuk luring").click()
+        page.get_by_role("button", name="Siapkan untuk luring").click()
+        expect(page.locator("#offline-stored")).to_contain_text(
+            "Tersimpan di ponsel: 3 kunjungan", timeout=15_000
+        )
+        page.goto(f"/offline?sheet={sheet}")
+        expect(page.locator("#offline-send")).to_be_visible()
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+        context.set_offline(True)  # airplane mode, and the page reloaded
+        page.reload()
+        expect(page.locator(".offline-status")).to_contain_text("Tanpa sinyal")
+        expect(page.locator("main")).to_contain_text("KIM Teluk Pandan")
+        page.fill(f"#value-{c1}", "9")
+        page.locator(f"input[name=mark-{c1}][value=observed]").check()
+        page.fill(f"#note-{c1}", "Papan digital menyala, dipakai warga.")
+        page.fill(f"#value-{c2}", "8")
+        page.locator(f"#value-{c2}").blur()
+        page.set_input_files(f"#photo-{c1}", _photo_file("green"))
+        expect(page.locator(f"#criterion-{c1} .offline-photo")).to_have_count(1)
+        expect(page.locator(f"#state-score-{c1}")).to_have_text("tersimpan di ponsel")
+        page.screenshot(path=screenshots / "demovisit-390-offline.png", full_page=True)
+        _no_sideways_scroll(page)
+
+        context.set_offline(False)  # back in signal: it is sent
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator(".offline-status")).to_contain_text(
+            "Semua sudah terkirim.", timeout=20_000
+        )
+        with app.app_context():
+            stored = db.session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == sheet))
+            assert db.session.get(Assignment, sheet).judge.email == award.TEAM[0]
+            scores = {s.criterion_id: str(s.value) for s in stored.scores}
+            assert scores[c1] == "9.00" and scores[c2] == "8.00"
+            check = db.session.scalar(select(VisitCheck).where(VisitCheck.sheet_id == stored.id))
+            assert (check.criterion_id, check.mark) == (c1, "observed")
+            photos = db.session.scalars(
+                select(VisitPhoto).where(VisitPhoto.sheet_id == stored.id)
+            ).all()
+            assert len(photos) == 1 and photos[0].distance_m < 150
+        page.goto(sheet_url)  # online, the sheet shows what arrived
+        expect(page.locator(f"#value-{c1}")).to_have_value("9")
+        assert "1 dari 2 foto wajib" in page.content()
+    finally:
+        context.close()
