@@ -27,29 +27,25 @@ from tests.test_access_matrix import ADMIN, EXPECTED, JUDGE, KIM, OPERATOR
 ACCOUNTS = {
     ADMIN: data.ADMIN[0],
     OPERATOR: data.OPERATORS[0][0],  # Kutai Timur: its KIMs took part in 2024 and 2025
-    JUDGE: data.JUDGES[0][0],  # juri1: sheets in 2024, two of them still open
+    JUDGE: data.JUDGES[0][0],  # juri1: sheets in 2024, two still open; the visit of today
     KIM: f"kim.{data.KIMS[0][0]}@demo.monev.id",  # Teluk Pandan: 2024 (awarded) and 2025
 }
 
 # GET endpoints that are not reached by following links, each with its reason.
 NOT_LINKED: dict[str, str] = {
-    "judge.offline_prepare": "field visits without a signal, linked from the judge's assignments "
-    "and sheet when the judge has a field visit",
     "judge.offline_bundle": "JSON that the offline page fetches to store the judge's visits",
     "judge.offline_session": "JSON that the offline app fetches for a fresh token before a sync",
     "offline.service_worker": "the service worker, registered by the offline pages' script",
     "offline.manifest": "the web app manifest, named by the offline app shell's <link>",
     "offline.shell": "the offline app shell, linked from the page that prepares a judge's visits",
     "schedule.visit_photo": "a field visit photo, shown as <img src> (and linked around its "
-    "thumbnail) once a judge took one; the demo's visit of today has none yet",
+    "thumbnail) once a judge took one; the demo's visit of today has none yet "
+    "(tests/test_demo_visit.py takes them)",
     "judge.delete_visit_photo": "offered beside a photo on the judge's visit sheet; the demo's "
     "visit of today has no photo yet",
-    "schedule.confirm_visit": "the KIM representative's confirmation, offered on a visit's page "
-    "to its team while the event is judging; the demo's visit of today is in 2025's "
-    "submission phase",
     "schedule.visit_minutes": "the Berita Acara visitasi (PDF) of a visit's page: for the KIM "
-    "once its representative confirmed the visit, which the demo's visit of today awaits; "
-    "tests/test_visit_photos.py and the browser test download it",
+    "once its representative confirmed the visit, which the demo's visit of today awaits "
+    "(the team reaches it); tests/test_demo_visit.py downloads it after the confirmation",
     "documents.signed_rapor": "the ZIP of the signed rapor, linked from the documents page once "
     "the rapor are signed; the demo signs none (tests/test_signing_documents.py follows it)",
     "static": "stylesheets, scripts and images: loaded by pages, not linked",
@@ -82,12 +78,10 @@ NOT_LINKED: dict[str, str] = {
     "notify.open": "a notification's own link; the demo's in-app list may be empty",
     "workspace.submit": "the submit step opens from a complete entry's button; the demo's open "
     "entry is half-way",
-    "judge.finalise": "the finalise step opens from an editable sheet's button; the demo's "
-    "open sheets belong to a published event",
+    "judge.finalise": "the finalise step opens from a complete sheet's button; the demo's "
+    "open sheets (2024's late ones, the award's visits) are not complete yet",
     "results_public.public_version": "the list of versions shows once there are two; the "
     "demo has published one",
-    "judging.drop_sheet": "offered on a sheet not final while the event is judging; the "
-    "demo's open sheets are in its published event",
     "lifecycle.selection_confirm": "offered while a selection rule is set but not confirmed; "
     "the demo's selection is confirmed",
     "results.announce": "a GET form of the results page in the Results phase; no demo event "

@@ -253,7 +253,6 @@ def test_a_full_run_sends_every_message_of_the_table_once_to_the_right_people(ap
         stage.kind = "standard"
     with step(app):
         _score_final("presentasi", quality)
-        _score_final("visitasi", quality)  # the demo's field visit of Teluk Pandan
 
     # Results: provisional, an objection decided, published, certificates.
     with step(app):
@@ -288,7 +287,7 @@ def test_a_full_run_sends_every_message_of_the_table_once_to_the_right_people(ap
             certificates.issue(_event(), kind, actor=_user("admin"))
 
     # --- what everybody got ------------------------------------------------------------------
-    judges = {j: 3 for j in JUDGES}  # the three stages' panels, set by the demo
+    judges = {j: 2 for j in JUDGES}  # both stages' panels, set by the demo
     with app.app_context():
         presentasi_judges = {
             u.email.split("@")[0]
@@ -311,7 +310,7 @@ def test_a_full_run_sends_every_message_of_the_table_once_to_the_right_people(ap
         "stage_selected": {TP: 1},
         "stage_not_selected": {PR: 1},
         "schedule_set": {TP: 1},
-        "visit_set": {TP: 2},  # the demo's visit of today, and the one planned above
+        "visit_set": {TP: 1},
         "provisional_results": {TP: 1, PR: 1},
         "objection_decided": {PR: 1},
         "results_published": {TP: 1, PR: 1},

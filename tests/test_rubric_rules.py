@@ -453,6 +453,7 @@ def test_demo_events_show_a_judged_and_a_live_competition(app, runner, client):
         assert {slug: e.status for slug, e in events.items()} == {
             "monev-kim-kaltim-2024": "published",  # its results are published in the demo
             "monev-kim-kaltim-2025": "submission",  # open for submissions now
+            "anugerah-kim-inovatif-2025": "judging",  # its field visits are on now
         }
         from monev.judging.models import Score, ScoreSheet
 
@@ -499,7 +500,10 @@ def test_demo_events_show_a_judged_and_a_live_competition(app, runner, client):
         told = db.session.scalars(
             select(User.email)
             .join(Notification, Notification.user_id == User.id)
-            .where(Notification.kind == "submission_opened")
+            .where(
+                Notification.kind == "submission_opened",
+                Notification.event_id == first.event_id,
+            )
         ).all()
         assert sorted(told) == ["kim.teluklingga@demo.monev.id", "kim.telukpandan@demo.monev.id"]
     page = client.get("/events/monev-kim-kaltim-2024").get_data(as_text=True)

@@ -1,8 +1,9 @@
 """The demo events: Monev KIM se-Kalimantan Timur 2024 (judged, with scores and a stage
 cut-off after Administrasi, results published) and 2025 (live: its dates are relative to
 the day the demo is built, so it is open for submissions *now*, with one KIM half-way and
-the presentations scheduled ahead; rubric copied from 2024). Built through the same
-services the admin pages use, so the demo obeys every rule."""
+the presentations scheduled ahead; rubric copied from 2024); and Anugerah KIM Inovatif 2025
+(monev.demo.award: judging, with a field visit of today). Built through the same services
+the admin pages use, so the demo obeys every rule."""
 
 from __future__ import annotations
 
@@ -16,18 +17,17 @@ from monev.auth.models import User
 from monev.certificates import services as certificates
 from monev.core.timeutil import utcnow
 from monev.core.timezones import to_local, to_utc
-from monev.demo import data, submissions
-from monev.demo.rubric import LEVELS, build_rubric
+from monev.demo import award, data, submissions
+from monev.demo.rubric import build_rubric
 from monev.directory.models import Kim
 from monev.entries.models import Entry
 from monev.entries.nominations import services as nominations
 from monev.events import services as events
 from monev.events.logo import set_logo
-from monev.events.models import Event, Stage, StageSelection
+from monev.events.models import Event, StageSelection
 from monev.extensions import db
 from monev.judging import panel
 from monev.judging import services as judging
-from monev.judging import visits as judging_visits
 from monev.judging.models import Assignment, Conflict, EventJudge, Score, ScoreChange, ScoreSheet
 from monev.lifecycle import selection, transitions
 from monev.regions import queries as regions
@@ -203,6 +203,11 @@ def load(admin: User) -> dict:
     _judging_states_2024(past, judges, homes, entries)
     _never_submitted_2024(past, districts["64.04"], len(entries) + 1)
 
+    # The field visit a newcomer can do: a special award already judging, visited today.
+    # Made before 2025's competition, so that one leads the home pages (its tour).
+    award.load(admin, homes, districts)
+    files += len(award.FINALISTS)
+
     # 2025: live. Nominated and decided, then open for submissions (window around today);
     # KIM Teluk Pandan half-way through its evidence. Rubric copied from 2024.
     current = _build_event(
@@ -215,7 +220,6 @@ def load(admin: User) -> dict:
     )
     rubrics.copy_rubric(past, current)
     current.tie_breaks = ["stage:presentasi", "criterion:p5"]
-    visit_stage = _visit_stage_2025(current)
     events.set_quotas(
         current,
         {
@@ -239,79 +243,7 @@ def load(admin: User) -> dict:
     _panel_2025(current, judges, homes, districts)
     _open_submissions(current, admin)
     files += submissions.half_way(teluk_pandan)
-    _visit_today_2025(visit_stage, teluk_pandan, judges)
-    return {"events": 2, "entries": len(entries), "sheets": sheets, "files": files}
-
-
-# The 2025 field visit: its criteria (key, name, weight, photos required, guidance).
-VISIT_CRITERIA = [
-    ("v1", "Papan dan pojok informasi desa", 40, 2, "Papan informasi terpasang dan diperbarui."),
-    ("v2", "Kegiatan diseminasi informasi", 35, 1, "Bukti kegiatan bersama warga."),
-    ("v3", "Sarana dan arsip KIM", 25, 0, "Perangkat, arsip SK, dan catatan kegiatan."),
-]
-# KIM Teluk Pandan's office (Kutai Timur), as the organiser recorded it.
-TELUK_PANDAN = (
-    "Jl. Poros Bontang–Sangatta, Desa Teluk Pandan, Kec. Teluk Pandan, Kutai Timur",
-    "0.429700",
-    "117.470500",
-)
-
-
-def _visit_stage_2025(event: Event) -> Stage:
-    """A third stage, *Visitasi lapangan* (a field visit, weight 0: observations and photos
-    that verify what the KIM showed), open from yesterday for a week, with its rubric."""
-    today = to_local(utcnow(), TZ).date()
-    stage = events.save_stage(
-        event,
-        None,
-        {
-            "key": "visitasi",
-            "name": "Visitasi lapangan",
-            "weight": Decimal(0),
-            "opens_at": to_utc(datetime.combine(today - timedelta(days=1), time(8)), TZ),
-            "closes_at": to_utc(datetime.combine(today + timedelta(days=6), time(17)), TZ),
-            "judges_per_entry": 2,
-            "kind": "visit",
-        },
-    )
-    aspect = rubrics.save_aspect(stage, None, "Pengamatan di lapangan")
-    for key, name, weight, photos, guidance in VISIT_CRITERIA:
-        rubrics.save_criterion(
-            aspect,
-            None,
-            {
-                "key": key,
-                "name": name,
-                "weight": weight,
-                "min_score": "1",
-                "max_score": "10",
-                "step": "1",
-                "descriptors": "\n".join(f"{r}: {t}" for r, t in LEVELS),
-                "evidence": "none",
-                "guidance": guidance,
-                "photos_required": photos,
-            },
-        )
-    return stage
-
-
-def _visit_today_2025(stage: Stage, entry: Entry, judges: list[User]) -> None:
-    """KIM Teluk Pandan is visited today at 10.00 WITA by the first two judges (neither is
-    from Kutai Timur); the KIM is told. The team takes the photos and the representative
-    signs on site (README's tour)."""
-    for judge in judges[:2]:
-        db.session.add(Assignment(stage_id=stage.id, entry_id=entry.id, judge_id=judge.id))
-    db.session.flush()
-    address, latitude, longitude = TELUK_PANDAN
-    today = to_local(utcnow(), TZ).date()
-    judging_visits.save_visit(
-        stage,
-        entry_id=entry.id,
-        start=datetime.combine(today, time(10)),
-        address=address,
-        latitude=latitude,
-        longitude=longitude,
-    )
+    return {"events": 3, "entries": len(entries), "sheets": sheets, "files": files}
 
 
 def _panel_2025(event: Event, judges: list[User], homes: dict, districts: dict) -> None:

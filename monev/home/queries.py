@@ -236,3 +236,33 @@ def objection_figures(event_id: int) -> tuple[int, int]:
         ).where(Objection.event_id == event_id)
     ).one()
     return int(open_count or 0), int(total or 0)
+
+
+def judge_visits_between(judge_id: int, start, end) -> list[tuple[Visit, int, str | None]]:
+    """The field visits of the judge's teams (assignments not dropped) in events being
+    judged, starting from ``start`` to ``end`` (UTC): each with the judge's assignment id
+    and sheet status, by time (one query)."""
+    rows = db.session.execute(
+        select(Visit, Assignment.id, ScoreSheet.status)
+        .join(
+            Assignment,
+            (Assignment.entry_id == Visit.entry_id) & (Assignment.stage_id == Visit.stage_id),
+        )
+        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+        .join(Stage, Stage.id == Visit.stage_id)
+        .join(Event, Event.id == Stage.event_id)
+        .where(
+            Assignment.judge_id == judge_id,
+            Assignment.dropped_at.is_(None),
+            Event.status == "judging",
+            Stage.kind == "visit",
+            Visit.starts_at >= start,
+            Visit.starts_at < end,
+        )
+        .options(
+            joinedload(Visit.stage).joinedload(Stage.event),
+            joinedload(Visit.entry).joinedload(Entry.kim),
+        )
+        .order_by(Visit.starts_at, Visit.id)
+    ).all()
+    return [(visit, assignment_id, status) for visit, assignment_id, status in rows]

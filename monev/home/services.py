@@ -33,6 +33,7 @@ from monev.entries.workspace import queries as workspace_queries
 from monev.entries.workspace import services as workspace
 from monev.events.models import Event, Stage
 from monev.home import queries
+from monev.judging.queries.panel import entry_label_for_judges
 from monev.judging.queries.progress import (
     CLOSED,
     NOT_OPEN,
@@ -561,9 +562,25 @@ class JudgeStage:
 
 
 @dataclass(frozen=True)
+class TodayVisit:
+    """A field visit of the judge's team today (the event's date), with the judge's sheet."""
+
+    visit: object  # monev.judging.models.Visit
+    label: str  # the entry as judges see it
+    time: str  # "10.00 WITA"
+    assignment_id: int
+    sheet: str  # "empty", "draft" or "final"
+
+    @property
+    def event(self) -> Event:
+        return self.visit.stage.event
+
+
+@dataclass(frozen=True)
 class JudgeHome:
     task: Task
     stages: tuple[JudgeStage, ...]
+    today: tuple[TodayVisit, ...] = ()
 
     @property
     def links(self) -> tuple[Action, ...]:
@@ -639,8 +656,38 @@ def judge_stage(p: JudgeStageProgress, now: datetime) -> JudgeStage:
     return JudgeStage(p, state, label, detail, left, action)
 
 
+def visits_today(user, now: datetime) -> tuple[TodayVisit, ...]:
+    """The field visits of the judge's teams whose date, on their event's clock, is today's
+    there (one query)."""
+    out = []
+    for visit, assignment_id, status in queries.judge_visits_between(
+        user.id, now - timedelta(days=1), now + timedelta(days=1)
+    ):
+        event = visit.stage.event
+        local = to_local(visit.starts_at, event.timezone)
+        if local.date() != to_local(now, event.timezone).date():
+            continue
+        out.append(
+            TodayVisit(
+                visit,
+                entry_label_for_judges(visit.entry, event),
+                f"{format_datetime(local, 'HH.mm', rebase=False)} {tz_label(event.timezone)}",
+                assignment_id,
+                status or "empty",
+            )
+        )
+    return tuple(out)
+
+
 def judge_tasks(user, now: datetime) -> JudgeHome:
-    """The judge's next sheet, and every stage the judge has entries in (two queries)."""
+    """The judge's next sheet, every stage the judge has entries in, and the field visits of
+    today (three queries)."""
+    home = _judge_tasks(user, now)
+    today = visits_today(user, now)
+    return JudgeHome(home.task, home.stages, today) if today else home
+
+
+def _judge_tasks(user, now: datetime) -> JudgeHome:
     stages = tuple(judge_stage(p, now) for p in judge_progress(user.id))
     open_stages = sorted(
         (s for s in stages if s.state == OPEN and s.progress.missing),
