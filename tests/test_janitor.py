@@ -32,6 +32,7 @@ NOT_STORAGE_KEYS = {  # idempotency keys
     "certificates.subject_key",
     "visit_checks.client_key",
     "visit_photos.client_key",
+    "sheet_sync_keys.client_key",
 }
 STORAGE_KEY_COLUMNS = {
     "evidence.storage_key",
