@@ -52,3 +52,30 @@ def test_public_results_page_shows_the_podium_and_filters_by_district(page, scre
     assert_accessible(page)
     page.emulate_media(media="print")
     screenshot(page, screenshots, "public-results-print")
+
+
+def test_a_large_category_is_read_a_page_at_a_time_by_keyboard(
+    page, demo_password, screenshots, monkeypatch
+):
+    """Large events (thousands of entries) show each category's ranking 100 rows a page; here
+    two, so the demo's 2024 categories have several pages."""
+    from monev.results import pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    sign_in(page, ADMIN_EMAIL, demo_password)
+    page.goto(f"/admin/events/{SLUG}/results/")
+    rows = page.locator("#category-desa table tbody tr")
+    first_page = rows.first.inner_text()
+    expect(page.locator("main")).to_contain_text("Halaman 1 dari")
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-results-paged", phone=True)
+
+    next_link = page.locator("#category-desa a[rel=next]").first
+    next_link.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "page-desa=2" in page.url
+    expect(page.locator("main")).to_contain_text("Halaman 2 dari")
+    assert page.locator("#category-desa table tbody tr").first.inner_text() != first_page
+    assert_accessible(page)
+    screenshot(page, screenshots, "admin-results-paged-2", phone=True)
