@@ -387,3 +387,85 @@ def test_import_keeps_the_criteria_the_tie_breaks_name(events):
             rule="criterion:c3",
         )
     ]
+
+
+# --- field visits: the photos a criterion requires --------------------------------------------
+
+
+@pytest.fixture
+def visit_events(app):
+    """As ``events``, with the presentation stage a field visit in both events and the source's
+    first visit criterion requiring two photos."""
+    source = full()
+    source["event"]["status"] = "draft"
+    source["stages"][1]["kind"] = "visit"
+    source["rubric"][2]["criteria"][0]["photos"] = 2
+    target = minimal()
+    target["event"].update(
+        slug=TARGET, title="Monev KIM se-Kalimantan Timur 2025", year=2025, tie_breaks=[]
+    )
+    target["stages"][1]["kind"] = "visit"
+    for key in ("rubric", "entries", "judges", "scores"):
+        target[key] = []
+    with app.test_request_context():
+        package.import_package(source)
+        package.import_package(target)
+        db.session.commit()
+    return app
+
+
+def photos_required(app, slug: str) -> dict[str, int]:
+    with app.app_context():
+        event = event_queries.get_by_slug(slug)
+        return dict(
+            db.session.execute(
+                select(Criterion.key, Criterion.photos_required).where(
+                    Criterion.event_id == event.id
+                )
+            ).all()
+        )
+
+
+def test_the_photos_a_visit_criterion_requires_go_with_the_package_json_and_excel(visit_events):
+    app = visit_events
+    assert photos_required(app, SOURCE)["p1"] == 2  # the event package kept it
+    source = rubric_json(app, SOURCE)
+    [p1] = [c for item in source["rubric"] for c in item["criteria"] if c["key"] == "p1"]
+    assert p1["photos"] == 2
+    assert source["rubric"][0]["criteria"][0]["photos"] == 0  # none required
+
+    run_import(app, TARGET, transfer.import_json, json.loads(json.dumps(source)))
+    assert photos_required(app, TARGET)["p1"] == 2
+    assert rubric_json(app, TARGET) == source
+
+    data = excel_of(app, SOURCE)
+    rows = list(load_workbook(BytesIO(data))["Rubrik"].iter_rows(values_only=True))
+    assert rows[0][-1] == "photos"
+    assert [r[12] for r in rows[1:] if r[2] == "p1"] == [2]
+    run_import(app, TARGET, transfer.import_excel, data)
+    assert photos_required(app, TARGET) == photos_required(app, SOURCE)
+
+
+def test_a_bad_photo_count_is_refused_with_its_address(visit_events):
+    app = visit_events
+    rows = [list(r) + [None] * (13 - len(r)) for r in GOOD_ROWS]
+    rows[3][12] = 11  # M5: more than 10 photos
+    with pytest.raises(DocumentError) as caught:
+        run_import(app, TARGET, transfer.import_excel, _sheet(rows))
+    assert [str(p) for p in caught.value.problems] == [
+        "M5: " + msg(app, "Use a number from %(low)d to %(high)d.", low=0, high=10)
+    ]
+    source = rubric_json(app, SOURCE)
+    source["rubric"][2]["criteria"][0]["photos"] = "dua"
+    with pytest.raises(DocumentError) as caught:
+        run_import(app, TARGET, transfer.import_json, source)
+    assert [p.path for p in caught.value.problems] == ["$.rubric[2].criteria[0].photos"]
+    assert criteria_count(app, TARGET) == 0
+
+
+def test_photos_on_a_stage_that_is_not_a_visit_are_not_kept(events):
+    app = events
+    source = rubric_json(app, SOURCE)
+    source["rubric"][0]["criteria"][0]["photos"] = 3  # administrasi is not a field visit
+    run_import(app, TARGET, transfer.import_json, source)
+    assert set(photos_required(app, TARGET).values()) == {0}

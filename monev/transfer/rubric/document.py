@@ -16,7 +16,7 @@ from monev.events.models import Event, Stage
 from monev.events.services import KEY_RE
 from monev.extensions import db
 from monev.rubrics.messages import describe
-from monev.rubrics.models import EVIDENCE_KINDS, Aspect, Criterion
+from monev.rubrics.models import EVIDENCE_KINDS, PHOTOS_REQUIRED_MAX, Aspect, Criterion
 from monev.rubrics.validation import (
     CriterionSpec,
     StageSpec,
@@ -38,13 +38,14 @@ COLUMNS = (
     "evidence_hint",
     "guidance",
     "descriptors",
+    "photos",
 )
 REQUIRED_COLUMNS = COLUMNS[:8]
 NUMBER_COLUMNS = ("weight", "min", "max", "step")
 MAX_ROWS = 2000
 ITEM_KEYS = ("stage", "aspect", "criteria")
 CRITERION_REQUIRED = ("key", "name", "weight", "min", "max", "step")
-CRITERION_OPTIONAL = ("guidance", "descriptors", "evidence", "evidence_hint")
+CRITERION_OPTIONAL = ("guidance", "descriptors", "evidence", "evidence_hint", "photos")
 # Sums and completeness are event-level rules; an import may check fewer of them.
 SUM_RULES = frozenset({"stage_weights_sum", "criteria_weights_sum", "stage_empty", "no_stages"})
 _SUM_LEVEL = frozenset({"criteria_weights_sum", "stage_empty"})
@@ -73,6 +74,7 @@ class CriterionRow:
     descriptors: list[dict]
     evidence: str
     evidence_hint: str | None
+    photos: int = 0  # photos a field visit's judge must take (ignored on other stages)
 
     @property
     def complete(self) -> bool:
@@ -168,6 +170,7 @@ def _read_criterion(reader: Reader, path: str, value) -> CriterionRow | None:
         descriptors=_read_descriptors(reader, obj, path),
         evidence=reader.choice(obj, "evidence", path, EVIDENCE_KINDS, default="none") or "none",
         evidence_hint=reader.text(obj, "evidence_hint", path, max_len=300, nullable=True),
+        photos=reader.integer(obj, "photos", path, low=0, high=PHOTOS_REQUIRED_MAX, default=0) or 0,
     )
 
 
@@ -276,6 +279,7 @@ def write_rubric(event: Event, stages: dict[str, Stage], aspects: list[AspectRow
                     descriptors=c.descriptors,
                     evidence=c.evidence,
                     evidence_hint=c.evidence_hint,
+                    photos_required=c.photos if stage.kind == "visit" else 0,
                     position=position,
                 )
             )

@@ -159,6 +159,8 @@ def _criterion_from_row(values: dict, columns: dict, row_number: int, problems: 
     for name in NUMBER_COLUMNS:
         if values[name] is not None:
             criterion[name] = _cell_number(values[name])
+    if values.get("photos") is not None:
+        criterion["photos"] = _cell_number(values["photos"])
     text = _cell_text(values.get("descriptors"))
     if text:
         try:

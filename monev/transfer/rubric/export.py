@@ -43,6 +43,7 @@ def criterion_item(c: Criterion) -> dict:
         "descriptors": [_descriptor_out(d) for d in c.descriptors or []],
         "evidence": c.evidence,
         "evidence_hint": c.evidence_hint,
+        "photos": c.photos_required or 0,
     }
 
 
@@ -97,6 +98,7 @@ def export_excel(event: Event) -> bytes:
                     c["evidence_hint"],
                     c["guidance"],
                     descriptors_text(c["descriptors"]) or None,
+                    c["photos"],
                 ]
             )
     wrap = Alignment(wrap_text=True, vertical="top")
