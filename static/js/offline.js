@@ -526,6 +526,37 @@ async function startPrepare() {
   if (button) {
     button.addEventListener("click", () => prepare(line, button));
   }
+  const clearBox = document.getElementById("offline-clear");
+  if (clearBox) {
+    clearBox.replaceChildren(clearControl(line));
+  }
+}
+
+// A shared or borrowed phone: the judge removes the stored visits and everything kept with
+// them. What was not sent yet is lost with them, so the question says how many and asks once
+// more, in place.
+function clearControl(line) {
+  const box = el("div", { class: "offline-remove" });
+  const ask = el("button", { type: "button", class: "secondary outline", onclick: async () => {
+    const unsent = (await store.items()).filter((i) => i.state !== "sent").length;
+    box.replaceChildren(
+      el("p", { class: "small", role: "alert" }, unsent ? fmt(T.clear_unsent, { n: unsent }) : T.clear_confirm),
+      el("div", { class: "offline-choices" },
+        el("button", { type: "button", class: "contrast", onclick: async () => {
+          await tx(["meta", "queue"], "readwrite", (t) => {
+            t.objectStore("meta").clear();
+            t.objectStore("queue").clear();
+          });
+          line.className = "notice notice-ok";
+          line.textContent = T.cleared;
+          box.replaceChildren(ask);
+          ask.focus();
+        } }, T.clear_yes),
+        el("button", { type: "button", class: "secondary", onclick: () => { box.replaceChildren(ask); ask.focus(); } }, T.cancel)));
+    box.querySelector("button").focus();
+  } }, T.clear);
+  box.append(ask);
+  return box;
 }
 
 // --- the shell: the list and the visit ---------------------------------------------------------

@@ -437,3 +437,52 @@ def test_signed_out_the_phone_says_so_and_keeps_the_queue(app, browser, live_ser
         assert _stored(app, sheet)[1][c1][0] == 6
     finally:
         context.close()
+
+
+def test_a_shared_phone_removes_the_stored_visits_asking_once_more(
+    app, browser, live_server, demo_password, screenshots
+):
+    _a_visit(app)
+    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="id-ID")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        remove = page.get_by_role("button", name="Hapus kunjungan yang tersimpan dari ponsel ini")
+        remove.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("akan dihapus dari ponsel ini")
+        page.get_by_role("button", name="Batal").click()  # nothing removed
+        expect(remove).to_be_focused()
+        page.reload()
+        expect(page.locator("#offline-stored")).to_contain_text("Tersimpan di ponsel")
+
+        # one change not sent yet: the question says it is lost with the visits
+        page.evaluate(
+            """() => new Promise((resolve, reject) => {
+                const open = indexedDB.open("monev-offline", 1);
+                open.onsuccess = () => {
+                    const t = open.result.transaction(["queue"], "readwrite");
+                    t.objectStore("queue").add({kind: "score", state: "kept", key: "k-unsent-1"});
+                    t.oncomplete = () => resolve();
+                    t.onerror = () => reject(t.error);
+                };
+            })"""
+        )
+        remove.click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            "1 perubahan di ponsel ini belum terkirim"
+        )
+        assert_accessible(page)
+        _fits(page)
+        page.screenshot(path=screenshots / "offline-clear-phone.png", full_page=True)
+        page.get_by_role("button", name="Hapus dari ponsel ini untuk selamanya").click()
+        expect(page.locator("#offline-stored")).to_contain_text("Tidak ada lagi data kunjungan")
+        assert _queue(page) == []
+        page.reload()
+        expect(page.locator("#offline-stored")).to_contain_text("Belum ada yang tersimpan")
+        page.goto("/offline")
+        expect(page.locator("#offline-app")).to_contain_text("Belum ada yang tersimpan")
+    finally:
+        context.close()
