@@ -105,21 +105,7 @@ def save_visit(
         raise ServiceError(
             _("Use at most %(max)d characters.", max=VISIT_ADDRESS_MAX), field="address"
         )
-    lat = _coordinate(
-        latitude, -90, 90, "latitude", _("The latitude is a number from -90 to 90, e.g. -0.5022.")
-    )
-    lon = _coordinate(
-        longitude,
-        -180,
-        180,
-        "longitude",
-        _("The longitude is a number from -180 to 180, e.g. 117.1536."),
-    )
-    if (lat is None) != (lon is None):
-        raise ServiceError(
-            _("Enter both the latitude and the longitude, or neither."),
-            field="longitude" if lon is None else "latitude",
-        )
+    lat, lon = _position(latitude, longitude)
     starts = to_utc(start, stage.event.timezone)
     visit = db.session.scalar(
         select(Visit).where(Visit.stage_id == stage.id, Visit.entry_id == entry.id)
