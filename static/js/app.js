@@ -54,9 +54,11 @@
   });
   // A closed dialog (Cancel or Escape) is emptied, so opening it again swaps its step into
   // an empty box (htmx would otherwise "settle" the old step's attributes onto the new one).
+  // Chromium fires "close" with the next frame: a dialog opened again before that (a quick
+  // Cancel then Finalise on a busy phone) already holds its new step and keeps it.
   document.addEventListener("close", function (event) {
     var dialog = event.target;
-    if (dialog instanceof HTMLDialogElement && dialog.firstElementChild) {
+    if (dialog instanceof HTMLDialogElement && !dialog.open && dialog.firstElementChild) {
       dialog.firstElementChild.replaceChildren();
     }
   }, true);

@@ -366,3 +366,29 @@ def test_judge_conflict_dialog_states_what_it_does_and_needs_the_tick(
             Conflict.entry_id == assignment.entry_id, Conflict.judge_id == assignment.judge_id
         )
         assert db.session.scalar(declared) is None
+
+
+# --- a dialog opened again before Chromium fires the last "close" ----------------------------
+
+
+def test_a_dialog_opened_again_before_its_close_event_keeps_its_new_step(page):
+    """Chromium fires a dialog's "close" event with the next frame. On a busy phone a quick
+    Cancel then Finalise can swap the new step in before that: app.js's emptying of a closed
+    dialog must not then wipe the step that is showing (it left the dialog open and empty,
+    with the keyboard focus thrown out of it)."""
+    page.goto("/login")
+    kept = page.evaluate(
+        """async () => {
+            const dialog = document.createElement("dialog");
+            dialog.innerHTML = "<article><p>Langkah lama</p><input aria-label=lama></article>";
+            document.body.appendChild(dialog);
+            dialog.showModal();
+            dialog.close();  // its "close" event is queued, not fired yet
+            dialog.firstElementChild.innerHTML = "<p>Langkah baru</p><input aria-label=baru>";
+            dialog.showModal();
+            const frame = () => new Promise((done) => requestAnimationFrame(done));
+            await frame(); await frame(); await frame();
+            return {text: dialog.textContent, focused: dialog.contains(document.activeElement)};
+        }"""
+    )
+    assert kept == {"text": "Langkah baru", "focused": True}
