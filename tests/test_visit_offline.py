@@ -381,6 +381,15 @@ def test_the_judges_home_and_sheet_lead_to_the_offline_page(app, setup):
     assert "K-001" in page and "Jl. Poros Desa No. 1" in page and 'id="offline-prepare"' in page
 
 
+def test_a_judge_without_visits_is_not_sent_to_prepare_them(app, setup, make_user):
+    user = make_user("judge")
+    client = app.test_client()
+    login(client, user.email)
+    home = client.get("/judge/")
+    assert home.status_code == 200
+    assert "/judge/offline" not in home.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -24,14 +24,13 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from monev.auth.models import User
 from monev.core.errors import ServiceError
 from monev.core.templating import number
 from monev.core.timezones import format_moment, label
-from monev.entries.models import Entry, Evidence
-from monev.events.models import Event, Stage
+from monev.entries.models import Evidence
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import (
@@ -39,7 +38,6 @@ from monev.judging.models import (
     Conflict,
     Score,
     SyncKey,
-    Visit,
     VisitCheck,
     VisitPhoto,
 )
@@ -52,32 +50,6 @@ BUNDLE_FORMAT = "monev-offline/1"
 
 
 # --- the bundle ---------------------------------------------------------------------------
-
-
-def _judge_visits(judge_id: int) -> list[tuple[Visit, Assignment]]:
-    return list(
-        db.session.execute(
-            select(Visit, Assignment)
-            .join(
-                Assignment,
-                (Assignment.entry_id == Visit.entry_id) & (Assignment.stage_id == Visit.stage_id),
-            )
-            .join(Stage, Stage.id == Visit.stage_id)
-            .join(Event, Event.id == Stage.event_id)
-            .where(
-                Assignment.judge_id == judge_id,
-                Assignment.dropped_at.is_(None),
-                Event.status != "draft",
-                Stage.kind == "visit",
-            )
-            .options(
-                joinedload(Visit.stage).joinedload(Stage.event),
-                joinedload(Visit.entry).joinedload(Entry.kim),
-                joinedload(Assignment.sheet),
-            )
-            .order_by(Visit.starts_at, Visit.id)
-        ).all()
-    )
 
 
 def _coordinate(value: Decimal | None) -> float | None:
@@ -112,7 +84,7 @@ def _evidence(item: Evidence) -> dict:
 
 def bundle(judge: User, now: datetime) -> dict:
     """Everything the judge's phone needs to run the judge's visits offline (plain data)."""
-    rows = _judge_visits(judge.id)
+    rows = queries.judge_visit_rows(judge.id)
     stage_ids = sorted({v.stage_id for v, _a in rows})
     entry_ids = sorted({v.entry_id for v, _a in rows})
     sheet_ids = sorted(a.sheet.id for _v, a in rows if a.sheet is not None)

@@ -148,31 +148,51 @@ def kim_visits(kim_id: int | None) -> dict[int, Visit]:
     return out
 
 
-def judge_visits(judge_id: int) -> list[Visit]:
-    """The visits of the judge's teams (assignments not dropped) in announced events, by
-    time."""
+def _judge_visits_select(judge_id: int, *columns):
+    """``columns`` of the visits of the judge's teams (assignments not dropped) in announced
+    events, joined to the judge's assignment."""
+    return (
+        select(*columns)
+        .join(
+            Assignment,
+            (Assignment.entry_id == Visit.entry_id) & (Assignment.stage_id == Visit.stage_id),
+        )
+        .join(Stage, Stage.id == Visit.stage_id)
+        .join(Event, Event.id == Stage.event_id)
+        .where(
+            Assignment.judge_id == judge_id,
+            Assignment.dropped_at.is_(None),
+            Event.status != "draft",
+            Stage.kind == "visit",
+        )
+    )
+
+
+def judge_visit_rows(judge_id: int) -> list[tuple[Visit, Assignment]]:
+    """The visits of the judge's teams, by time, each with the judge's assignment and its
+    sheet, the stage, the event, the entry and its KIM loaded (one query)."""
     return list(
-        db.session.scalars(
-            select(Visit)
-            .join(
-                Assignment,
-                (Assignment.entry_id == Visit.entry_id) & (Assignment.stage_id == Visit.stage_id),
-            )
-            .join(Stage, Stage.id == Visit.stage_id)
-            .join(Event, Event.id == Stage.event_id)
-            .where(
-                Assignment.judge_id == judge_id,
-                Assignment.dropped_at.is_(None),
-                Event.status != "draft",
-                Stage.kind == "visit",
-            )
+        db.session.execute(
+            _judge_visits_select(judge_id, Visit, Assignment)
             .options(
                 joinedload(Visit.stage).joinedload(Stage.event),
                 joinedload(Visit.entry).joinedload(Entry.kim),
+                joinedload(Assignment.sheet),
             )
             .order_by(Visit.starts_at, Visit.id)
-        ).unique()
+        ).all()
     )
+
+
+def judge_visits(judge_id: int) -> list[Visit]:
+    """The visits of the judge's teams (assignments not dropped) in announced events, by
+    time."""
+    return [visit for visit, _assignment in judge_visit_rows(judge_id)]
+
+
+def judge_has_visits(judge_id: int) -> bool:
+    """Whether the judge's teams have any visit in an announced event (one cheap query)."""
+    return bool(db.session.scalar(select(_judge_visits_select(judge_id, Visit.id).exists())))
 
 
 def sheet_checks(sheet_id: int | None) -> dict[int, VisitCheck]:

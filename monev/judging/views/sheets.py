@@ -38,7 +38,7 @@ def judge_index():
     return render_template(
         "judging/judge_index.html",
         progress=queries.judge_progress(current_user.id),
-        has_visits=bool(queries.judge_visits(current_user.id)),
+        has_visits=queries.judge_has_visits(current_user.id),
     )
 
 
