@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select, tuple_
+from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
@@ -408,7 +408,8 @@ def progress_board(stage: Stage) -> Board:
 
 def _state_counts(stage: Stage):
     """(judge id, entry id, state, sheets) of the stage, counted by the database: the same
-    states as :func:`_cells`, grouped per judge and per entry (two queries)."""
+    states as :func:`_cells`, grouped per judge and per entry. One statement: the cells are
+    a CTE used twice, which PostgreSQL and SQLite (3.35+) compute once."""
     has_score = (
         select(Score.id).where(Score.sheet_id == ScoreSheet.id, Score.value.is_not(None)).exists()
     )
@@ -427,19 +428,18 @@ def _state_counts(stage: Stage):
             (Conflict.entry_id == Assignment.entry_id) & (Conflict.judge_id == Assignment.judge_id),
         )
         .where(Assignment.stage_id == stage.id)
-        .subquery()
+        .cte("cells")
     )
-    per_judge = db.session.execute(
-        select(cells.c.judge_id, cells.c.state, func.count()).group_by(
-            cells.c.judge_id, cells.c.state
-        )
-    ).all()
-    per_entry = db.session.execute(
-        select(cells.c.entry_id, cells.c.state, func.count()).group_by(
-            cells.c.entry_id, cells.c.state
-        )
-    ).all()
-    return per_judge, per_entry
+    per_judge = select(
+        literal("judge").label("side"), cells.c.judge_id.label("id"), cells.c.state, func.count()
+    ).group_by(cells.c.judge_id, cells.c.state)
+    per_entry = select(
+        literal("entry").label("side"), cells.c.entry_id.label("id"), cells.c.state, func.count()
+    ).group_by(cells.c.entry_id, cells.c.state)
+    counted: dict[str, list[tuple[int, str, int]]] = {"judge": [], "entry": []}
+    for side, key, cell_state, n in db.session.execute(union_all(per_judge, per_entry)):
+        counted[side].append((key, cell_state, n))
+    return counted["judge"], counted["entry"]
 
 
 def _summary_board(
