@@ -165,6 +165,32 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
+def field_phone(browser, live_server) -> Iterator:
+    """Makes browser contexts as a judge's phone in the field: Indonesian, in WITA, at the
+    position ``where`` with the geolocation permission granted (``viewport`` and Playwright's
+    other context options may be given); every one is closed after the test."""
+    opened: list[BrowserContext] = []
+
+    def make(where: dict, viewport: dict = PHONE, **options) -> BrowserContext:
+        phone = browser.new_context(
+            base_url=live_server,
+            viewport=viewport,
+            locale="id-ID",
+            timezone_id="Asia/Makassar",
+            geolocation=where,
+            permissions=["geolocation"],
+            **options,
+        )
+        phone.set_default_timeout(15_000)
+        opened.append(phone)
+        return phone
+
+    yield make
+    for phone in opened:
+        phone.close()
+
+
+@pytest.fixture
 def allowed_answers() -> list[tuple]:
     """Error answers a test provokes on purpose: (method, URL regex, status) it appends."""
     return []

@@ -17,7 +17,6 @@ from monev.demo import award
 from monev.events.models import Event
 from monev.extensions import db
 from monev.rubrics.models import Criterion
-from tests.browser.conftest import PHONE
 from tests.browser.test_roles import assert_accessible, sign_in
 from tests.browser.test_visit_photos import _jpeg, _no_sideways_scroll
 from tests.conftest import t
@@ -42,21 +41,12 @@ def _criteria(app) -> list[tuple[int, int]]:
 
 
 def test_the_demo_visit_of_today_is_done_on_a_phone(
-    app, browser, live_server, demo_password, screenshots, tmp_path
+    app, field_phone, demo_password, screenshots, tmp_path
 ):
     criteria = _criteria(app)
     photo = tmp_path / "inovasi.jpg"
     _jpeg(photo)
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=PHONE,
-        locale="id-ID",
-        timezone_id="Asia/Makassar",
-        geolocation=NEAR_TELUK_PANDAN,
-        permissions=["geolocation"],
-        accept_downloads=True,
-    )
-    context.set_default_timeout(15_000)
+    context = field_phone(NEAR_TELUK_PANDAN, accept_downloads=True)
     page = context.new_page()
     try:
         sign_in(page, award.TEAM[0], demo_password)
@@ -147,7 +137,7 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
 
 
 def test_the_demo_visit_of_today_is_done_without_a_signal(
-    app, browser, live_server, demo_password, screenshots
+    app, field_phone, demo_password, screenshots
 ):
     """README's offline steps on the demo as it is: prepare from the home page, no signal,
     reload, score, checklist and a photo, back online: it arrives on the sheet."""
@@ -156,15 +146,7 @@ def test_the_demo_visit_of_today_is_done_without_a_signal(
 
     criteria = _criteria(app)
     (c1, _p1), (c2, _p2) = criteria[:2]
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=PHONE,
-        locale="id-ID",
-        timezone_id="Asia/Makassar",
-        geolocation=NEAR_TELUK_PANDAN,
-        permissions=["geolocation"],
-    )
-    context.set_default_timeout(15_000)
+    context = field_phone(NEAR_TELUK_PANDAN)
     page = context.new_page()
     try:
         sign_in(page, award.TEAM[0], demo_password)

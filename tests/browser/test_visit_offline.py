@@ -167,20 +167,12 @@ def _fits(page) -> None:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_a_visit_scored_offline_arrives_once(
-    app, browser, live_server, demo_password, screenshots, viewport
+    app, field_phone, demo_password, screenshots, viewport
 ):
     urls = _a_visit(app)
     sheet = _sheet_id(urls)
     c1, c2 = _criteria(app, sheet)[:2]
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=viewport,
-        locale="id-ID",
-        timezone_id="Asia/Makassar",
-        geolocation=KAMPUNG,
-        permissions=["geolocation"],
-    )
-    context.set_default_timeout(10_000)
+    context = field_phone(KAMPUNG, viewport)
     shot = f"offline-{viewport['width']}"
     try:
         page = context.new_page()
@@ -359,20 +351,12 @@ def _tamper(page, **data) -> None:
     ids=["future", "out-of-range"],
 )
 def test_a_tampered_stamp_is_refused_and_kept_on_the_phone(
-    app, browser, live_server, demo_password, stamp, message
+    app, field_phone, demo_password, stamp, message
 ):
     urls = _a_visit(app)
     sheet = _sheet_id(urls)
     c1 = _criteria(app, sheet)[0]
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=PHONE,
-        locale="id-ID",
-        timezone_id="Asia/Makassar",
-        geolocation=KAMPUNG,
-        permissions=["geolocation"],
-    )
-    context.set_default_timeout(10_000)
+    context = field_phone(KAMPUNG)
     try:
         page = context.new_page()
         sign_in(page, ACCOUNTS[JUDGE], demo_password)

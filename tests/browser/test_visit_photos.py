@@ -58,20 +58,12 @@ def _no_sideways_scroll(page) -> None:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_judge_photographs_the_visit_and_the_kim_signs(
-    app, browser, live_server, demo_password, screenshots, tmp_path, viewport
+    app, field_phone, demo_password, screenshots, tmp_path, viewport
 ):
     urls = _visit_with_photos(app)
     photo = tmp_path / "papan-informasi.jpg"
     _jpeg(photo)
-    context = browser.new_context(
-        base_url=live_server,
-        viewport=viewport,
-        locale="id-ID",
-        timezone_id="Asia/Makassar",
-        geolocation=NEAR_KIM,
-        permissions=["geolocation"],
-        accept_downloads=True,
-    )
+    context = field_phone(NEAR_KIM, viewport, accept_downloads=True)
     page = context.new_page()
     width = viewport["width"]
     try:
