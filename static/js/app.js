@@ -12,7 +12,7 @@
   // keyboard or screen-reader user (and a phone's scroll) lands on it, not on the page top.
   function focusResult(root) {
     var target = root.querySelector("[data-focus-on-load]");
-    if (target) { target.focus(); target.scrollIntoView({ block: "start" }); }
+    if (target) { target.focus({ preventScroll: true }); target.scrollIntoView({ block: "start" }); }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { focusResult(document); });
