@@ -33,6 +33,13 @@ def register(app: Flask) -> None:
             if db.session.scalar(select(func.count(User.id))):
                 if if_empty:
                     click.echo("Database already has accounts; demo not loaded again.")
+                    created = loader.ensure_demo_signing()
+                    db.session.commit()
+                    if created:
+                        click.echo(
+                            f"Demo test signing certificate created in {created} (its root is "
+                            "trusted): certificates are signed from now on."
+                        )
                     return
                 raise click.ClickException(
                     "The database already has accounts. The demo only loads into an empty "

@@ -4,7 +4,14 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from monev.auth.forms import EMAIL_INVALID, EMAIL_REQUIRED
-from monev.core.forms import TOO_LONG, EmptyForm, MonevForm, optional_int, strip  # noqa: F401
+from monev.core.forms import (  # noqa: F401
+    TOO_LONG,
+    ConfirmForm,
+    EmptyForm,
+    MonevForm,
+    optional_int,
+    strip,
+)
 
 
 class UserForm(MonevForm):
@@ -44,3 +51,7 @@ class EditUserForm(UserForm):
 
 class TrustRootForm(MonevForm):
     file = FileField(_l("Root certificate (PEM or DER)"))
+
+
+class RemoveRootForm(ConfirmForm):
+    confirm = BooleanField(_l("I understand what this does and want to stop trusting this root"))

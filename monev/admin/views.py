@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from monev.admin import queries
-from monev.admin.forms import EditUserForm, EmptyForm, InviteForm, TrustRootForm
+from monev.admin.forms import EditUserForm, EmptyForm, InviteForm, RemoveRootForm, TrustRootForm
 from monev.auth import services as auth_services
 from monev.auth.models import ROLES, User
 from monev.core import access
 from monev.core.forms import choices
 from monev.core.templating import ROLE_LABELS
 from monev.core.timeutil import utcnow
-from monev.core.views import button_action, form_flow, page_or_fragment
+from monev.core.views import button_action, confirmation, form_flow, page_or_fragment
 from monev.directory import queries as directory_queries
 from monev.extensions import db
 from monev.home import services as home_services
@@ -149,18 +149,32 @@ def signing():
             "admin/signing.html",
             form=form,
             status=trust.status(),
-            roots=trust.roots(),
-            remove_form=EmptyForm(formdata=None),
+            roots=trust.shown_roots(),
         ),
         message=lambda root: _("Trusted: %(subject)s.", subject=root.subject),
         done=lambda _root: redirect(url_for("admin.signing"), 303),
     )
 
 
-@bp.route("/signing/roots/<int:root_id>/remove", methods=["POST"])
+@bp.route("/signing/roots/<int:root_id>/remove", methods=["GET", "POST"])
 def remove_trust_root(root_id: int):
-    return button_action(
-        lambda: trust.remove_root(root_id, actor=current_user),
-        to=url_for("admin.signing"),
+    """Stop trusting a root, after a confirmation step that says what it does to every
+    check on the verification page (a dialog with htmx, a page of its own without)."""
+    shown = next((r for r in trust.shown_roots() if r.root.id == root_id), None) or abort(404)
+    form = RemoveRootForm()
+    back = url_for("admin.signing")
+    return form_flow(
+        form,
+        lambda: trust.remove_root(root_id, confirmed=bool(form.confirm.data), actor=current_user),
+        render=lambda: confirmation(
+            "admin/_remove_root.html",
+            title=_("Stop trusting this root"),
+            back_url=back,
+            back_label=_("Electronic signatures"),
+            form=form,
+            shown=shown,
+            consequences=trust.removal_consequences(root_id),
+        ),
         message=_("The root certificate is no longer trusted."),
+        done=lambda _r: redirect(back, 303),
     )

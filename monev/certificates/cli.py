@@ -4,6 +4,7 @@ background batch), with a progress bar."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -57,9 +58,37 @@ def register(app: Flask) -> None:
 
         from monev.certificates import pdfcheck
 
-        result = pdfcheck.check(file.read_bytes())
-        marks = {"ok": "✓", "warn": "!", "bad": "✗"}
+        with quiet_crypto_deprecations():
+            result = pdfcheck.check(file.read_bytes())
+        marks = {"ok": "✓", "warn": "!", "bad": "✗", "info": "·"}
         with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "id")):
-            for finding in pdfcheck.findings(result, current_app.config["BABEL_DEFAULT_TIMEZONE"]):
-                click.echo(f"{marks[finding.level]} {finding.text}")
+            shown = pdfcheck.outcome(result, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            verdict = shown.verdict
+            click.echo(f"{marks[verdict.level]} {verdict.title}: {verdict.reason}")
+            click.echo("")
+            for finding in shown.findings:
+                click.echo(f"  {marks[finding.level]} {finding.text}")
+            if shown.record:
+                click.echo("")
+                for label, value in shown.record:
+                    click.echo(f"  {label}: {value}")
         raise SystemExit(0 if result.genuine else 1)
+
+
+@contextmanager
+def quiet_crypto_deprecations():
+    """pyHanko (and its certificate validator) import cryptography APIs that cryptography has
+    deprecated (DSA): the warning says nothing to whoever runs ``verify-pdf``. Only that
+    category from those modules is silenced, only during the check; every other warning
+    still shows."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            category=CryptographyDeprecationWarning,
+            module=r"(pyhanko|pyhanko_certvalidator|certomancer)(\.|$)",
+        )
+        yield

@@ -49,6 +49,25 @@ class PdfCheck:
         return "replaced" if self.cert.replaced_by_id else "revoked"
 
     @property
+    def verdict(self) -> str:
+        """unreadable, modified, unsigned, mismatch (QR and printed code differ), expired or
+        untrusted (an intact signature nobody trusted vouches for), unknown (no such
+        certificate), none (no code), revoked, replaced, or genuine: the first that holds."""
+        report = self.report
+        if not report.readable:
+            return "unreadable"
+        if not report.signed:
+            return "unsigned"
+        if report.modified:
+            return "modified"
+        if self.codes_disagree:
+            return "mismatch"
+        if not report.trusted:
+            return "expired" if any(s.expired for s in report.signatures) else "untrusted"
+        state = self.record_state
+        return "genuine" if state == "valid" else state
+
+    @property
     def genuine(self) -> bool:
         """Everything holds: signed, unmodified, trusted, and a valid certificate record."""
         return self.report.trusted and self.record_state == "valid"
@@ -95,13 +114,166 @@ def check(data: bytes) -> PdfCheck:
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # ok | bad | warn
+    level: str  # ok | bad | warn | info (neutral: what was found, neither good nor bad)
     text: str
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The one answer, first: ``key`` (see :attr:`PdfCheck.verdict`), its level, a short
+    headline in capitals ("ASLI") and the reason, naming the signer only when proven."""
+
+    key: str
+    level: str  # ok | bad | warn
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the page and ``flask verify-pdf`` show: the verdict, the details under it, and
+    the certificate record the code belongs to (label, value) for comparing with the PDF."""
+
+    verdict: Verdict
+    findings: list[Finding]
+    record: list[tuple[str, str]]
+
+
+def outcome(result: PdfCheck, tz: str) -> Outcome:
+    return Outcome(verdict(result), findings(result, tz), record_rows(result))
+
+
+def verdict(result: PdfCheck) -> Verdict:
+    """The headline, in the order a forgery is ruled out: readable, signed, unchanged since
+    signed, its codes agree, a signer the organiser trusts, then the record's state."""
+    from flask_babel import gettext as _
+
+    key = result.verdict
+    report = result.report
+    signer = report.last.signer if report.last else ""
+    cert = result.cert
+    untrusted = _("NOT VERIFIED")
+    not_trusted = _("NOT TRUSTWORTHY")
+    if key == "unreadable":
+        return Verdict(key, "bad", _("CANNOT BE CHECKED"), _("This PDF cannot be read."))
+    if key == "modified":
+        return Verdict(
+            key,
+            "bad",
+            not_trusted,
+            _(
+                "This document was changed after it was signed (dimodifikasi). Do not rely on "
+                "what it says; ask for the original file."
+            ),
+        )
+    if key == "unsigned":
+        return Verdict(
+            key,
+            "warn",
+            _("NOT SIGNED"),
+            _(
+                "This PDF carries no electronic signature, so nothing proves its content is "
+                "unchanged. Compare what it shows with the record below."
+            ),
+        )
+    if key == "mismatch":
+        return Verdict(
+            key,
+            "bad",
+            not_trusted,
+            _(
+                "The QR code and the code printed under it do not match: the document was "
+                "tampered with."
+            ),
+        )
+    if key == "expired":
+        return Verdict(
+            key,
+            "bad",
+            untrusted,
+            _(
+                "The document is unchanged, but the signer's certificate had expired: the "
+                "signature does not count."
+            ),
+        )
+    if key == "untrusted":
+        return Verdict(
+            key,
+            "bad",
+            untrusted,
+            _(
+                "The document is unchanged since it was signed, but by a certificate the "
+                "organiser does not trust: anyone can make such a signature. Compare what it "
+                "shows with the record below."
+            ),
+        )
+    if key == "unknown":
+        return Verdict(
+            key,
+            "bad",
+            not_trusted,
+            _(
+                "Signed by %(name)s, but its code %(code)s does not belong to any certificate "
+                "issued by this application.",
+                name=signer,
+                code=result.code,
+            ),
+        )
+    if key == "none":
+        return Verdict(
+            key,
+            "warn",
+            _("SIGNED, NOT A CERTIFICATE"),
+            _(
+                "This document is unchanged and signed by %(name)s, but it carries no "
+                "certificate code to check against the record.",
+                name=signer,
+            ),
+        )
+    if key == "revoked":
+        return Verdict(
+            key,
+            "bad",
+            _("NO LONGER VALID"),
+            _(
+                "Genuine and signed by %(name)s, but certificate %(number)s was revoked.",
+                name=signer,
+                number=cert.number,
+            ),
+        )
+    if key == "replaced":
+        return Verdict(
+            key,
+            "bad",
+            _("NO LONGER VALID"),
+            _(
+                "Genuine and signed by %(name)s, but certificate %(number)s was replaced by "
+                "%(new)s.",
+                name=signer,
+                number=cert.number,
+                new=cert.replaced_by.number,
+            ),
+        )
+    return Verdict(
+        key,
+        "ok",
+        _("GENUINE"),
+        _(
+            "This document is unchanged and signed by %(name)s; certificate %(number)s for "
+            "%(holder)s is valid.",
+            name=signer,
+            number=cert.number,
+            holder=cert.holder_name,
+        ),
+    )
+
+
 def findings(result: PdfCheck, tz: str) -> list[Finding]:
-    """What the check found, in the user's language (Indonesian by default), in order:
-    signature intact and whole, who signed and when, trust, and the certificate record."""
+    """The details under the verdict, in the user's language (Indonesian by default), in
+    order: signature intact and whole, who signed and when, trust, and the certificate
+    record. Only what was proven is green: a signer is "claimed" unless the signature is
+    intact, trust is not asked of a modified file, and the record's "valid" is neutral
+    unless the file itself is genuine (a valid record says nothing about a changed copy)."""
     from flask_babel import gettext as _
 
     from monev.core.timezones import format_moment
@@ -142,7 +314,44 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
         )
     for sig in report.signatures:
         when = format_moment(_naive(sig.time), tz) if sig.time else "—"
-        if sig.timestamped:
+        if not sig.intact:
+            out.append(
+                Finding(
+                    "info",
+                    _(
+                        "Claims to be signed by %(name)s, but the signature is broken: who "
+                        "signed it cannot be proven.",
+                        name=sig.signer or "—",
+                    ),
+                )
+            )
+            continue  # a broken signature says nothing about its signer's trust
+        if report.modified:
+            out.append(
+                Finding(
+                    "info",
+                    _(
+                        "The version before the change was signed by %(name)s at %(when)s; "
+                        "what was changed afterwards is not covered by that signature.",
+                        name=sig.signer,
+                        when=when,
+                    ),
+                )
+            )
+            continue  # trust is not asked of a modified file
+        if not sig.trusted and not sig.expired:
+            out.append(
+                Finding(
+                    "info",
+                    _(
+                        "Claims to be signed by %(name)s at %(when)s: the certificate carries "
+                        "that name, but nobody the organiser trusts vouches for it.",
+                        name=sig.signer,
+                        when=when,
+                    ),
+                )
+            )
+        elif sig.timestamped:
             out.append(
                 Finding(
                     "ok",
@@ -165,8 +374,6 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
                     ),
                 )
             )
-        if not sig.intact:
-            continue  # a broken signature says nothing about its signer's trust
         if sig.expired:
             out.append(
                 Finding(
@@ -216,7 +423,7 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
                 ),
             )
         )
-    elif state == "valid":
+    elif state == "valid" and result.genuine:
         out.append(
             Finding(
                 "ok",
@@ -224,6 +431,18 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
                     "The code matches certificate %(number)s for %(holder)s, which is valid.",
                     number=result.cert.number,
                     holder=result.cert.holder_name,
+                ),
+            )
+        )
+    elif state == "valid":
+        out.append(
+            Finding(
+                "info",
+                _(
+                    "The code belongs to certificate %(number)s. The record below is what was "
+                    "issued: compare it with what this PDF shows. A matching code does not "
+                    "make this file genuine.",
+                    number=result.cert.number,
                 ),
             )
         )
@@ -251,6 +470,30 @@ def findings(result: PdfCheck, tz: str) -> list[Finding]:
             )
         )
     return out
+
+
+def record_rows(result: PdfCheck) -> list[tuple[str, str]]:
+    """The certificate record the code belongs to, as issued (empty when no record)."""
+    from flask_babel import gettext as _
+
+    cert = result.cert
+    if cert is None or result.codes_disagree:
+        return []
+    holder = cert.holder_name + (f" ({cert.holder_detail})" if cert.holder_detail else "")
+    rows = [(_("Number"), cert.number), (_("Holder"), holder)]
+    if cert.award:
+        rows.append((_("Award"), cert.award))
+    if cert.category_name:
+        rows.append((_("Category"), cert.category_name))
+    rows.append((_("Event"), cert.event.title))
+    state = result.record_state
+    if state == "valid":
+        rows.append((_("Status"), _("Valid (not revoked)")))
+    elif state == "replaced":
+        rows.append((_("Status"), _("Replaced by %(number)s", number=cert.replaced_by.number)))
+    else:
+        rows.append((_("Status"), _("Revoked")))
+    return rows
 
 
 def _naive(moment):

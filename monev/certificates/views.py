@@ -333,7 +333,9 @@ def verify_upload():
     result, error = attempt(check)
     if error is not None:
         attach_error(form, error)
-    findings = pdfcheck.findings(result, tz) if result is not None else None
+    outcome = pdfcheck.outcome(result, tz) if result is not None else None
+    upload = form.file.data
+    checked_name = (getattr(upload, "filename", "") or "")[:120]
     status = 200 if error is None else error.status
     headers = {"Retry-After": str(limited.seconds)} if limited is not None else {}
     return (
@@ -343,8 +345,8 @@ def verify_upload():
             date=None,
             asked=False,
             pdf_form=form,
-            findings=findings,
-            pdf_result=result,
+            outcome=outcome,
+            checked_name=checked_name,
         ),
         status,
         headers,

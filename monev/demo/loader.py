@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 
 from sqlalchemy import select
@@ -92,6 +93,32 @@ def _demo_signing(admin: User) -> None:
     _p12, root = demo.make(current_app.instance_path)
     trust.add_root(root, actor=admin)
     demo.configure(current_app)
+
+
+def ensure_demo_signing() -> str | None:
+    """On a database that already holds the demo (``make run`` again, or a database made
+    before the demo signed anything): create the demo's test signing certificate when its
+    folder is missing, and trust its root. Only in development, only when the demo's admin
+    account exists (so a real database is never given a test root). Returns the folder
+    created, or None when there was nothing to do."""
+    from flask import current_app
+
+    from monev.core.errors import ServiceError
+    from monev.signing import demo, trust
+
+    if current_app.config.get("ENV_NAME") != "development":
+        return None
+    p12, root_pem = demo.paths(current_app.instance_path)
+    if p12.exists() and root_pem.exists():
+        return None
+    admin = db.session.scalar(select(User).where(User.email == data.ADMIN[0]))
+    if admin is None or admin.role != "admin":
+        return None
+    _p12, root = demo.make(current_app.instance_path)
+    with suppress(ServiceError):  # already trusted
+        trust.add_root(root, actor=admin)
+    demo.configure(current_app)
+    return str(p12.parent)
 
 
 def logins_text(password: str) -> str:

@@ -84,10 +84,13 @@ class CertInfo:
 
 
 def cert_info(cert) -> CertInfo:
-    """Subject, issuer and validity of an asn1crypto certificate."""
+    """Subject, issuer (labelled in the user's language, monev.signing.names) and validity
+    of an asn1crypto certificate."""
+    from monev.signing.names import describe
+
     return CertInfo(
-        subject=cert.subject.human_friendly,
-        issuer=cert.issuer.human_friendly,
+        subject=describe(cert.subject),
+        issuer=describe(cert.issuer),
         not_before=_naive_utc(cert.not_valid_before),
         not_after=_naive_utc(cert.not_valid_after),
     )

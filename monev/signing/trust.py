@@ -10,14 +10,15 @@ from datetime import UTC, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monev.audit.services import record
-from monev.core.errors import ServiceError
+from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
 from monev.extensions import db
 from monev.signing.backends import CertInfo, SigningError, backend_name, cert_info, get_backend
 from monev.signing.models import TrustRoot
+from monev.signing.names import describe
 
 WARN_DAYS = 30
 MAX_ROOT_BYTES = 64 * 1024
@@ -25,6 +26,27 @@ MAX_ROOT_BYTES = 64 * 1024
 
 def roots() -> list[TrustRoot]:
     return list(db.session.scalars(select(TrustRoot).order_by(TrustRoot.id)))
+
+
+@dataclass(frozen=True)
+class ShownRoot:
+    root: TrustRoot
+    subject: str  # labelled in the user's language, from the certificate itself
+
+
+def shown_roots() -> list[ShownRoot]:
+    """The trusted roots with their subjects read from the stored certificate (rows stored
+    before the labels were Indonesian show the same way as new ones)."""
+    from asn1crypto import x509
+
+    out = []
+    for root in roots():
+        try:
+            subject = describe(x509.Certificate.load(root.der).subject)
+        except Exception:  # a row that no longer parses: what was stored
+            subject = root.subject
+        out.append(ShownRoot(root, subject))
+    return out
 
 
 def root_ders() -> list[bytes]:
@@ -61,7 +83,7 @@ def add_root(data: bytes, *, actor=None) -> TrustRoot:
     if db.session.scalar(select(TrustRoot.id).where(TrustRoot.fingerprint == fingerprint)):
         raise ServiceError(_("This root certificate is already trusted."), field="file")
     root = TrustRoot(
-        subject=cert.subject.human_friendly[:500],
+        subject=describe(cert.subject)[:500],
         fingerprint=fingerprint,
         der=der,
         not_after=cert.not_valid_after.astimezone(UTC).replace(tzinfo=None),
@@ -74,10 +96,40 @@ def add_root(data: bytes, *, actor=None) -> TrustRoot:
     return root
 
 
-def remove_root(root_id: int, *, actor=None) -> None:
+def removal_consequences(root_id: int) -> list[str]:
+    """What removing the root does, for its confirmation step (more strongly for the last)."""
+    others = db.session.scalar(
+        select(func.count()).select_from(TrustRoot).where(TrustRoot.id != root_id)
+    )
+    lines = [
+        _(
+            "A signed PDF whose signer chains to this root is reported on the verification page "
+            "as not verified, including genuine certificates already handed out."
+        )
+    ]
+    if not others:
+        lines.insert(
+            0,
+            _(
+                "This is the only trusted root: after removing it, EVERY signed PDF checked on "
+                "the verification page, genuine or not, is reported as not verified."
+            ),
+        )
+    lines.append(
+        _(
+            "The removal is recorded in the audit log. Uploading the same root again restores "
+            "the checks."
+        )
+    )
+    return lines
+
+
+def remove_root(root_id: int, *, confirmed: bool, actor=None) -> None:
+    """Stop trusting a root, after its confirmation step was ticked."""
     root = db.session.get(TrustRoot, root_id)
     if root is None:
         raise ServiceError(_("This root certificate is no longer trusted."), status=404)
+    require_confirmation(confirmed)
     record("signing.untrust_root", "trust_root", root.id, {"subject": root.subject}, actor=actor)
     db.session.delete(root)
     db.session.flush()
@@ -88,6 +140,7 @@ class SigningStatus:
     backend: str  # "" when nothing is signed
     cert: CertInfo | None
     error: str = ""
+    tsa_url: str = ""  # the timestamp service (TSA) signatures ask, "" when none
 
     @property
     def days_left(self) -> int | None:
@@ -112,13 +165,26 @@ def status(config=None) -> SigningStatus:
     """The configured backend and its certificate (loading it tells whether it works)."""
     config = config if config is not None else current_app.config
     name = backend_name(config)
+    tsa = _without_secrets(config.get("SIGNING_TSA_URL") or "")
     if not name:
-        return SigningStatus("", None)
+        return SigningStatus("", None, tsa_url=tsa)
     try:
         backend = get_backend(config)
         cert = backend.certificate() if backend is not None else None
     except SigningError as exc:
-        return SigningStatus(name, None, str(exc))
+        return SigningStatus(name, None, str(exc), tsa_url=tsa)
     except Exception as exc:  # a token that does not answer, an unreadable file
-        return SigningStatus(name, None, f"{type(exc).__name__}: {exc}")
-    return SigningStatus(name, cert_info(cert) if cert is not None else None)
+        return SigningStatus(name, None, f"{type(exc).__name__}: {exc}", tsa_url=tsa)
+    return SigningStatus(name, cert_info(cert) if cert is not None else None, tsa_url=tsa)
+
+
+def _without_secrets(url: str) -> str:
+    """A URL to show on a page: without a user name, password or query (they may hold a key)."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else ""

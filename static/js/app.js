@@ -8,6 +8,20 @@
     var invalid = root.querySelector("[aria-invalid=true]");
     if (invalid) { invalid.focus(); }
   });
+  // A result that comes back with the page (the PDF check on /verify) takes the focus, so a
+  // keyboard or screen-reader user (and a phone's scroll) lands on it, not on the page top.
+  function focusResult(root) {
+    var target = root.querySelector("[data-focus-on-load]");
+    if (target) { target.focus({ preventScroll: true }); target.scrollIntoView({ block: "start" }); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { focusResult(document); });
+  } else {
+    focusResult(document);
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt && event.detail.elt.isConnected) { focusResult(event.detail.elt); }
+  });
   // A confirmation step loaded by htmx into a <dialog> opens it as a modal; its Cancel
   // link closes it. Without JavaScript the same step is a page of its own.
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -70,7 +70,7 @@ def inspect(
     """Check the spooled upload at ``path`` (``head``: its first bytes) for a slot accepting
     the ``accepted`` type keys. Returns what to store; raises :class:`Refused`. ``sha256``:
     the file's digest when already known (computed while it arrived)."""
-    key = sniff(head)
+    key = sniff(head, accepted)
     if key == "zip":
         key = office_type(path)
     elif key not in accepted:

@@ -17,8 +17,9 @@ from monev.storage.inspection.filetypes import (
 )
 
 
-def sniff(head: bytes) -> str:
-    """Our type key for the leading bytes ("zip" for an Office package), or a refusal."""
+def sniff(head: bytes, accepted: tuple[str, ...] = EVIDENCE_TYPES) -> str:
+    """Our type key for the leading bytes ("zip" for an Office package), or a refusal that
+    names the ``accepted`` types (those of the form, not every evidence type)."""
     import puremagic
 
     if not head:
@@ -36,7 +37,7 @@ def sniff(head: bytes) -> str:
             _(
                 "The type of this file could not be recognised from its content. "
                 "Accepted: %(types)s.",
-                types=type_list(EVIDENCE_TYPES),
+                types=type_list(accepted),
             )
         )
     top = matches[0]
@@ -63,7 +64,7 @@ def sniff(head: bytes) -> str:
             "This file is not one of the accepted types (its content looks like: %(what)s). "
             "Accepted: %(types)s.",
             what=_what(matches),
-            types=type_list(EVIDENCE_TYPES),
+            types=type_list(accepted),
         )
     )
 
