@@ -108,7 +108,7 @@ def test_juri1_does_the_visit_of_today_and_the_berita_acara_is_downloaded(demo):
     assignment_id = int(sheet_url.rsplit("/", 1)[1])
 
     page = judge.get(sheet_url).get_data(as_text=True)
-    assert "Daftar periksa kunjungan" in page and "0 dari 2 foto wajib" in page
+    assert "Daftar periksa kunjungan" in page and "0 foto (wajib 2)" in page
     token = _token(page)
     with demo.app_context():
         stage_id = _award(demo).stages[0].id
@@ -139,7 +139,7 @@ def test_juri1_does_the_visit_of_today_and_the_berita_acara_is_downloaded(demo):
             )
             assert response.status_code == 201, response.get_data(as_text=True)
             assert response.get_json()["photo"]["distance_m"] < 150
-    assert "2 dari 2 foto wajib" in judge.get(sheet_url).get_data(as_text=True)
+    assert "2 foto (wajib 2)" in judge.get(sheet_url).get_data(as_text=True)
     with demo.app_context():
         version = db.session.scalar(
             select(ScoreSheet.version).where(ScoreSheet.assignment_id == assignment_id)

@@ -65,7 +65,9 @@ def _now_iso(delta=timedelta(0)) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-def _post(client, setup, *, data=None, photo=None, entry=0, criterion=0, json=True, **fields):
+def _post(
+    client, setup, *, data=None, photo=None, entry=0, criterion=0, json=True, judge=0, **fields
+):
     form = {
         "csrf_token": client.token,
         "taken_at": _now_iso(),
@@ -80,7 +82,7 @@ def _post(client, setup, *, data=None, photo=None, entry=0, criterion=0, json=Tr
     form["photo"] = (io.BytesIO(content), "foto.jpg")
     headers = {"Accept": "application/json"} if json else {}
     return client.post(
-        f"/judge/sheets/{setup.assignment(entry, 0)}/visit/{setup.criteria[criterion]}/photos",
+        f"/judge/sheets/{setup.assignment(entry, judge)}/visit/{setup.criteria[criterion]}/photos",
         data=form,
         headers=headers,
         content_type="multipart/form-data",
@@ -292,6 +294,9 @@ def test_only_the_team_and_the_organiser_see_a_photo(app, judge, setup):
     assert app.test_client().get(url).status_code == 302  # to the login
 
 
+SHORT = "%(name)s: %(have)d photo(s) (%(need)d required)"
+
+
 def test_finalising_needs_the_required_photos(app, judge, setup):
     from monev.rubrics.models import Criterion
 
@@ -302,14 +307,14 @@ def test_finalising_needs_the_required_photos(app, judge, setup):
     a = setup.assignment(0, 0)
     assert _post(judge, setup).status_code == 201
     sheet = judge.get(f"/judge/sheets/{a}").get_data(as_text=True)
-    assert t(app, "%(have)d of %(need)d required photos", have=1, need=2) in sheet
+    assert t(app, "%(have)d photo(s) (%(need)d required)", have=1, need=2) in sheet
     step = judge.get(f"/judge/sheets/{a}/finalise").get_data(as_text=True)
     listing = t(
         app,
         "Finalise needs the photos the visit requires; missing: %(list)s.",
-        list=t(app, "%(name)s: %(have)d of %(need)d photos", name="Akses informasi", have=1, need=2)
+        list=t(app, SHORT, name="Akses informasi", have=1, need=2)
         + "; "
-        + t(app, "%(name)s: %(have)d of %(need)d photos", name="Produksi konten", have=0, need=1),
+        + t(app, SHORT, name="Produksi konten", have=0, need=1),
     )
     assert listing in step
     data = {
@@ -703,3 +708,159 @@ def test_copying_the_rubric_keeps_the_photos_a_visit_criterion_requires(app, set
         )
         assert copied.photos_required == 3
         db.session.rollback()
+
+
+def _require(app, setup, *needs):
+    from monev.rubrics.models import Criterion
+
+    with app.app_context(), write_intent():
+        for index, need in enumerate(needs):
+            db.session.get(Criterion, setup.criteria[index]).photos_required = need
+        db.session.commit()
+
+
+def _second_judge(app, setup):
+    client = app.test_client()
+    client.token = sign_in(client, setup.judges[1]["email"])
+    return client
+
+
+def _board_row(admin, setup, index=0) -> str:
+    board = admin.get(f"/admin/events/{setup.slug}/judging/stages/{setup.stage_id}/visits")
+    page = board.get_data(as_text=True)
+    return page.split(f'id="visit-{setup.entries[index]}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_board_counts_each_judges_required_photos_not_one_judges_extras(app, judge, setup):
+    """Issue 17 review: one judge took 7 photos where 4 are required, the other none; the
+    board said 7 of 8 (only 4 of the 8 are there), now 4 of 8."""
+    _require(app, setup, 4, 0)
+    for n in range(7):
+        assert _post(judge, setup, client_key=f"kunci-lebih-{n:04d}").status_code == 201
+    # a photo on a criterion that requires none counts for nothing
+    assert _post(judge, setup, criterion=1, client_key="kunci-bebas-0001").status_code == 201
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    row = _board_row(admin, setup)
+    assert t(app, "%(n)d of %(m)d required", n=4, m=8) in row
+    assert "badge-wait" in row
+    # the second judge takes 3: 7 of 8; a fourth: all 8, and the badge turns green
+    second = _second_judge(app, setup)
+    for n in range(3):
+        assert _post(second, setup, judge=1, client_key=f"kunci-kedua-{n:04d}").status_code == 201
+    assert t(app, "%(n)d of %(m)d required", n=7, m=8) in _board_row(admin, setup)
+    assert _post(second, setup, judge=1, client_key="kunci-kedua-0009").status_code == 201
+    row = _board_row(admin, setup)
+    assert t(app, "%(n)d of %(m)d required", n=8, m=8) in row and "badge-ok" in row
+
+
+def test_the_board_without_required_photos_shows_how_many_were_taken(app, judge, setup):
+    _require(app, setup, 0, 0)
+    for n in range(2):
+        assert _post(judge, setup, client_key=f"kunci-bebas-{n:04d}").status_code == 201
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    row = _board_row(admin, setup)
+    assert f'data-label="{t(app, "Photos")}">2</td>' in row
+
+
+def test_extra_photos_read_as_taken_and_required_on_the_sheets(app, judge, setup):
+    """Never "3 of 1 required photos": the count says how many were taken and how many the
+    criterion requires, on the judge's sheet and the organiser's copy of it."""
+    from monev.judging.models import ScoreSheet
+
+    _require(app, setup, 1, 2)
+    for n in range(3):
+        assert _post(judge, setup, client_key=f"kunci-tiga-{n:04d}").status_code == 201
+    sheet = judge.get(f"/judge/sheets/{setup.assignment(0, 0)}").get_data(as_text=True)
+    assert "3 foto (wajib 1)" in sheet and "0 foto (wajib 2)" in sheet
+    assert "3 dari 1" not in sheet
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    with app.app_context():
+        sheet_id = db.session.scalar(select(ScoreSheet.id))
+    copy = admin.get(f"/admin/events/{setup.slug}/judging/sheets/{sheet_id}")
+    assert "3 foto (wajib 1)" in copy.get_data(as_text=True)
+    # the finalise step lists what is missing in the same words
+    step = judge.get(f"/judge/sheets/{setup.assignment(0, 0)}/finalise").get_data(as_text=True)
+    assert (
+        t(
+            app,
+            "%(name)s: %(have)d photo(s) (%(need)d required)",
+            name="Produksi konten",
+            have=0,
+            need=2,
+        )
+        in step
+    )
+
+
+def _cells(page: str, judge_name: str) -> list[str]:
+    """The drill-down's cells of one judge (on a phone each reads "judge: value")."""
+    marker = f'data-label="{judge_name} ('
+    return [part.split("</td>", 1)[0] for part in page.split(marker)[1:]]
+
+
+def test_the_results_drill_down_shows_each_judges_checklist_and_photos(app, judge, setup):
+    """Issue 17: the visit's evidence in the results drill-down, per criterion and judge,
+    every judge's column readable on a phone (cards-on-phone: each cell labelled)."""
+    from tests.test_visits import _check
+
+    _require(app, setup, 2, 0)
+    second = _second_judge(app, setup)
+    a0, a1 = setup.assignment(0, 0), setup.assignment(0, 1)
+    c0, c1 = setup.criteria[0], setup.criteria[1]
+    assert _check(judge, judge.token, a0, c0, "observed", "Papan informasi terpasang.")
+    assert _check(judge, judge.token, a0, c1, "partly", "Produksi konten belum rutin.")
+    assert _check(second, second.token, a1, c0, "not_observed", "Tidak ada papan.")
+    for n in range(3):
+        assert _post(judge, setup, client_key=f"kunci-hasil-{n:04d}").status_code == 201
+    assert _post(second, setup, judge=1, client_key="kunci-hasil-0009").status_code == 201
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    page = admin.get(f"/admin/events/{setup.slug}/results/entries/{setup.entries[0]}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'class="small cards-on-phone drill-down"' in body
+    first, other = _cells(body, "Juri Uji 1"), _cells(body, "Juri Uji 2")
+    assert len(first) == len(other) == 2  # one cell per criterion for each judge
+    assert t(app, "Observed") in first[0] and "Papan informasi terpasang." in first[0]
+    assert "3 foto (wajib 2)" in first[0]
+    assert t(app, "Partly observed") in first[1] and "Produksi konten belum rutin." in first[1]
+    assert t(app, "Not observed") in other[0] and "Tidak ada papan." in other[0]
+    assert "1 foto (wajib 2)" in other[0]
+    assert f"{t(app, 'On site')}: —" in other[1]  # no checklist line yet
+
+
+def test_the_results_drill_down_takes_the_same_queries_with_more_evidence(app, judge, setup):
+    from tests.conftest import count_queries
+    from tests.test_visits import _check
+
+    _require(app, setup, 2, 1)
+    admin = app.test_client()
+    sign_in(admin, setup.admin_email)
+    url = f"/admin/events/{setup.slug}/results/entries/{setup.entries[0]}"
+
+    def count() -> int:
+        with app.app_context():
+            engine = db.engine
+        with count_queries(engine) as statements:
+            assert admin.get(url).status_code == 200
+        return len(statements)
+
+    a0 = setup.assignment(0, 0)
+    assert _check(judge, judge.token, a0, setup.criteria[0], "observed", "Ada.")
+    assert _post(judge, setup, client_key="kunci-awal-0001").status_code == 201
+    count()  # the first visit computes the results (then cached until a sheet changes)
+    one = count()
+    second = _second_judge(app, setup)
+    a1 = setup.assignment(0, 1)
+    assert _check(judge, judge.token, a0, setup.criteria[1], "partly", "Sebagian.")
+    assert _check(second, second.token, a1, setup.criteria[0], "observed", "Ada juga.")
+    for n in range(4):
+        client = judge if n % 2 else second
+        key = f"kunci-lagi-{n:04d}"
+        who = 0 if client is judge else 1
+        assert _post(client, setup, client_key=key, criterion=n % 2, judge=who).status_code == 201
+    count()
+    assert count() == one

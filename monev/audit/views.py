@@ -7,12 +7,15 @@ from datetime import datetime, timedelta
 from flask import Blueprint, render_template, request
 
 from monev.audit import queries
+from monev.audit.labels import action_label
 from monev.audit.services import verify
 from monev.core import access
 from monev.core.views import page_or_fragment
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 access.blueprint_roles(bp, access.ADMIN)
+# The log's rows (here and on the admin's dashboard) name each action in the reader's language.
+bp.add_app_template_filter(action_label, "audit_action")
 
 
 def _date(value: str | None):

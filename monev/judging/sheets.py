@@ -499,7 +499,7 @@ def save_sheet(
 def missing_photos_text(missing: list[queries.MissingPhotos]) -> str:
     """ "Akses informasi: 1 of 2 photos; Produksi konten: 0 of 1 photos"."""
     return "; ".join(
-        _("%(name)s: %(have)d of %(need)d photos", name=m.name, have=m.have, need=m.need)
+        _("%(name)s: %(have)d photo(s) (%(need)d required)", name=m.name, have=m.have, need=m.need)
         for m in missing
     )
 
@@ -513,7 +513,7 @@ def refuse_missing_photos(assignment: Assignment, sheet: ScoreSheet) -> None:
         raise SheetRefused(
             {
                 f"photos-{m.criterion_id}": _(
-                    "%(have)d of %(need)d required photos.", have=m.have, need=m.need
+                    "%(have)d photo(s) (%(need)d required).", have=m.have, need=m.need
                 )
                 for m in missing
             },

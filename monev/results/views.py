@@ -11,7 +11,7 @@ only (podium, full table, district filter, versions with their changes), never r
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from threading import Lock
 
 from flask import (
@@ -346,6 +346,10 @@ def entry(event: Event, entry_id: int):
         )
     category = next(c for c in data.categories if c.id == found.category_id)
     visits = judging_queries.entry_visits(entry_id)
+    visit_stages = [s.id for s in data.stages if s.is_visit]
+    # A visit stage's evidence per judge and criterion: the checklist and the photos taken.
+    checks = judging_queries.entry_visit_checks(entry_id) if visit_stages else {}
+    required = judging_queries.criteria_photos_required(visit_stages)
     for item in stages:
         visit = visits.get(item["stage"].id)
         item["visit"] = visit
@@ -353,6 +357,9 @@ def entry(event: Event, entry_id: int):
             judging_queries.visit_photos(visit.stage_id, entry_id) if visit is not None else []
         )
         item["names"] = {c.id: c.name for c in item["criteria"]}
+        item["photo_counts"] = Counter(
+            (p.photo.sheet_id, p.photo.criterion_id) for p in item["photos"]
+        )
     return render_template(
         "results/entry.html",
         event=event,
@@ -361,6 +368,8 @@ def entry(event: Event, entry_id: int):
         row=row,
         stages=stages,
         values=values,
+        checks=checks,
+        photos_required=required,
         problem=computed.problem,
     )
 

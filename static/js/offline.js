@@ -826,8 +826,11 @@ function criterionNode(visit, c, items, editable) {
       ? el("ul", { class: "descriptors small" }, c.descriptors.map((d) =>
         el("li", {}, el("strong", {}, d.min === d.max ? d.min : d.min + "–" + d.max), ": " + d.text)))
       : null,
-    el("p", { class: "small" }, el("strong", {}, T.evidence + ": "),
-      evidence.length ? evidence.map((e) => e.name).join(", ") : T.no_evidence),
+    // The evidence line only where the criterion asks for evidence (or some came), as online.
+    evidence.length || (c.evidence && c.evidence !== "none")
+      ? el("p", { class: "small" }, el("strong", {}, T.evidence + ": "),
+        evidence.length ? evidence.map((e) => e.name).join(", ") : T.no_evidence)
+      : null,
     el("div", { class: "grid-score" },
       el("div", {},
         el("label", { for: "value-" + id }, T.score),
@@ -848,23 +851,39 @@ function criterionNode(visit, c, items, editable) {
       stateNode(check.item, "state-check-" + id),
       conflictNode(check.item && check.item.state === "conflict" ? check.item : null)),
     el("div", { class: "offline-photos" },
-      el("p", { class: "small" }, el("strong", {}, T.photos),
-        c.photos_required ? " · " + fmt(T.photos_required, { n: c.photos_required }) : "",
-        (visit.photos || {})[String(id)] ? " · " + fmt(T.photos_on_server, { n: visit.photos[String(id)] }) : ""),
+      el("p", { class: "small" }, el("strong", {}, T.photos), " · ",
+        c.photos_required
+          ? fmt(T.photos_required, { have: (visit.photos || {})[String(id)] || 0, need: c.photos_required })
+          : fmt(T.photos_on_server, { n: (visit.photos || {})[String(id)] || 0 })),
       !root.dataset.photoUrl ? el("p", { class: "small muted" }, T.photos_pending) : null,
       photos.length ? el("ul", { class: "offline-photo-list" }, photos.map((p) => photoNode(visit, p))) : null,
       editable
         ? el("div", { class: "offline-photo-take" },
           el("label", { for: "photo-" + id }, T.take_photo),
           el("input", { type: "file", id: "photo-" + id, accept: "image/*", capture: "environment", "data-photo-input": id,
+            "aria-describedby": "photo-status-" + id,
             onchange: async (event) => {
-              for (const file of event.target.files) {
-                await keepPhoto(visit, id, file);
+              // Reading the position may take up to 8 s: say so, and take no second tap meanwhile.
+              const input = event.target;
+              const said = document.getElementById("photo-status-" + id);
+              input.disabled = true;
+              said.textContent = T.photo_saving;
+              try {
+                for (const file of input.files) {
+                  await keepPhoto(visit, id, file);
+                }
+              } catch (e) {
+                input.disabled = false;
+                said.textContent = T.photo_save_failed;
+                return;
               }
-              event.target.value = "";
+              input.value = "";
               if (navigator.onLine) { await sync(); }
               await render();
-            } }))
+              const drawn = document.getElementById("photo-" + id);
+              if (drawn) { drawn.focus(); }
+            } }),
+          el("p", { class: "small", id: "photo-status-" + id, role: "status" }))
         : null));
 }
 

@@ -80,7 +80,7 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
                     page.locator(f"#photos-{cid} button[type=submit]").click()
                 assert "Foto telah disimpan." in page.content()
         content = page.content()
-        assert "2 dari 2 foto wajib" in content and "1 dari 1 foto wajib" in content
+        assert "2 foto (wajib 2)" in content and "1 foto (wajib 1)" in content
         caption = page.locator(".visit-photo figcaption").first.inner_text()
         assert "WITA" in caption and "m dari lokasi KIM" in caption
         for n, (cid, _p) in enumerate(criteria):  # the scores are still there
@@ -131,7 +131,7 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
         ):
             assert expected in text, expected
         page.goto(sheet_url)  # the sheet keeps what was done
-        assert "2 dari 2 foto wajib" in page.content()
+        assert "2 foto (wajib 2)" in page.content()
     finally:
         context.close()
 
@@ -199,6 +199,6 @@ def test_the_demo_visit_of_today_is_done_without_a_signal(
             assert len(photos) == 1 and photos[0].distance_m < 150
         page.goto(sheet_url)  # online, the sheet shows what arrived
         expect(page.locator(f"#value-{c1}")).to_have_value("9")
-        assert "1 dari 2 foto wajib" in page.content()
+        assert "1 foto (wajib 2)" in page.content()
     finally:
         context.close()

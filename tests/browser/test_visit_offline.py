@@ -257,7 +257,7 @@ def test_a_visit_scored_offline_arrives_once(
             "dari lokasi KIM"
         )
         expect(page.locator(f"#criterion-{c1} .offline-photos > p").first).to_contain_text(
-            "2 terkirim"
+            "2 foto terkirim"
         )
         # online, the other pages come from the network again
         assert page.request.get("/judge/").ok

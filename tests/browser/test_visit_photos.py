@@ -69,13 +69,13 @@ def test_the_judge_photographs_the_visit_and_the_kim_signs(
     try:
         sign_in(page, ACCOUNTS[JUDGE], demo_password)
         page.goto(urls["sheet"])
-        assert "0 dari 2 foto wajib" in page.content()
+        assert "0 foto (wajib 2)" in page.content()
         page.set_input_files("#photos-" + _first_criterion(page) + " input[type=file]", photo)
         with page.expect_navigation():
             page.locator(f"#photos-{_first_criterion(page)} button[type=submit]").click()
         content = page.content()
         assert "Foto telah disimpan." in content
-        assert "1 dari 2 foto wajib" in content
+        assert "1 foto (wajib 2)" in content
         assert "WITA" in page.locator(".visit-photo figcaption").first.inner_text()
         caption = page.locator(".visit-photo figcaption").first.inner_text()
         assert "dari lokasi KIM" in caption and "m dari lokasi KIM" in caption

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from monev.auth.models import User
@@ -90,15 +90,18 @@ class BoardRow:
     team: list[str]
     final: int
     state: str
-    photos: int = 0  # taken by the team
+    # the required photos the team has taken: per judge and criterion at most the number
+    # required (extra photos of one judge never stand in for another's missing ones)
+    photos: int = 0
     photos_required: int = 0  # the criteria's required photos, for every judge of the team
+    photos_taken: int = 0  # every photo the team took
 
 
 def visit_board(stage: Stage, entries: list[Entry], now: datetime) -> list[BoardRow]:
     """Every judged entry of the stage with its visit, state and photos (taken, required),
     by district then code (five queries)."""
     visits = stage_visits(stage.id)
-    photos = photo_counts(stage.id)
+    photos = photos_met(stage.id)
     per_judge = photos_required(stage.id)
     rows = db.session.execute(
         select(Assignment.entry_id, User.name, ScoreSheet.status)
@@ -123,8 +126,9 @@ def visit_board(stage: Stage, entries: list[Entry], now: datetime) -> list[Board
                 [n for n, _s in members],
                 sum(1 for s in statuses if s == "final"),
                 visit_state(visit.starts_at if visit else None, statuses, now),
-                photos.get(entry.id, 0),
+                photos.get(entry.id, (0, 0))[1],
                 per_judge * len(members),
+                photos.get(entry.id, (0, 0))[0],
             )
         )
     return sorted(board, key=lambda r: (r.district, r.entry.code))
@@ -292,18 +296,32 @@ def locate_photo(photo_id: int) -> LocatedPhoto | None:
     return LocatedPhoto(*row) if row else None
 
 
-def photo_counts(stage_id: int) -> dict[int, int]:
-    """How many photos each entry's visit team took in the stage (assignments not dropped),
-    by entry id (one query)."""
-    return dict(
-        db.session.execute(
-            select(Assignment.entry_id, func.count(VisitPhoto.id))
+def photos_met(stage_id: int) -> dict[int, tuple[int, int]]:
+    """The photos each entry's visit team took in the stage (assignments not dropped), by
+    entry id: (taken, met), met counting per judge's sheet and per criterion at most the
+    criterion's required number, summed, so one judge's extra photos never stand in for
+    another's missing ones (one query)."""
+    taken = (
+        select(
+            VisitPhoto.sheet_id.label("sheet_id"),
+            VisitPhoto.criterion_id.label("criterion_id"),
+            func.count().label("n"),
+        )
+        .group_by(VisitPhoto.sheet_id, VisitPhoto.criterion_id)
+        .subquery()
+    )
+    met = case((taken.c.n < Criterion.photos_required, taken.c.n), else_=Criterion.photos_required)
+    return {
+        entry_id: (int(n or 0), int(m or 0))
+        for entry_id, n, m in db.session.execute(
+            select(Assignment.entry_id, func.sum(taken.c.n), func.sum(met))
             .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-            .join(VisitPhoto, VisitPhoto.sheet_id == ScoreSheet.id)
+            .join(taken, taken.c.sheet_id == ScoreSheet.id)
+            .join(Criterion, Criterion.id == taken.c.criterion_id)
             .where(Assignment.stage_id == stage_id, Assignment.dropped_at.is_(None))
             .group_by(Assignment.entry_id)
         ).all()
-    )
+    }
 
 
 def photos_required(stage_id: int) -> int:
@@ -315,6 +333,34 @@ def photos_required(stage_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def entry_visit_checks(entry_id: int) -> dict[tuple[int, int], VisitCheck]:
+    """The visit checklists of every sheet of the entry, by (sheet id, criterion id)
+    (one query)."""
+    return {
+        (c.sheet_id, c.criterion_id): c
+        for c in db.session.scalars(
+            select(VisitCheck)
+            .join(ScoreSheet, ScoreSheet.id == VisitCheck.sheet_id)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(Assignment.entry_id == entry_id)
+        )
+    }
+
+
+def criteria_photos_required(stage_ids: list[int]) -> dict[int, int]:
+    """The photos each criterion of the stages requires on a visit, by criterion id, for
+    the criteria that require some (one query, none without stages)."""
+    if not stage_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Criterion.id, Criterion.photos_required).where(
+                Criterion.stage_id.in_(stage_ids), Criterion.photos_required > 0
+            )
+        ).all()
     )
 
 
