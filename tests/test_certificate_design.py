@@ -16,7 +16,7 @@ from monev.certificates import services
 from monev.certificates.models import Certificate, CertificateSettings
 from monev.extensions import db
 from monev.storage import get_storage
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, t
 from tests.test_certificates import _issue, pdf_text, setup  # noqa: F401  (fixture)
 from tests.test_signing import pki  # noqa: F401  (fixture)
 
@@ -225,6 +225,12 @@ def test_preview_without_javascript_shows_the_whole_page(app, setup, client):  #
     assert _preview_image(response).width == 1200
 
 
+REPLACED = (
+    "Certificates are signed electronically: the last signatory's signature image is not "
+    "printed; the box of the electronic signature (TTE) takes its place."
+)
+
+
 def test_a_signed_certificate_has_the_tte_box_in_place_of_the_signers_image(
     app,
     setup,  # noqa: F811
@@ -257,6 +263,8 @@ def test_a_signed_certificate_has_the_tte_box_in_place_of_the_signers_image(
         },
     )
     assert response.status_code == 303
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert t(app, REPLACED) in page
     ids = _issue(app, setup, "participant")
     with app.test_request_context():
         cert = db.session.get(Certificate, ids[0])
