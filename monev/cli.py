@@ -150,6 +150,7 @@ def register(app: Flask) -> None:
         help="Open connections each process keeps (idle and kept-alive ones included).",
     )
     @click.option("--socket-fd", type=int, default=None, hidden=True)
+    @click.option("--ready-fd", type=int, default=None, hidden=True)
     def serve_command(
         host: str,
         port: int,
@@ -157,6 +158,7 @@ def register(app: Flask) -> None:
         processes: int | None,
         connection_limit: int,
         socket_fd: int | None,
+        ready_fd: int | None,
     ):
         """Serve the app with waitress, one process per core (monev/ops/serving.py)."""
         import socket
@@ -166,18 +168,27 @@ def register(app: Flask) -> None:
 
         if socket_fd is not None:  # one of the processes started below
             sock = serving.own_socket(socket.socket(fileno=socket_fd))
+            serving.tell_ready(ready_fd)  # listening, the app made: connections queue here
             serving.serve_here(app, sock, threads=threads, connection_limit=connection_limit)
             return
         if processes is None:
             processes = (os.cpu_count() or 1) if serving.can_share_socket() else 1
         log_startup(app)
         sock = serving.listen(host, port, processes=processes)
-        click.echo(
-            f"Monev is running on http://{host}:{sock.getsockname()[1]}/  "
-            f"({processes} process(es) x {threads} threads; Ctrl+C to stop)"
-        )
+        url = f"http://{host}:{sock.getsockname()[1]}/"
+
+        def running() -> None:
+            click.echo(
+                f"Monev is running on {url}  "
+                f"({processes} process(es) x {threads} threads; Ctrl+C to stop)"
+            )
+
         if processes <= 1 or not serving.can_share_socket():
+            running()  # the app is made and the socket listens: it answers now
             serving.serve_here(app, sock, threads=threads, connection_limit=connection_limit)
             return
+        # Each serving process imports and makes the app before it listens (seconds): the
+        # address is said once they answer, not before.
+        click.echo(f"Monev is starting on {url} ({processes} processes)…")
         command = serving.child_command(threads=threads, connection_limit=connection_limit)
-        sys.exit(serving.supervise(sock, processes, command))
+        sys.exit(serving.supervise(sock, processes, command, on_ready=running))

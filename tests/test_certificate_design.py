@@ -16,8 +16,9 @@ from monev.certificates import services
 from monev.certificates.models import Certificate, CertificateSettings
 from monev.extensions import db
 from monev.storage import get_storage
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, t
 from tests.test_certificates import _issue, pdf_text, setup  # noqa: F401  (fixture)
+from tests.test_signing import pki  # noqa: F401  (fixture)
 
 BASE = {
     "number_pattern": "{seq:03d}/MONEV-KIM/{year}",
@@ -222,3 +223,54 @@ def test_preview_without_javascript_shows_the_whole_page(app, setup, client):  #
     html = response.get_data(as_text=True)
     assert "<html" in html and 'id="certificate-preview"' in html
     assert _preview_image(response).width == 1200
+
+
+REPLACED = (
+    "Certificates are signed electronically: the last signatory's signature image is not "
+    "printed; the box of the electronic signature (TTE) takes its place."
+)
+
+
+def test_a_signed_certificate_has_the_tte_box_in_place_of_the_signers_image(
+    app,
+    setup,  # noqa: F811
+    client,
+    pki,  # noqa: F811
+):
+    """Signed electronically, the signer (the last signatory) gets the TTE box where a wet
+    signature goes and no scanned signature under it; the other signatory keeps hers."""
+    from monev.certificates import signing
+    from tests.stamp_check import assert_stamp_clear
+    from tests.test_signing import pkcs12_config
+
+    app.config.update(pkcs12_config(pki))
+    login(client, setup.admin.email)
+    response = _post(
+        client,
+        setup.slug,
+        {
+            **BASE,
+            "signatories-0-name": "Ir. Budi Santoso, M.T.",
+            "signatories-0-title": "Ketua Panitia",
+            "signatories-1-name": "Dr. Muhammad Faisal, M.Si",
+            "signatories-1-title": "Kepala Dinas Komunikasi dan Informatika",
+            "signatories-1-nip": "1970 0101 1990 03 1 001",
+        },
+        {
+            "signatories-0-signature": (image_bytes((600, 200)), "ttd budi.png"),
+            "signatories-1-signature": (image_bytes((2400, 900)), "ttd faisal.png"),
+            "background": (image_bytes((4000, 2828), (250, 247, 238), "JPEG"), "latar.jpg"),
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(f"/admin/events/{setup.slug}/certificates").get_data(as_text=True)
+    assert t(app, REPLACED) in page
+    ids = _issue(app, setup, "participant")
+    with app.test_request_context():
+        cert = db.session.get(Certificate, ids[0])
+        pdf = signing.sign(cert, services.pdf(cert))
+    # The signer's image (1200 × 450 once stored) is left out, the other one is drawn.
+    assert sorted(_images_in(pdf)) == sorted([(600, 200), (3508, 2480)])
+    stamp = assert_stamp_clear(pdf, "Dr. Muhammad Faisal, M.Si", shot="certificate")
+    assert "Kepala Dinas Uji" in stamp.text and "WITA" in stamp.text
+    assert stamp.images  # the other signatory's image is on the page, and not under the box

@@ -215,3 +215,88 @@ def test_isolation_then_the_next_test_sees_none_of_it(app):
         assert db.session.scalar(select(func.count(User.id))) == 0
         assert db.session.scalar(select(func.count(Kim.id))) == 0
     assert app.config["LOGIN_WINDOW_MINUTES"] == 15
+
+
+def _hold_write_lock(path: str, seconds: float) -> threading.Event:
+    """Another connection takes SQLite's write lock (as a long import does) and keeps it
+    for ``seconds``; the returned event is set once it holds the lock."""
+    import sqlite3
+
+    held = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        threading.Event().wait(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(10)
+    return held
+
+
+@pytest.mark.real_commits
+@sqlite_only
+def test_a_write_block_after_reads_waits_for_a_held_lock_instead_of_failing(app, make_user):
+    """A job reads first (what is due), then writes. ``write_intent`` inside the reading
+    transaction cannot take effect and the upgrade fails at once while another process
+    writes; ``writing`` ends the reading transaction and waits for the lock."""
+    from sqlalchemy.exc import OperationalError
+
+    from monev.core.database import writing
+
+    user = make_user("judge")
+    with app.app_context():
+        path = db.engine.url.database
+        db.session.scalar(select(User.name).where(User.id == user.id))  # a reading transaction
+        _hold_write_lock(path, 0.6)
+        with pytest.raises(OperationalError, match="database is locked"), write_intent():
+            db.session.execute(update(User).where(User.id == user.id).values(institution="a"))
+        db.session.rollback()
+
+        db.session.scalar(select(User.name).where(User.id == user.id))
+        _hold_write_lock(path, 0.6)
+        with writing(db.session()):
+            db.session.execute(update(User).where(User.id == user.id).values(institution="b"))
+            db.session.commit()
+    with app.app_context():
+        assert db.session.scalar(select(User.institution).where(User.id == user.id)) == "b"
+
+
+@pytest.mark.real_commits
+@sqlite_only
+def test_the_notification_job_waits_for_a_held_write_lock(app, make_user, caplog, monkeypatch):
+    """The worker delivering notifications while ``flask demo`` (or any import) writes: the
+    delivery is sent once the lock is free, without an error in the worker's log."""
+    from monev.notify import services as notify_services
+    from monev.notify.models import Delivery
+
+    user = make_user("kim")
+    with app.test_request_context():
+        notify_services.notify(
+            db.session.get(User, user.id),
+            "submission_opened",
+            key="lock-test",
+            params={"event": "Uji", "deadline": "besok"},
+        )
+        db.session.commit()
+        (delivery_id,) = db.session.scalars(select(Delivery.id)).all()
+        with write_intent():  # as if the worker had not run yet (jobs run at once in tests)
+            db.session.execute(update(Delivery).values(status="pending", attempts=0))
+            db.session.commit()
+        path = db.engine.url.database
+    with app.test_request_context():
+        real_due_ids = notify_services._due_ids
+
+        def due_ids_then_a_writer_comes(now, limit):
+            ids = real_due_ids(now, limit)  # the job's reading transaction is open here
+            _hold_write_lock(path, 0.6)
+            return ids
+
+        monkeypatch.setattr(notify_services, "_due_ids", due_ids_then_a_writer_comes)
+        assert notify_services.deliver_due() == 1
+    with app.app_context():
+        assert db.session.get(Delivery, delivery_id).status == "sent"
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]

@@ -162,3 +162,51 @@ def test_serve_uses_every_core_and_idle_connections_never_lock_a_visitor_out(
             server.wait()
     assert server.returncode == 0, log.read_text()[-3000:]
     assert _children(server.pid) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes on a port")
+def test_serve_says_running_only_once_it_answers(tmp_path, template_db):
+    """The serving processes import and make the app before they listen (seconds on a busy
+    machine): "starting" is said at once, "running on" only when a request is answered."""
+    if template_db.startswith("postgresql"):
+        uri = template_db
+    else:
+        shutil.copy(template_db, tmp_path / "monev.db")
+        uri = f"sqlite:///{tmp_path / 'monev.db'}"
+    env = {
+        **os.environ,
+        "MONEV_ENV": "development",
+        "MONEV_INSTANCE_PATH": str(tmp_path),
+        "MONEV_SECRET_KEY": "s" * 40,
+        "DATABASE_URL": uri,
+        "FLASK_DEBUG": "0",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "monev", "serve", "--port", str(port)]
+        + ["--processes", "2", "--threads", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    said: list[str] = []
+    try:
+        for line in server.stdout:
+            said.append(line)
+            if "is running on" in line:
+                break
+        assert any("is starting on" in line for line in said), said
+        assert said and "is running on" in said[-1], said
+        # At once, without a retry: the first request after the message is answered.
+        assert _get(port, "/healthz", 10)[0] == 200
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()

@@ -142,3 +142,33 @@ def test_merged_rapor_is_an_unsigned_compilation_and_the_signed_ones_come_as_a_z
         names = zipped.namelist()
         assert len(names) == len(published.entry_ids)
         assert all(pyhanko_status(zipped.read(name), pki).bottom_line for name in names)
+
+
+def test_each_signed_document_has_its_tte_box_in_the_signing_space_clear_of_everything(
+    app,
+    client,
+    login_as,
+    published,
+    pki,
+):
+    """The Berita Acara, the final SK and a rapor, signed: the TTE box is drawn just above
+    the signer's name (the last signatory), covers no word and no image of its page, and
+    says who signed and when. The rapor has its signatory block for it."""
+    from tests.stamp_check import assert_stamp_clear
+    from tests.test_documents import SIGNATORIES
+
+    app.config.update(pkcs12_config(pki))
+    login_as("admin")
+    base = DOCS.format(slug=published.slug)
+    signer = SIGNATORIES[-1]["name"]
+    for kind, path, extra in (
+        ("berita-acara", "/berita-acara.pdf", {}),
+        ("sk", "/draf-sk.pdf", {"confirm": "y"}),
+        ("rapor", f"/rapor/{published.entry_ids[0]}.pdf", {}),
+    ):
+        assert _sign(client, published.slug, kind, **extra).status_code == 303
+        pdf = client.get(base + path).data
+        stamp = assert_stamp_clear(pdf, signer, shot=kind)
+        assert "Kepala Dinas Uji" in stamp.text and "WITA" in stamp.text, stamp.text
+    text = pdf_text(pdf)  # the rapor: its signatory block, with the title above the space
+    assert SIGNATORIES[-1]["title"] in text and "NIP. " + SIGNATORIES[-1]["nip"] in text

@@ -18,6 +18,7 @@ from monev.extensions import db
 from tests import upload_corpus as corpus
 from tests.conftest import t
 from tests.judging_setup import sign_in
+from tests.test_signing import pki  # noqa: F401  (fixture)
 from tests.test_visits import _kim_login, _visit_stage
 
 LAT, LON = "-0.502200", "117.153600"  # the KIM's coordinates (Samarinda)
@@ -864,3 +865,28 @@ def test_the_results_drill_down_takes_the_same_queries_with_more_evidence(app, j
         assert _post(client, setup, client_key=key, criterion=n % 2, judge=who).status_code == 201
     count()
     assert count() == one
+
+
+def test_the_signed_berita_acara_has_the_tte_box_over_the_organiser_not_the_drawn_signature(
+    app,
+    judge,
+    setup,
+    pki,  # noqa: F811
+):
+    """Signed electronically for the organiser, the Berita Acara visitasi shows the TTE box
+    above the organiser's name, clear of the representative's drawn signature beside it."""
+    from monev.events.models import Event
+    from tests.stamp_check import assert_stamp_clear
+    from tests.test_signing import pkcs12_config
+
+    vid = _visit_id(app, setup)
+    judge.post(
+        f"/schedule/visits/{vid}/confirm",
+        data={"csrf_token": judge.token, "name": "Siti Aminah", "signature": _signature_png()},
+    )
+    app.config.update(pkcs12_config(pki))
+    pdf = judge.get(f"/schedule/visits/{vid}/berita-acara.pdf").data
+    with app.app_context():
+        organiser = db.session.get(Event, setup.event_id).organiser
+    stamp = assert_stamp_clear(pdf, organiser, shot="visit-berita-acara")
+    assert len(stamp.images) == 1  # the representative's signature, drawn and not covered

@@ -6,6 +6,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from flask import current_app
 from markupsafe import Markup
 
 from monev.auth.services import external_url
@@ -15,6 +16,7 @@ from monev.certificates.settings import settings_for
 from monev.events.logo import logo_bytes
 from monev.events.models import Event
 from monev.pdf.rendering import ASSET_SCHEME, RefusedURL, asset_path, data_uri
+from monev.signing.backends import backend_name
 from monev.storage.images import read_image
 
 DOCUMENT_LOCALE = "id"  # certificates are official documents in Bahasa Indonesia
@@ -88,18 +90,29 @@ def design(event: Event, kind: str, settings: CertificateSettings | None = None)
         "text_colour": settings.text_colour or DEFAULT_TEXT_COLOUR,
         "logo": _logo(event),
         "background": stored_image(settings.background_key),
-        "signatories": [
-            {
-                "name": s.get("name", ""),
-                "title": s.get("title", ""),
-                "nip": s.get("nip", ""),
-                "signature": stored_image(s.get("signature_key")),
-            }
-            for s in settings.signatories or []
-        ],
+        "signatories": _signatories(settings.signatories or []),
         "font_url": ASSET_SCHEME + "fonts/noto-sans/",
         "qr_box": QR_BOX,
     }
+
+
+def _signatories(signatories: list[dict]) -> list[dict]:
+    """The signatories as the certificate shows them. When certificates are signed
+    electronically, the signer (the last one with a name, as monev.certificates.signing
+    signs) gets the box of the electronic signature (TTE) in the space of a wet signature,
+    and the scanned signature image is left out there: the box never sits on it."""
+    electronic = bool(backend_name(current_app.config))
+    named = [i for i, s in enumerate(signatories) if s.get("name")]
+    signer = named[-1] if electronic and named else None
+    return [
+        {
+            "name": s.get("name", ""),
+            "title": s.get("title", ""),
+            "nip": s.get("nip", ""),
+            "signature": None if index == signer else stored_image(s.get("signature_key")),
+        }
+        for index, s in enumerate(signatories)
+    ]
 
 
 def page_fields(cert: Certificate, settings: CertificateSettings, url: str | None = None) -> dict:

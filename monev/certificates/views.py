@@ -128,6 +128,7 @@ def index_page(event, settings_form=None, preview=None, batch_form=None):
         stored=_stored_images(event),
         preview=preview,
         batch_form=batch_form,
+        electronic=signing.batch_backend() is not None,
     )
 
 

@@ -64,6 +64,30 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextlib.contextmanager
+def writing(session) -> Iterator[None]:
+    """A write block for code that may have read first in the same session (a job: list
+    what is due, then claim one row, send, record the result). Like :func:`write_intent`,
+    and on SQLite a transaction that has only read is ended first (keeping what it loaded),
+    so the block's writes begin with ``BEGIN IMMEDIATE`` and wait in the writers' queue and
+    the busy timeout for a lock held elsewhere. Upgrading the reading transaction instead
+    fails at once with "database is locked" whenever another connection writes (SQLite
+    cannot wait there: the reader's snapshot would be stale). After the block the earlier
+    setting is back: what follows reads without holding the write lock."""
+    if (
+        not _write_intent.get()
+        and is_sqlite(session.get_bind())
+        and session.in_transaction()
+        and not (session.new or session.dirty or session.deleted)
+    ):
+        commit_keeping_loaded(session)
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def start_writing(session) -> None:
     """From here on ``session`` writes: write intent is set (until the request's or the
     block's own setting is restored), and on SQLite a transaction that has only read is
@@ -212,6 +236,13 @@ class _Writers:
                 pause = min(pause * 2, 0.004)
             except OSError:
                 return False
+
+
+def is_locked(error: BaseException) -> bool:
+    """Is ``error`` SQLite's "database is locked" (or "busy"), the lock still held by another
+    connection after the busy timeout?"""
+    text = str(getattr(error, "orig", error)).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def is_sqlite(engine) -> bool:

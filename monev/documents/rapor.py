@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from monev.certificates.settings import settings_for
 from monev.core.templating import number
 from monev.documents import queries
 from monev.documents.formatting import common_context, decimal, rank_text
@@ -87,6 +88,19 @@ def rapor_contexts(
     ranking order per category. A fixed number of queries whatever the number of entries."""
     snapshot = published.snapshot
     data = result_queries.load_event_data(event)
+    # Who signs a rapor (the last signatory, as monev.documents.signed signs it), and where.
+    settings = settings_for(event)
+    named = [s for s in settings.signatories or [] if s.get("name")]
+    signer = (
+        {
+            "name": named[-1]["name"],
+            "title": named[-1].get("title") or "",
+            "nip": named[-1].get("nip") or "",
+        }
+        if named
+        else None
+    )
+    place = settings.place or ""
     comments = queries.final_comments(event.id)
     aspects = _aspects(data)
     criteria = {c.id: c for c in data.criteria}
@@ -200,6 +214,8 @@ def rapor_contexts(
                         sheets_of.get(entry.id, []), comments_of, criteria, stage_of
                     ),
                     "improvements": _improvements(aspect_rows, own_means, several_stages),
+                    "signer": signer,
+                    "place": place,
                 }
             )
     return out

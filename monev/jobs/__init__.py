@@ -160,8 +160,11 @@ def enqueue_after_commit(task_fn, *args, on_failure=None) -> None:
     ``on_failure(error, *args)``, when the queue refuses the task (Redis unreachable), runs
     after the commit: it may not use the session (the commit is still under way) but a
     connection of its own (``db.engine.begin()``). It returns the message for the user, or
-    None; in a request, that message replaces the success message flashed before."""
-    db.session().info.setdefault(_PENDING, []).append((task_fn, args, on_failure))
+    None; in a request, that message replaces the success message flashed before. The same
+    task with the same arguments is enqueued once per commit."""
+    pending = db.session().info.setdefault(_PENDING, [])
+    if (task_fn, args, on_failure) not in pending:  # one run does it all (a bulk import)
+        pending.append((task_fn, args, on_failure))
 
 
 @event.listens_for(Session, "after_commit")

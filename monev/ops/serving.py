@@ -151,28 +151,56 @@ def serve_here(app, sock: socket.socket, *, threads: int, connection_limit: int)
     )
 
 
+def tell_ready(ready_fd: int | None) -> None:
+    """In a serving process: tell the parent that this process listens and its app is made
+    (one byte on the pipe ``ready_fd``), so the parent says "running" only now."""
+    if ready_fd is None:
+        return
+    with contextlib.suppress(OSError):
+        os.write(ready_fd, b".")
+        os.close(ready_fd)
+
+
 def supervise(
     sock: socket.socket,
     processes: int,
-    child_command: Callable[[int], Sequence[str]],
+    child_command: Callable[..., Sequence[str]],
     *,
     env: dict[str, str] | None = None,
+    on_ready: Callable[[], None] | None = None,
+    ready_timeout: float = 120.0,
 ) -> int:
-    """Run ``processes`` children, each ``child_command(fd)`` serving the inherited socket
-    ``fd``, until SIGINT or SIGTERM; a child that stops is started again (at most once a
-    second). Returns the exit status."""
+    """Run ``processes`` children, each ``child_command(fd, ready_fd)`` serving the inherited
+    socket ``fd``, until SIGINT or SIGTERM; a child that stops is started again (at most once
+    a second). ``on_ready()`` is called once every child has said it is serving (a byte on
+    the pipe ``ready_fd``, :func:`tell_ready`): each child imports and creates the app before
+    it listens (seconds), and until the first one does, the port refuses connections (on
+    Linux the parent only reserves it, :func:`listen`). Returns the exit status."""
     fd = sock.fileno()
     sock.set_inheritable(True)
     env = dict(os.environ if env is None else env)
     if not env.get("PROMETHEUS_MULTIPROC_DIR"):
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="monev-metrics-")
-    command = list(child_command(fd))
+    ready_read, ready_write = os.pipe()
+    os.set_blocking(ready_read, False)
+    command = list(child_command(fd, ready_write))
     children: dict[int, subprocess.Popen] = {}
     stopping = False
+    ready = 0
+    told = on_ready is None
+    started_at = time.monotonic()
 
     def start() -> None:
-        child = subprocess.Popen(command, pass_fds=(fd,), env=env)  # noqa: S603 - our own CLI
+        child = subprocess.Popen(command, pass_fds=(fd, ready_write), env=env)  # noqa: S603
         children[child.pid] = child
+
+    def count_ready() -> None:
+        nonlocal ready, told
+        with contextlib.suppress(BlockingIOError, OSError):
+            ready += len(os.read(ready_read, 64))
+        if not told and (ready >= processes or time.monotonic() - started_at > ready_timeout):
+            told = True
+            on_ready()
 
     def stop(signum, _frame) -> None:
         nonlocal stopping
@@ -187,7 +215,14 @@ def supervise(
             start()
         last_restart = 0.0
         while not stopping:
-            time.sleep(0.5)
+            if told:
+                time.sleep(0.5)
+            else:  # say "running" as soon as the children serve
+                for _ in range(10):
+                    count_ready()
+                    if told or stopping:
+                        break
+                    time.sleep(0.05)
             for pid, child in list(children.items()):
                 if child.poll() is None or stopping:
                     continue
@@ -212,6 +247,9 @@ def supervise(
         for s, handler in previous.items():
             signal.signal(s, handler)
         sock.close()
+        for end in (ready_read, ready_write):
+            with contextlib.suppress(OSError):
+                os.close(end)
 
 
 def _mark_dead(pid: int, env: dict[str, str]) -> None:
@@ -226,9 +264,11 @@ def _mark_dead(pid: int, env: dict[str, str]) -> None:
 def child_command(
     *, threads: int, connection_limit: int, app_import: str = "monev"
 ) -> Callable[[int], list[str]]:
-    """``flask --app monev serve`` for one child serving the inherited socket ``fd``."""
+    """``flask --app monev serve`` for one child serving the inherited socket ``fd``,
+    telling it is ready on the inherited pipe ``ready_fd``."""
 
-    def command(fd: int) -> list[str]:
+    def command(fd: int, ready_fd: int | None = None) -> list[str]:
+        ready = [] if ready_fd is None else ["--ready-fd", str(ready_fd)]
         return [
             sys.executable,
             "-m",
@@ -242,6 +282,7 @@ def child_command(
             str(threads),
             "--connection-limit",
             str(connection_limit),
+            *ready,
         ]
 
     return command

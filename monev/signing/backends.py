@@ -24,12 +24,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from monev.signing.appearance import stamp_style
 from monev.signing.placement import Box, above_name
 
 FIELD = "TTE"
-# The visible stamp; its time is written as on every page ("6 Des 2026, 14.00 WITA"), in the
-# site's zone (pyHanko's own %(ts)s would be UTC in another format).
-STAMP_TEXT = "Ditandatangani secara elektronik oleh\n%(signer)s\n%(waktu)s"
 BACKENDS = ("pkcs12", "pkcs11", "remote")
 RESERVED = 12_000  # bytes for the CMS signature (certificate chain, signed attributes)
 RESERVED_TSA = 20_000  # the same with the timestamp token and the TSA's certificates
@@ -199,10 +197,8 @@ class _PyHankoBackend(Backend):
         async def one(item, gate) -> bytes | SigningError:
             async with gate:
                 try:
-                    pdf_signer, writer, reserved = self._prepare(signer, *item)
-                    out = await pdf_signer.async_sign_pdf(
-                        writer, bytes_reserved=reserved, appearance_text_params={"waktu": waktu}
-                    )
+                    pdf_signer, writer, reserved = self._prepare(signer, waktu, *item)
+                    out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)
                     return out.getvalue()
                 except SigningError as exc:
                     return exc
@@ -216,12 +212,11 @@ class _PyHankoBackend(Backend):
         with self._lock:  # a PKCS#11 session is not shared between threads
             return off_loop(lambda: asyncio.run(run_all()))
 
-    def _prepare(self, signer, pdf, signer_name=None, reason="", place=None):
+    def _prepare(self, signer, waktu, pdf, signer_name=None, reason="", place=None):
         """The writer (the signature field added where the signatory's block is) and the
         pyHanko signer for one document."""
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers, timestamps
-        from pyhanko.stamp import TextStampStyle
 
         place = place or above_name(pdf, signer_name)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -235,7 +230,8 @@ class _PyHankoBackend(Backend):
             md_algorithm="sha256",
         )
         timestamper = self._timestamper(timestamps)
-        style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0)
+        x1, y1, x2, y2 = place.box
+        style = stamp_style(x2 - x1, y2 - y1, signer.subject_name or self.name, waktu)
         pdf_signer = signers.PdfSigner(
             meta, signer=signer, timestamper=timestamper, stamp_style=style
         )
