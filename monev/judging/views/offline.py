@@ -146,7 +146,8 @@ def _refused(error):
 
 @judge_bp.route("/sheets/<int:assignment_id>/sync", methods=["POST"])
 def sync(assignment_id: int):
-    """One save the phone kept offline (a score or a checklist line), as JSON."""
+    """One save the phone kept offline (a score, a checklist line or the KIM
+    representative's confirmation of the visit), as JSON."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify({"ok": False, "field": None, "message": _("Nothing was sent.")}), 400
@@ -185,6 +186,18 @@ def sync(assignment_id: int):
                 base_version=base if isinstance(base, int) else None,
                 base_value=text("base_value"),
                 base_comment=text("base_comment"),
+            )
+        )
+    elif data.get("kind") == "confirm":
+        result, error = attempt(
+            lambda: offline.sync_confirm(
+                assignment_id,
+                current_user,
+                name=text("name"),
+                signature=text("signature"),
+                typed_confirmation=data.get("typed") is True,
+                confirmed_at=text("confirmed_at"),
+                client_key=text("client_key"),
             )
         )
     else:
