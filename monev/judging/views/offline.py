@@ -39,6 +39,7 @@ SHELL_STATIC = (
     "vendor/pico-2.1.1/pico.min.css",
     "css/app.css",
     "js/offline.js",
+    "js/signature.js",
     "img/favicon.svg",
 )
 NO_CACHE = "no-cache, max-age=0"

@@ -133,7 +133,7 @@ def visit(visit_id: int):
         and found.confirmed_at is None
         and found.stage.event.status == "judging",
         confirm_opens=visits.confirm_opens_at(found),
-        now=utcnow(),
+        confirm_early=utcnow() < visits.confirm_opens_at(found),
         minutes_open=_minutes_open(found),
     )
 
@@ -173,7 +173,7 @@ def confirm_visit(visit_id: int):
             label=queries.entry_label_for_judges(found.entry, event),
             kim=found.entry.kim.name,
             confirm_opens=visits.confirm_opens_at(found),
-            now=utcnow(),
+            confirm_early=utcnow() < visits.confirm_opens_at(found),
         ),
         message=_("The KIM's representative has confirmed the visit."),
         done=lambda _v: redirect(url_for("schedule.visit", visit_id=found.id), code=303),
