@@ -465,6 +465,7 @@ async function syncOnce() {
     } else if (answer && answer.ok === false && response.status < 500) {
       item.state = "refused";
       item.message = answer.message;
+      item.field = answer.field || "";
       await store.put(item);
     } else {
       status = { text: fmt(T.server_error, { status: response.status }), kind: "warn" };
@@ -946,7 +947,7 @@ function confirmNode(visit, items) {
   }
   const node = section(
     el("p", {}, fmt(T.confirm_intro, { when: visit.when, where: visit.address })),
-    item ? el("p", { class: "notice notice-bad", role: "alert" }, stateText(item), " ", T.confirm_fix) : null,
+    item ? el("p", { class: "notice notice-bad", role: "alert" }, stateText(item), item.field ? " " + T.confirm_fix : "") : null,
     confirmForm(visit, item));
   confirmDraft = { sheet: visit.sheet, seq, node };
   return node;
@@ -954,7 +955,7 @@ function confirmNode(visit, items) {
 
 function confirmForm(visit, refused) {
   const c = visit.confirm || {};
-  const error = el("p", { class: "field-error", id: "confirm-error", role: "alert" });
+  const error = el("p", { class: "field-error", id: "confirm-error" }); // an alert once it says something
   const name = el("input", { id: "confirm-name", type: "text", autocomplete: "off", maxlength: c.name_max || 200,
     value: refused ? refused.data.name : "", "aria-describedby": "confirm-error" });
   const typed = el("input", { id: "confirm-typed", type: "checkbox", checked: refused ? refused.data.typed : false });
@@ -985,6 +986,7 @@ function confirmForm(visit, refused) {
     name.removeAttribute("aria-invalid");
     typed.removeAttribute("aria-invalid");
     if (problem) {
+      error.setAttribute("role", "alert");
       error.textContent = problem[0];
       problem[1].setAttribute("aria-invalid", "true");
       problem[1].focus();
@@ -1063,11 +1065,28 @@ async function renderVisit(bundle, sheet) {
   await renderStatus();
 }
 
+// The online confirmation page opened with no signal: the stored visit, at its confirmation.
+function confirmPageSheet(bundle) {
+  const pattern = root.dataset.confirmUrl;
+  if (!pattern || !bundle) {
+    return 0;
+  }
+  const [before, after] = pattern.split("{visit}");
+  const path = location.pathname;
+  if (!path.startsWith(before) || !path.endsWith(after)) {
+    return 0;
+  }
+  const id = Number(path.slice(before.length, path.length - after.length));
+  const visit = bundle.visits.find((v) => v.visit === id);
+  return visit ? visit.sheet : 0;
+}
+
 async function render() {
   const bundle = await loadBundle();
   const params = new URLSearchParams(location.search);
-  const sheet = Number(params.get("sheet"));
-  const elsewhere = location.pathname !== root.dataset.shellUrl;
+  const atConfirm = location.pathname !== root.dataset.shellUrl ? confirmPageSheet(bundle) : 0;
+  const sheet = atConfirm || Number(params.get("sheet"));
+  const elsewhere = location.pathname !== root.dataset.shellUrl && !atConfirm;
   if (sheet && !elsewhere) {
     // Typing must not be interrupted: a visit is drawn again only when no field is in use.
     const active = document.activeElement;
@@ -1094,6 +1113,11 @@ async function startShell() {
     return;
   }
   await render();
+  const confirmTitle = document.getElementById("confirm-title");
+  if (confirmTitle && location.pathname !== root.dataset.shellUrl) {
+    confirmTitle.scrollIntoView();
+    confirmTitle.focus();
+  }
   window.addEventListener("online", async () => { await sync(); await render(); });
   window.addEventListener("offline", () => renderStatus());
   if (navigator.onLine) {

@@ -103,6 +103,7 @@ def _urls() -> dict:
     return {
         "sync_url": _url_pattern("judge.sync", assignment_id="sheet"),
         "photo_url": _url_pattern(PHOTO_ENDPOINT, assignment_id="sheet", criterion_id="criterion"),
+        "confirm_url": _url_pattern("schedule.confirm_visit", visit_id="visit"),
     }
 
 
