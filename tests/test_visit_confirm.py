@@ -288,7 +288,9 @@ def test_the_berita_acara_states_the_real_times_and_what_is_missing(app, judge, 
     given = utcnow() - timedelta(minutes=15)
     assert _confirm(judge, a, when=given, signature="", typed=True).status_code == 201
     kim = _kim_login(app, setup, 0)
-    text = pdf_text(kim.get(f"/schedule/visits/{_visit_id(app, setup)}/berita-acara.pdf").data)
+    pdf = kim.get(f"/schedule/visits/{_visit_id(app, setup)}/berita-acara.pdf").data
+    _look(pdf, "ba-times")
+    text = pdf_text(pdf)
     assert f"dijadwalkan pada {_moment(app, planned)}" in text
     cells = text.replace(" ", "")  # table cells run together in the PDF's text
     assert f"Jadwal{_moment(app, planned)}".replace(" ", "") in cells
@@ -306,6 +308,20 @@ def test_the_berita_acara_states_the_real_times_and_what_is_missing(app, judge, 
     )
     assert "1 dari 2 kriteria belum diisi." in text
     assert "— —" not in text
+
+
+def _look(pdf: bytes, name: str) -> None:
+    """The PDF's pages as PNG in $MONEV_SHOTS_DIR when it is set (to look at)."""
+    import os
+
+    folder = os.environ.get("MONEV_SHOTS_DIR")
+    if folder:
+        import pypdfium2 as pdfium
+
+        doc = pdfium.PdfDocument(pdf)
+        for i, page in enumerate(doc):
+            page.render(scale=1.3).to_pil().save(f"{folder}/{name}-{i + 1}.png")
+        doc.close()
 
 
 def _span(app, first: datetime, last: datetime) -> str:

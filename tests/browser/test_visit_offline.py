@@ -21,7 +21,7 @@ from monev.extensions import db
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_roles import assert_accessible, sign_in
 from tests.browser.test_visits import _a_visit
-from tests.test_access_matrix import JUDGE
+from tests.test_access_matrix import JUDGE, KIM
 from tests.test_home_crawl import ACCOUNTS
 
 pytestmark = pytest.mark.browser
@@ -329,6 +329,17 @@ def test_the_confirmation_page_opens_offline_and_a_refusal_is_shown(
         page.screenshot(path=screenshots / "offline-390-confirm-refused.png", full_page=True)
         name, _drawn, _when, recorded = _confirmed(app, urls)
         assert (name, recorded) == ("Budi Santoso", 0)  # the phone's was not stored
+        # the KIM's home now says the visit took place and offers its Berita Acara
+        kim = field_phone(KAMPUNG).new_page()
+        sign_in(kim, ACCOUNTS[KIM], demo_password)
+        kim.goto("/")
+        task = kim.locator("article.task").filter(has_text="Visitasi lapangan sudah dilaksanakan")
+        expect(task).to_contain_text("Budi Santoso")
+        link = task.get_by_role("button", name="Unduh Berita Acara visitasi (PDF)")
+        expect(link).to_have_attribute("href", urls["visit"] + "/berita-acara.pdf")
+        _fits(kim)
+        assert_accessible(kim)
+        kim.screenshot(path=screenshots / "offline-390-kim-home-confirmed.png", full_page=True)
     finally:
         context.close()
 
