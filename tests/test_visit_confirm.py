@@ -196,7 +196,7 @@ def test_a_closed_event_refuses_the_confirmation(app, judge, setup):
     )
 
 
-# --- the time rule: not before the visit's day (event's time zone) ------------------------
+# --- the time rule: not long before the visit (event's time zone) ------------------------
 
 
 def _wita_day_start(moment: datetime) -> datetime:
@@ -205,16 +205,13 @@ def _wita_day_start(moment: datetime) -> datetime:
     return start.astimezone(UTC).replace(tzinfo=None)
 
 
-def test_confirming_before_the_visits_day_is_refused_online_and_offline(app, judge, setup):
-    now = utcnow()
-    opens = _wita_day_start(now) + timedelta(days=1)  # tomorrow, 00.00 WITA
-    tomorrow = opens + timedelta(hours=10)  # the visit: tomorrow, 10.00 WITA
-    _move_visit(app, tomorrow)
+def _refused_early(app, judge, setup, starts: datetime, opens: datetime) -> None:
+    _move_visit(app, starts)
     vid = _visit_id(app, setup)
     told = tj(
         app,
-        "The KIM's representative can confirm the visit from the day of the visit on (from "
-        "%(when)s).",
+        "The KIM's representative can confirm the visit from %(when)s: on the visit's day, at "
+        "most three hours before its planned start.",
         when=_moment(app, opens),
     )
     page = html.unescape(judge.get(f"/schedule/visits/{vid}/confirm").get_data(as_text=True))
@@ -227,9 +224,10 @@ def test_confirming_before_the_visits_day_is_refused_online_and_offline(app, jud
     assert online.status_code == 409
     refusal = tj(
         app,
-        "The visit is planned for %(when)s: the KIM's representative can confirm it from the "
-        "day of the visit on, not on %(now)s.",
-        when=_moment(app, tomorrow),
+        "The visit is planned for %(when)s: the KIM's representative can confirm it from "
+        "%(opens)s on (at most three hours before, on the visit's day), not at %(now)s.",
+        when=_moment(app, starts),
+        opens=_moment(app, opens),
         now="@",
     ).split("@")[0]
     assert refusal in html.unescape(online.get_data(as_text=True))
@@ -240,12 +238,23 @@ def test_confirming_before_the_visits_day_is_refused_online_and_offline(app, jud
     assert _visit(app).confirmed_at is None and _confirmations(app) == 0
 
 
-def test_confirming_on_the_visits_day_before_its_hour_is_taken(app, judge, setup):
+def test_confirming_eight_hours_before_the_visit_is_refused(app, judge, setup):
+    starts = utcnow().replace(second=0, microsecond=0) + timedelta(hours=8)
+    opens = max(_wita_day_start(starts), starts - timedelta(hours=3))
+    _refused_early(app, judge, setup, starts, opens)
+
+
+def test_confirming_before_the_visits_day_is_refused(app, judge, setup):
+    opens = _wita_day_start(utcnow()) + timedelta(days=1)  # tomorrow, 00.00 WITA
+    _refused_early(app, judge, setup, opens + timedelta(hours=1), opens)  # a 01.00 visit
+
+
+def test_a_team_that_arrives_early_may_confirm(app, judge, setup):
     now = utcnow()
-    later_today = _wita_day_start(now) + timedelta(hours=23, minutes=59)
-    if later_today <= now:  # the last minute of the day: the next day's visit
-        pytest.skip("the WITA day ends now")
-    _move_visit(app, later_today)
+    starts = now + timedelta(hours=2, minutes=50)
+    if _wita_day_start(starts) > now:  # past midnight in WITA: the visit's day not begun
+        starts = now + timedelta(minutes=1)
+    _move_visit(app, starts)
     done = judge.post(
         f"/schedule/visits/{_visit_id(app, setup)}/confirm",
         data={"csrf_token": judge.token, "name": "Siti Aminah", "typed": "y"},

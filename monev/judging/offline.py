@@ -211,7 +211,7 @@ def bundle(judge: User, now: datetime) -> dict:
 
 def _confirmation(visit, tz: str) -> dict:
     """The KIM representative's confirmation as the phone shows it: given (by whom, when),
-    or from when it may be given (the visit's day)."""
+    or from when it may be given (:func:`~monev.judging.visits.confirm_opens_at`)."""
     opens = confirm_opens_at(visit)
     return {
         "done": visit.confirmed_at is not None,

@@ -469,20 +469,28 @@ def _signature_png(data_url: str) -> bytes:
     return content
 
 
+# The representative may confirm this long before the planned start at the earliest (a team
+# that arrives early), and never before the visit's day on the event's clock.
+CONFIRM_BEFORE_START = timedelta(hours=3)
+
+
 def confirm_opens_at(visit: Visit) -> datetime:
-    """The first moment (UTC) the representative may confirm the visit: the start of the
-    visit's day on the event's clock. Photos may be taken up to :data:`BEFORE_VISIT` earlier
-    (a judge may photograph the signboard on the way); what the KIM signs is that the visit
-    took place, which it cannot have before its day."""
+    """The first moment (UTC) the representative may confirm the visit: three hours before
+    its planned start, but not before the start of the visit's day on the event's clock.
+    What the KIM signs is that the visit took place, which it cannot have long before it was
+    planned (moved earlier, the organiser changes the schedule first). Photos may be taken
+    up to :data:`BEFORE_VISIT` earlier: a photo documents what was seen (the signboard on
+    the way), and its own time is printed beside it."""
     tz = visit.stage.event.timezone
     local = to_local(visit.starts_at, tz)
-    return to_utc(local.replace(hour=0, minute=0, second=0, microsecond=0), tz)
+    day = to_utc(local.replace(hour=0, minute=0, second=0, microsecond=0), tz)
+    return max(day, visit.starts_at - CONFIRM_BEFORE_START)
 
 
 def _confirmed_moment(raw: str | None, visit: Visit, now: datetime) -> datetime:
     """When the representative confirmed: now (online), or the phone's clock when it was
     given offline (``raw``, ISO 8601 with its offset), checked against the server's clock
-    and the visit's day."""
+    and the visit's planned start."""
     tz = visit.stage.event.timezone
     moment = now
     if raw is not None:
@@ -508,8 +516,10 @@ def _confirmed_moment(raw: str | None, visit: Visit, now: datetime) -> datetime:
         raise ServiceError(
             _(
                 "The visit is planned for %(when)s: the KIM's representative can confirm it "
-                "from the day of the visit on, not on %(now)s.",
+                "from %(opens)s on (at most three hours before, on the visit's day), not at "
+                "%(now)s.",
                 when=format_moment(visit.starts_at, tz),
+                opens=format_moment(confirm_opens_at(visit), tz),
                 now=format_moment(moment, tz),
             ),
             status=409,
@@ -539,7 +549,7 @@ def confirm_visit(
 
     Online the confirmation is given now; a phone that kept it offline sends the moment it
     was given (``confirmed_at``, the phone's clock) and its key (``client_key``): the same
-    key again is acknowledged, not stored twice. Not before the visit's day
+    key again is acknowledged, not stored twice. Not long before the visit
     (:func:`confirm_opens_at`)."""
     visit = db.session.scalar(
         select(Visit)

@@ -32,7 +32,7 @@ NEAR_KIM = {"latitude": 0.4140, "longitude": 117.4752, "accuracy": 15}  # ~100 m
 def _visit_with_photos(app) -> dict:
     """The visit of tests/browser/test_visits.py (2024's Presentasi as a field visit in
     judging), its first criterion requiring two photos; the visit started half an hour ago
-    (its representative may confirm it only from the visit's day)."""
+    (its representative may not confirm it long before)."""
     from monev.judging.models import Visit
 
     urls = _a_visit(app)
