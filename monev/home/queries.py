@@ -3,7 +3,7 @@ entries, so a home page's query count does not grow with the years a KIM has tak
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from monev.auth.models import User
@@ -124,20 +124,28 @@ def next_slots(entry_ids) -> dict[int, ScheduleSlot]:
 
 
 def next_visits(entry_ids, since) -> dict[int, Visit]:
-    """The first field visit of each of the entries that starts after ``since`` (one
-    query)."""
+    """The field visit to show each of the entries (one query): the first one that starts
+    after ``since`` and is not confirmed yet, else the last one its KIM confirmed."""
     ids = list(set(entry_ids))
     if not ids:
         return {}
-    visits: dict[int, Visit] = {}
+    coming: dict[int, Visit] = {}
+    confirmed: dict[int, Visit] = {}
     for visit in db.session.scalars(
         select(Visit)
         .join(Stage, Stage.id == Visit.stage_id)
-        .where(Visit.entry_id.in_(ids), Stage.kind == "visit", Visit.starts_at > since)
+        .where(
+            Visit.entry_id.in_(ids),
+            Stage.kind == "visit",
+            or_(Visit.starts_at > since, Visit.confirmed_at.is_not(None)),
+        )
         .order_by(Visit.starts_at.desc())
     ):
-        visits[visit.entry_id] = visit  # the earliest wins
-    return visits
+        if visit.confirmed_at is None:
+            coming[visit.entry_id] = visit  # the earliest wins
+        else:
+            confirmed.setdefault(visit.entry_id, visit)  # the latest wins
+    return confirmed | coming
 
 
 def visit_teams(visits) -> dict[int, list[str]]:

@@ -208,6 +208,25 @@ VISIT_SHOWN_AFTER = timedelta(hours=12)
 
 def _visit_task(entry: Entry, visit, team: list[str], now) -> Task:
     event = entry.event
+    if visit.confirmed_at is not None:
+        return _task(
+            "visit",
+            _(
+                "The field visit took place: confirmed on %(when)s",
+                when=when(visit.confirmed_at, event),
+            ),
+            _(
+                "%(name)s confirmed the visit for your KIM; its Berita Acara visitasi is ready.",
+                name=visit.representative_name,
+            ),
+            event=event,
+            tone=FINISHED,
+            action=Action(
+                _("Download the Berita Acara visitasi (PDF)"),
+                "schedule.visit_minutes",
+                {"visit_id": visit.id},
+            ),
+        )
     detail = visit.address
     if team:
         detail = _("Team: %(names)s · %(place)s", names=", ".join(team), place=visit.address)

@@ -11,6 +11,7 @@ signed with it; otherwise it is served unsigned.
 from __future__ import annotations
 
 import io
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -21,7 +22,7 @@ from monev.auth.models import User
 from monev.core import geo
 from monev.core.errors import ServiceError
 from monev.core.timeutil import utcnow
-from monev.core.timezones import format_moment
+from monev.core.timezones import format_day, format_moment, format_time, label
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import Assignment, ScoreSheet, Visit, VisitCheck
@@ -60,6 +61,36 @@ def _signature(key: str | None) -> str | None:
         return data_uri(fh.read(), "image/png")
 
 
+# A confirmation that reached the server later than this (kept on a phone without a signal)
+# says when it arrived too.
+RECEIVED_LATE = timedelta(minutes=5)
+
+
+def _span(stamps: list[datetime], tz: str) -> str:
+    """When the photos were taken: "6 Des 2026, 10.12 WITA", or from the first to the last
+    ("6 Des 2026, 10.12 sampai 11.40 WITA"; another day is written in full)."""
+    if not stamps:
+        return ""
+    first, last = stamps[0], stamps[-1]
+    if format_moment(first, tz) == format_moment(last, tz):
+        return format_moment(first, tz)
+    if format_day(first, tz) == format_day(last, tz):
+        return (
+            f"{format_moment(first, tz, with_zone=False)} sampai {format_time(last, tz)} "
+            f"{label(tz)}"
+        )
+    return f"{format_moment(first, tz)} sampai {format_moment(last, tz)}"
+
+
+def _received(visit: Visit, tz: str) -> str:
+    """When an offline confirmation reached the server, if well after it was given."""
+    if visit.confirmed_at is None or visit.confirm_received_at is None:
+        return ""
+    if visit.confirm_received_at - visit.confirmed_at <= RECEIVED_LATE:
+        return ""
+    return format_moment(visit.confirm_received_at, tz)
+
+
 def minutes_context(visit: Visit) -> dict:
     """Everything the Berita Acara visitasi shows, as plain values."""
     stage, entry = visit.stage, visit.entry
@@ -94,14 +125,26 @@ def minutes_context(visit: Visit) -> dict:
                 rows.append(
                     {
                         "criterion": c.name,
-                        "mark": MARK_TEXT.get(check.mark, "—") if check else "—",
+                        "mark": MARK_TEXT.get(check.mark, "—") if check else "belum diisi",
                         "note": (check.note or "") if check else "",
+                        "filled": check is not None,
                     }
                 )
-            judges.append({"name": name, "final": status == "final", "rows": rows})
+            filled = sum(1 for c in criteria if sheet_id and (sheet_id, c.id) in checks)
+            judges.append(
+                {
+                    "name": name,
+                    "final": status == "final",
+                    "filled": filled,
+                    "missing": len(criteria) - filled,
+                    "rows": rows,
+                }
+            )
         photos = []
+        stamps = []
         for item in queries.visit_photos(stage.id, entry.id):
             photo = item.photo
+            stamps.append(photo.taken_at)
             place = geo.photo_place(
                 photo.distance_m,
                 has_position=photo.latitude is not None,
@@ -143,6 +186,8 @@ def minutes_context(visit: Visit) -> dict:
             "representative": visit.representative_name or "",
             "signature": _signature(visit.representative_signature_key),
             "confirmed_at": format_moment(visit.confirmed_at, tz) if visit.confirmed_at else "",
+            "received_at": _received(visit, tz),
+            "photo_span": _span(sorted(stamps), tz),
             "confirmed_by": confirmed_by.name if confirmed_by else "",
             "made_at": format_moment(utcnow(), tz),
         }

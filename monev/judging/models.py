@@ -281,10 +281,15 @@ class Visit(IdMixin, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The KIM's representative confirms the visit on a team judge's phone: a typed name and a
     # drawn signature (a PNG in the storage; None when they confirmed with the keyboard).
+    # ``confirmed_at`` is when they confirmed (the phone's clock when it was given offline),
+    # ``confirm_received_at`` when the server got it; ``confirm_key`` is the key the phone
+    # chose for it, so that the same confirmation sent twice is stored once.
     representative_name: Mapped[str | None] = mapped_column(String(VISIT_NAME_MAX))
     representative_signature_key: Mapped[str | None] = mapped_column(String(200))
     confirmed_at: Mapped[datetime | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirm_received_at: Mapped[datetime | None]
+    confirm_key: Mapped[str | None] = mapped_column(String(64))
 
     stage: Mapped[Stage] = relationship()
     entry: Mapped[Entry] = relationship()

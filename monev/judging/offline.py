@@ -1,5 +1,6 @@
 """Field visits without a signal: what a judge's phone takes along (:func:`bundle`) and how
-what the judge did offline comes back (:func:`sync_score`, :func:`sync_check`).
+what the judge did offline comes back (:func:`sync_score`, :func:`sync_check`, and the KIM
+representative's confirmation, :func:`sync_confirm`).
 
 The bundle holds the judge's own visits only (assignments of visit stages, not dropped, in
 announced events): the visit, the entry as judges see it (blind rules), the rubric with its
@@ -34,6 +35,7 @@ from monev.entries.models import Evidence
 from monev.extensions import db
 from monev.judging import queries
 from monev.judging.models import (
+    VISIT_NAME_MAX,
     Assignment,
     Conflict,
     Score,
@@ -43,7 +45,14 @@ from monev.judging.models import (
 )
 from monev.judging.numbers import ScoreRefused, parse_score
 from monev.judging.sheets import closed_reason, lock_assignment, locked_sheet, save_score
-from monev.judging.visits import CLIENT_KEY, require_visit_stage, save_visit_check
+from monev.judging.visits import (
+    CLIENT_KEY,
+    confirm_opens_at,
+    confirm_visit,
+    require_visit_stage,
+    save_visit_check,
+    visit_of,
+)
 from monev.rubrics.models import Aspect
 
 BUNDLE_FORMAT = "monev-offline/1"
@@ -175,6 +184,7 @@ def bundle(judge: User, now: datetime) -> dict:
                     for cid, c in own_checks.items()
                 },
                 "photos": photos.get(sheet.id, {}) if sheet else {},
+                "confirm": _confirmation(visit, event.timezone),
                 "aspects": []
                 if conflict
                 else [
@@ -196,6 +206,20 @@ def bundle(judge: User, now: datetime) -> dict:
         "prepared_at": now.isoformat() + "Z",
         "prepared_text": format_moment(now, tz),
         "visits": visits,
+    }
+
+
+def _confirmation(visit, tz: str) -> dict:
+    """The KIM representative's confirmation as the phone shows it: given (by whom, when),
+    or from when it may be given (:func:`~monev.judging.visits.confirm_opens_at`)."""
+    opens = confirm_opens_at(visit)
+    return {
+        "done": visit.confirmed_at is not None,
+        "name": visit.representative_name or "",
+        "when": format_moment(visit.confirmed_at, tz) if visit.confirmed_at else "",
+        "opens_at": opens.isoformat() + "Z",
+        "opens": format_moment(opens, tz),
+        "name_max": VISIT_NAME_MAX,
     }
 
 
@@ -400,3 +424,39 @@ def sync_check(
         )
         db.session.flush()
     return Synced(saved.applied, sheet.version, _check_of(sheet.id, criterion_id))
+
+
+def sync_confirm(
+    assignment_id: int,
+    judge: User,
+    *,
+    name: str | None,
+    signature: str | None,
+    typed_confirmation: bool,
+    confirmed_at: str | None,
+    client_key: str | None,
+) -> Synced:
+    """The KIM representative's confirmation given on the judge's phone offline, once per key
+    (:func:`monev.judging.visits.confirm_visit`, the online confirmation's service: the same
+    rules and refusals, with the phone's time of the confirmation)."""
+    key = _key(client_key)
+    assignment = _own(assignment_id, judge)
+    require_visit_stage(assignment.stage)
+    visit = visit_of(assignment)
+    if visit is None:
+        raise ServiceError(_("This visit is not one of your team's."), status=404)
+    saved = confirm_visit(
+        visit.id,
+        judge,
+        name=name,
+        signature=signature,
+        typed_confirmation=typed_confirmation,
+        client_key=key,
+        confirmed_at=confirmed_at if confirmed_at is not None else "",
+    )
+    sheet = locked_sheet(assignment.id)
+    return Synced(
+        saved.applied,
+        sheet.version if sheet is not None else 0,
+        _confirmation(saved.visit, saved.visit.stage.event.timezone),
+    )

@@ -39,7 +39,7 @@ from monev.auth.models import User
 from monev.core import geo
 from monev.core.errors import ServiceError, require_confirmation
 from monev.core.timeutil import utcnow
-from monev.core.timezones import to_utc
+from monev.core.timezones import to_local, to_utc
 from monev.entries.models import Entry
 from monev.events.models import Stage
 from monev.extensions import db
@@ -206,24 +206,31 @@ class PhotoSaved:
     applied: bool  # False: the same key was saved before; acknowledged, nothing stored
 
 
+def _device_time(raw: str | None) -> datetime | None:
+    """A device's clock as the phone sends it (ISO 8601 with its offset) in naive UTC; None
+    when it is missing or unreadable."""
+    try:
+        moment = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+
 def _taken_at(raw: str | None, visit: Visit | None, tz: str) -> datetime:
     """The device's time of the photo (ISO 8601 with its offset) in naive UTC, checked
     against the server's clock and the visit's start."""
-    text = (raw or "").strip()
-    if not text:
+    if not (raw or "").strip():
         raise ServiceError(
             _("The photo carries no time; take it again from the score sheet."), field="taken_at"
         )
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    taken = _device_time(raw)
+    if taken is None:
         raise ServiceError(
             _("The photo's time is unreadable (expected e.g. 2026-12-06T10:15:00+08:00)."),
             field="taken_at",
         )
-    taken = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
     if taken > utcnow() + CLOCK_SLACK:
         raise ServiceError(
             _(
@@ -462,6 +469,70 @@ def _signature_png(data_url: str) -> bytes:
     return content
 
 
+# The representative may confirm this long before the planned start at the earliest (a team
+# that arrives early), and never before the visit's day on the event's clock.
+CONFIRM_BEFORE_START = timedelta(hours=3)
+
+
+def confirm_opens_at(visit: Visit) -> datetime:
+    """The first moment (UTC) the representative may confirm the visit: three hours before
+    its planned start, but not before the start of the visit's day on the event's clock.
+    What the KIM signs is that the visit took place, which it cannot have long before it was
+    planned (moved earlier, the organiser changes the schedule first). Photos may be taken
+    up to :data:`BEFORE_VISIT` earlier: a photo documents what was seen (the signboard on
+    the way), and its own time is printed beside it."""
+    tz = visit.stage.event.timezone
+    local = to_local(visit.starts_at, tz)
+    day = to_utc(local.replace(hour=0, minute=0, second=0, microsecond=0), tz)
+    return max(day, visit.starts_at - CONFIRM_BEFORE_START)
+
+
+def _confirmed_moment(raw: str | None, visit: Visit, now: datetime) -> datetime:
+    """When the representative confirmed: now (online), or the phone's clock when it was
+    given offline (``raw``, ISO 8601 with its offset), checked against the server's clock
+    and the visit's planned start."""
+    tz = visit.stage.event.timezone
+    moment = now
+    if raw is not None:
+        moment = _device_time(raw)
+        if moment is None:
+            raise ServiceError(
+                _(
+                    "The time of the confirmation is unreadable (expected e.g. "
+                    "2026-12-06T10:15:00+08:00)."
+                ),
+                field="confirmed_at",
+            )
+        if moment > now + CLOCK_SLACK:
+            raise ServiceError(
+                _(
+                    "The time of the confirmation (%(when)s) is in the future: check the date "
+                    "and time of this device.",
+                    when=format_moment(moment, tz),
+                ),
+                field="confirmed_at",
+            )
+    if moment < confirm_opens_at(visit):
+        raise ServiceError(
+            _(
+                "The visit is planned for %(when)s: the KIM's representative can confirm it "
+                "from %(opens)s on (at most three hours before, on the visit's day), not at "
+                "%(now)s.",
+                when=format_moment(visit.starts_at, tz),
+                opens=format_moment(confirm_opens_at(visit), tz),
+                now=format_moment(moment, tz),
+            ),
+            status=409,
+        )
+    return moment
+
+
+@dataclass(frozen=True)
+class ConfirmSaved:
+    visit: Visit
+    applied: bool  # False: the same key confirmed it before; acknowledged, nothing changed
+
+
 def confirm_visit(
     visit_id: int,
     judge: User,
@@ -469,10 +540,17 @@ def confirm_visit(
     name: str | None,
     signature: str | None,
     typed_confirmation: bool,
-) -> Visit:
+    client_key: str | None = None,
+    confirmed_at: str | None = None,
+) -> ConfirmSaved:
     """The KIM's representative confirms the visit on a team judge's device: their name, and
     a drawn signature (a PNG data URL from the canvas) or, for those who cannot draw it, the
-    ticked confirmation with the typed name. Once confirmed, the visit stays confirmed."""
+    ticked confirmation with the typed name. Once confirmed, the visit stays confirmed.
+
+    Online the confirmation is given now; a phone that kept it offline sends the moment it
+    was given (``confirmed_at``, the phone's clock) and its key (``client_key``): the same
+    key again is acknowledged, not stored twice. Not long before the visit
+    (:func:`confirm_opens_at`)."""
     visit = db.session.scalar(
         select(Visit)
         .where(Visit.id == visit_id)
@@ -481,6 +559,13 @@ def confirm_visit(
     )
     if visit is None or not queries.on_team(visit.stage_id, visit.entry_id, judge.id):
         raise ServiceError(_("This visit is not one of your team's."), status=404)
+    key = None
+    if client_key is not None:
+        key = client_key.strip()
+        if not CLIENT_KEY.match(key):
+            raise ServiceError(_("This save carries an unreadable key; nothing was saved."))
+        if visit.confirm_key == key:
+            return ConfirmSaved(visit, applied=False)
     if visit.stage.event.status != "judging":
         raise ServiceError(
             _("Scoring is closed: the event is not in its judging phase. Nothing was saved."),
@@ -490,6 +575,8 @@ def confirm_visit(
         raise ServiceError(
             _("The KIM's representative has already confirmed this visit."), status=409
         )
+    now = utcnow()
+    moment = _confirmed_moment(confirmed_at, visit, now)
     clean = " ".join((name or "").split())
     if not clean:
         raise ServiceError(_("Enter the representative's full name."), field="name")
@@ -504,10 +591,10 @@ def confirm_visit(
             ),
             field="signature",
         )
-    key = None
+    stored = None
     if drawn:
         png = _signature_png(drawn)
-        key = store_image(
+        stored = store_image(
             io.BytesIO(png),
             SIGNATURE_PREFIX,
             field="signature",
@@ -515,15 +602,23 @@ def confirm_visit(
             max_pixels=SIGNATURE_MAX_PIXELS,
         )
     visit.representative_name = clean
-    visit.representative_signature_key = key
-    visit.confirmed_at = utcnow()
+    visit.representative_signature_key = stored
+    visit.confirmed_at = moment
+    visit.confirm_received_at = now
+    visit.confirm_key = key
     visit.confirmed_by_id = judge.id
     db.session.flush()
     audit.record(
         "visit.confirmed",
         "visit",
         visit.id,
-        {"representative": clean, "drawn": key is not None, "signature": key},
+        {
+            "representative": clean,
+            "drawn": stored is not None,
+            "signature": stored,
+            "confirmed_at": moment,
+            "offline": confirmed_at is not None,
+        },
         actor=judge,
     )
-    return visit
+    return ConfirmSaved(visit, applied=True)

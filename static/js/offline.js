@@ -5,7 +5,9 @@
 // - "prepare" (/judge/offline, online): "Prepare for offline" sends what is waiting, fetches
 //   the judge's bundle and stores it; the line below says what is stored, how big, when.
 // - "shell" (/offline, served by the service worker even with no connection): the stored
-//   visits, or one of them (?sheet=<id>): scores, comments, the on-site checklist and photos.
+//   visits, or one of them (?sheet=<id>): scores, comments, the on-site checklist and photos,
+//   and at the end of the visit the KIM representative's confirmation (name and a drawn
+//   signature, or the typed name with the box ticked; static/js/signature.js draws it).
 //
 // Every change is a queue item in IndexedDB, with a key of its own (client_key), what the
 // phone knew before it (the sheet's version and the value then: "base") and a state:
@@ -319,7 +321,11 @@ async function sendItem(item, session) {
     });
   }
   const body = { kind: item.kind, criterion_id: item.criterion, client_key: item.key, base_version: item.base_version };
-  if (item.kind === "score") {
+  if (item.kind === "confirm") {
+    Object.assign(body, {
+      name: item.data.name, signature: item.data.signature, typed: item.data.typed, confirmed_at: item.data.confirmed_at,
+    });
+  } else if (item.kind === "score") {
     Object.assign(body, {
       value: item.data.value, comment: item.data.comment,
       base_value: item.base.value, base_comment: item.base.comment,
@@ -344,7 +350,11 @@ async function acknowledge(item, answer) {
     visit.photos[String(item.criterion)] = (visit.photos[String(item.criterion)] || 0) + 1;
     await store.set("bundle", bundle);
   }
-  if (visit && item.kind !== "photo") {
+  if (visit && item.kind === "confirm") {
+    visit.confirm = answer.stored || visit.confirm;
+    await store.set("bundle", bundle);
+  }
+  if (visit && item.kind !== "photo" && item.kind !== "confirm") {
     if (typeof answer.version === "number") {
       visit.version = Math.max(visit.version, answer.version);
     }
@@ -358,6 +368,9 @@ async function acknowledge(item, answer) {
   if (item.kind === "photo") {
     item.photo = answer.photo || null;
     item.blob = null; // the photo is on the server now: free the phone's storage
+  }
+  if (item.kind === "confirm") {
+    item.data = { ...item.data, signature: "" }; // stored on the server now
   }
   await store.put(item);
 }
@@ -452,6 +465,7 @@ async function syncOnce() {
     } else if (answer && answer.ok === false && response.status < 500) {
       item.state = "refused";
       item.message = answer.message;
+      item.field = answer.field || "";
       await store.put(item);
     } else {
       status = { text: fmt(T.server_error, { status: response.status }), kind: "warn" };
@@ -898,6 +912,119 @@ async function refreshState(visit, id, kind) {
   await renderStatus();
 }
 
+// --- the KIM representative's confirmation --------------------------------------------------
+//
+// At the end of the visit the representative confirms on this phone: kept in the queue like
+// any save (kind "confirm", its own key, the phone's time) and sent to the sync, where the
+// online confirmation's service decides (the same rules and refusals; the same key twice is
+// stored once). Only what a form cannot know is not checked here: the server's answer is
+// shown under the form. A form being filled in is kept across a redraw (the drawing too).
+
+let confirmDraft = null; // { sheet, seq (of a refused one), node }: the form on the screen, kept when the page redraws
+
+function confirmItem(items, sheet) {
+  return latest(items, sheet, "confirm", 0);
+}
+
+function confirmNode(visit, items) {
+  const c = visit.confirm || {};
+  const item = confirmItem(items, visit.sheet);
+  const heading = el("h2", { id: "confirm-title", class: "h3", tabindex: "-1" }, T.confirm_title);
+  const section = (...children) =>
+    el("section", { id: "offline-confirm", class: "offline-confirm", "aria-labelledby": "confirm-title" }, heading, ...children);
+  if (item && item.state !== "refused") {
+    const when = localMoment(item.data.confirmed_at, visit.timezone, visit.zone);
+    return section(
+      el("p", { class: "notice notice-ok" }, fmt(T.confirm_kept, { name: item.data.name, when })),
+      stateNode(item, "state-confirm"));
+  }
+  if (c.done) {
+    return section(el("p", { class: "notice notice-ok" }, fmt(T.confirm_done, { name: c.name, when: c.when })));
+  }
+  const seq = item ? item.seq : null;
+  if (confirmDraft && confirmDraft.sheet === visit.sheet && confirmDraft.seq === seq) {
+    return confirmDraft.node;
+  }
+  const node = section(
+    el("p", {}, fmt(T.confirm_intro, { when: visit.when, where: visit.address })),
+    item ? el("p", { class: "notice notice-bad", role: "alert" }, stateText(item), item.field ? " " + T.confirm_fix : "") : null,
+    confirmForm(visit, item));
+  confirmDraft = { sheet: visit.sheet, seq, node };
+  return node;
+}
+
+function confirmForm(visit, refused) {
+  const c = visit.confirm || {};
+  const error = el("p", { class: "field-error", id: "confirm-error" }); // an alert once it says something
+  const name = el("input", { id: "confirm-name", type: "text", autocomplete: "off", maxlength: c.name_max || 200,
+    value: refused ? refused.data.name : "", "aria-describedby": "confirm-error" });
+  const typed = el("input", { id: "confirm-typed", type: "checkbox", checked: refused ? refused.data.typed : false });
+  const form = el("form", { class: "signature-form", novalidate: true },
+    el("label", { for: "confirm-name" }, T.confirm_name), name,
+    el("fieldset", { class: "signature-pad" },
+      el("legend", {}, T.confirm_signature),
+      el("p", { class: "small muted", id: "confirm-signature-help" }, T.confirm_signature_help),
+      el("canvas", { width: 600, height: 200, role: "img", "aria-label": T.confirm_signature_area,
+        "aria-describedby": "confirm-signature-help", "data-signature-canvas": true }),
+      el("p", {}, el("button", { type: "button", class: "secondary outline", "data-signature-clear": true }, T.confirm_signature_clear))),
+    el("label", { for: "confirm-typed" }, typed, " ", T.confirm_typed),
+    error,
+    el("button", { type: "submit", id: "confirm-submit" }, T.confirm_button));
+  const pad = window.MonevSignature ? window.MonevSignature.attach(form) : { value: () => "" };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = {
+      name: name.value.split(/\s+/).filter(Boolean).join(" "),
+      signature: pad.value(),
+      typed: typed.checked,
+      confirmed_at: isoWithOffset(new Date()),
+    };
+    const problem = !data.name ? [T.confirm_need_name, name]
+      : !data.signature && !data.typed ? [T.confirm_need_signature, typed]
+        : c.opens_at && new Date() < new Date(c.opens_at) ? [fmt(T.confirm_too_early, { when: c.opens }), name]
+          : null;
+    name.removeAttribute("aria-invalid");
+    typed.removeAttribute("aria-invalid");
+    if (problem) {
+      error.setAttribute("role", "alert");
+      error.textContent = problem[0];
+      problem[1].setAttribute("aria-invalid", "true");
+      problem[1].focus();
+      return;
+    }
+    await keepConfirm(visit, data);
+    confirmDraft = null;
+    await render();
+    const title = document.getElementById("confirm-title");
+    if (title) { title.focus(); }
+    if (navigator.onLine) { await sync(); await render(); }
+  });
+  return form;
+}
+
+async function keepConfirm(visit, data) {
+  return tx(["meta", "queue"], "readwrite", async (t) => {
+    const queue = t.objectStore("queue");
+    const bundle = await req(t.objectStore("meta").get("bundle"));
+    const items = await req(queue.getAll());
+    const last = confirmItem(items, visit.sheet);
+    if (last && last.state === "refused") {
+      await req(queue.delete(last.seq)); // corrected: the new confirmation replaces it
+    }
+    await req(queue.add({
+      judge: bundle.judge.id,
+      sheet: visit.sheet,
+      kind: "confirm",
+      criterion: 0,
+      key: newKey(),
+      data,
+      state: "kept",
+      tried: false,
+      created: new Date().toISOString(),
+    }));
+  });
+}
+
 async function renderVisit(bundle, sheet) {
   const visit = visitOf(bundle, sheet);
   if (!visit) {
@@ -930,6 +1057,7 @@ async function renderVisit(bundle, sheet) {
       el("h2", { id: "aspect-" + aspect.id, class: "h3" }, aspect.name),
       aspect.criteria.map((c) => criterionNode(visit, c, items, visit.editable))));
   }
+  children.push(confirmNode(visit, items));
   app.replaceChildren(...children.filter(Boolean));
   if (focused && document.getElementById(focused)) {
     document.getElementById(focused).focus();
@@ -937,11 +1065,28 @@ async function renderVisit(bundle, sheet) {
   await renderStatus();
 }
 
+// The online confirmation page opened with no signal: the stored visit, at its confirmation.
+function confirmPageSheet(bundle) {
+  const pattern = root.dataset.confirmUrl;
+  if (!pattern || !bundle) {
+    return 0;
+  }
+  const [before, after] = pattern.split("{visit}");
+  const path = location.pathname;
+  if (!path.startsWith(before) || !path.endsWith(after)) {
+    return 0;
+  }
+  const id = Number(path.slice(before.length, path.length - after.length));
+  const visit = bundle.visits.find((v) => v.visit === id);
+  return visit ? visit.sheet : 0;
+}
+
 async function render() {
   const bundle = await loadBundle();
   const params = new URLSearchParams(location.search);
-  const sheet = Number(params.get("sheet"));
-  const elsewhere = location.pathname !== root.dataset.shellUrl;
+  const atConfirm = location.pathname !== root.dataset.shellUrl ? confirmPageSheet(bundle) : 0;
+  const sheet = atConfirm || Number(params.get("sheet"));
+  const elsewhere = location.pathname !== root.dataset.shellUrl && !atConfirm;
   if (sheet && !elsewhere) {
     // Typing must not be interrupted: a visit is drawn again only when no field is in use.
     const active = document.activeElement;
@@ -968,6 +1113,11 @@ async function startShell() {
     return;
   }
   await render();
+  const confirmTitle = document.getElementById("confirm-title");
+  if (confirmTitle && location.pathname !== root.dataset.shellUrl) {
+    confirmTitle.scrollIntoView();
+    confirmTitle.focus();
+  }
   window.addEventListener("online", async () => { await sync(); await render(); });
   window.addEventListener("offline", () => renderStatus());
   if (navigator.onLine) {

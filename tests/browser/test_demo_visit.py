@@ -20,6 +20,7 @@ from monev.rubrics.models import Criterion
 from tests.browser.test_roles import assert_accessible, sign_in
 from tests.browser.test_visit_photos import _jpeg, _no_sideways_scroll
 from tests.conftest import t
+from tests.test_demo_visit import team_arrived
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +90,7 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
         _no_sideways_scroll(page)
         assert_accessible(page)
 
+        team_arrived(app)
         page.goto("/")
         page.get_by_role("link", name="Halaman kunjungan dan Berita Acara").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("KIM Teluk Pandan")

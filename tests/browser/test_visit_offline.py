@@ -21,7 +21,7 @@ from monev.extensions import db
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_roles import assert_accessible, sign_in
 from tests.browser.test_visits import _a_visit
-from tests.test_access_matrix import JUDGE
+from tests.test_access_matrix import JUDGE, KIM
 from tests.test_home_crawl import ACCOUNTS
 
 pytestmark = pytest.mark.browser
@@ -171,6 +171,7 @@ def test_a_visit_scored_offline_arrives_once(
 ):
     urls = _a_visit(app)
     sheet = _sheet_id(urls)
+    _visit_under_way(app, urls)
     c1, c2 = _criteria(app, sheet)[:2]
     context = field_phone(KAMPUNG, viewport)
     shot = f"offline-{viewport['width']}"
@@ -231,6 +232,21 @@ def test_a_visit_scored_offline_arrives_once(
         expect(page.locator(f"#criterion-{c1} .offline-photo img")).to_have_count(2)
         assert [i["state"] for i in _queue(page)] == ["kept"] * 5
 
+        # the KIM's representative confirms on the phone, still without a signal
+        given = utcnow().replace(microsecond=0)
+        _confirm_offline(page, keyboard=viewport == PHONE)
+        expect(page.locator("#offline-confirm")).to_contain_text(
+            "Dikonfirmasi di ponsel ini oleh Siti Aminah"
+        )
+        expect(page.locator("#state-confirm")).to_have_text("tersimpan di ponsel")
+        expect(page.locator(".offline-status")).to_contain_text("Menunggu dikirim: 6.")
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / f"{shot}-confirm-kept.png", full_page=True)
+        page.reload()  # kept on the phone, not only on the screen
+        expect(page.locator("#state-confirm")).to_have_text("tersimpan di ponsel")
+        assert [i["state"] for i in _queue(page)] == ["kept"] * 6
+
         # online again: each item sent and acknowledged
         _copy_queue(page)
         context.set_offline(False)
@@ -239,7 +255,12 @@ def test_a_visit_scored_offline_arrives_once(
             "Semua sudah terkirim.", timeout=20_000
         )
         expect(page.locator(f"#state-score-{c1}")).to_have_text("terkirim", timeout=20_000)
+        expect(page.locator("#state-confirm")).to_have_text("terkirim")
         page.screenshot(path=screenshots / f"{shot}-visit-sent.png", full_page=True)
+        confirmed = _confirmed(app, urls)
+        assert confirmed[0] == "Siti Aminah" and confirmed[1] == (viewport != PHONE)
+        assert given - timedelta(seconds=2) <= confirmed[2] <= utcnow()
+        assert confirmed[3] == 1  # one confirmation recorded
         version, scores, checks, keys = _stored(app, sheet)
         assert {c: (str(v), comment) for c, (v, comment) in scores.items() if c in (c1, c2)} == {
             c1: ("8.00", "Papan informasi desa diperbarui tiap pekan."),
@@ -269,8 +290,136 @@ def test_a_visit_scored_offline_arrives_once(
         )
         assert _stored(app, sheet) == (version, scores, checks, keys)
         assert _photos(app, sheet) == photos
+        assert _confirmed(app, urls) == confirmed
     finally:
         context.close()
+
+
+def test_the_confirmation_page_opens_offline_and_a_refusal_is_shown(
+    app, field_phone, demo_password, screenshots
+):
+    """With no signal the online confirmation page opens the stored visit at its
+    confirmation; the co-judge confirmed first (online): the phone shows the server's
+    refusal in Indonesian and nothing is stored twice."""
+    urls = _a_visit(app)
+    sheet = _sheet_id(urls)
+    _visit_under_way(app, urls)
+    context = field_phone(KAMPUNG)
+    try:
+        page = context.new_page()
+        sign_in(page, ACCOUNTS[JUDGE], demo_password)
+        _prepare(page, PHONE)
+        page.goto(f"/offline?sheet={sheet}")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.goto(urls["visit"] + "/confirm")
+        expect(page.locator("#confirm-title")).to_be_focused()
+        expect(page.locator(".notice-warn")).to_have_count(0)  # not "needs a signal"
+        _confirm_offline(page, keyboard=True)
+        expect(page.locator("#state-confirm")).to_have_text("tersimpan di ponsel")
+        _confirm_online_meanwhile(app, urls)
+        context.set_offline(False)
+        page.get_by_role("button", name="Kirim sekarang").click()
+        expect(page.locator("#offline-confirm .notice-bad")).to_have_text(
+            "ditolak: Perwakilan KIM sudah mengonfirmasi visitasi ini.", timeout=20_000
+        )
+        expect(page.locator("#confirm-name")).to_have_value("Siti Aminah")
+        _fits(page)
+        assert_accessible(page)
+        page.screenshot(path=screenshots / "offline-390-confirm-refused.png", full_page=True)
+        name, _drawn, _when, recorded = _confirmed(app, urls)
+        assert (name, recorded) == ("Budi Santoso", 0)  # the phone's was not stored
+        # the KIM's home now says the visit took place and offers its Berita Acara
+        kim = field_phone(KAMPUNG).new_page()
+        sign_in(kim, ACCOUNTS[KIM], demo_password)
+        kim.goto("/")
+        task = kim.locator("article.task").filter(has_text="Visitasi lapangan sudah dilaksanakan")
+        expect(task).to_contain_text("Budi Santoso")
+        link = task.get_by_role("button", name="Unduh Berita Acara visitasi (PDF)")
+        expect(link).to_have_attribute("href", urls["visit"] + "/berita-acara.pdf")
+        _fits(kim)
+        assert_accessible(kim)
+        kim.screenshot(path=screenshots / "offline-390-kim-home-confirmed.png", full_page=True)
+    finally:
+        context.close()
+
+
+def _confirm_online_meanwhile(app, urls) -> None:
+    from monev.auth.models import User
+    from monev.judging.models import Visit
+
+    with app.app_context():
+        visit = db.session.get(Visit, int(urls["visit"].rsplit("/", 1)[1]))
+        judge = db.session.scalar(select(User).where(User.email == ACCOUNTS[JUDGE]))
+        visit.representative_name = "Budi Santoso"
+        visit.confirmed_at = visit.confirm_received_at = utcnow()
+        visit.confirmed_by_id = judge.id
+        db.session.commit()
+
+
+def _visit_under_way(app, urls) -> None:
+    """The planned visit started half an hour ago: its representative may confirm it."""
+    from monev.judging.models import Visit
+
+    with app.app_context():
+        visit = db.session.get(Visit, int(urls["visit"].rsplit("/", 1)[1]))
+        visit.starts_at = utcnow() - timedelta(minutes=30)
+        db.session.commit()
+
+
+def _confirmed(app, urls):
+    """(name, drawn?, when, how many confirmations were recorded) of the planned visit."""
+    from monev.audit.models import AuditEntry
+    from monev.judging.models import Visit
+
+    with app.app_context():
+        visit = db.session.get(Visit, int(urls["visit"].rsplit("/", 1)[1]))
+        recorded = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "visit.confirmed", AuditEntry.object_id == str(visit.id))
+        )
+        return (
+            visit.representative_name,
+            visit.representative_signature_key is not None,
+            visit.confirmed_at,
+            recorded,
+        )
+
+
+def _confirm_offline(page, *, keyboard: bool) -> None:
+    """The representative's confirmation on the offline visit: by keyboard with the typed
+    name (the phone), or with a signature drawn with the mouse (the desktop)."""
+    confirm = page.locator("#offline-confirm")
+    confirm.scroll_into_view_if_needed()
+    # nothing typed: refused on the phone, with the online page's message
+    confirm.get_by_role("button", name="Konfirmasi visitasi").click()
+    expect(page.locator("#confirm-error")).to_have_text("Isi nama lengkap perwakilan.")
+    expect(page.locator("#confirm-name")).to_be_focused()
+    page.keyboard.type("Siti Aminah")
+    if keyboard:
+        page.keyboard.press("Tab")
+        expect(confirm.get_by_role("button", name="Hapus tanda tangan")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.locator("#confirm-typed")).to_be_focused()
+        page.keyboard.press("Space")
+        expect(page.locator("#confirm-typed")).to_be_checked()
+        page.keyboard.press("Tab")
+        expect(page.locator("#confirm-submit")).to_be_focused()
+        page.keyboard.press("Enter")
+    else:
+        confirm.get_by_role("button", name="Konfirmasi visitasi").click()
+        expect(page.locator("#confirm-error")).to_contain_text("tanda tangan")
+        box = confirm.locator("canvas").bounding_box()
+        page.mouse.move(box["x"] + 30, box["y"] + box["height"] * 0.7)
+        page.mouse.down()
+        for step in range(1, 8):
+            page.mouse.move(
+                box["x"] + 30 + step * box["width"] / 9,
+                box["y"] + box["height"] * (0.3 if step % 2 else 0.7),
+            )
+        page.mouse.up()
+        confirm.get_by_role("button", name="Konfirmasi visitasi").click()
 
 
 def test_a_change_made_online_meanwhile_is_shown_as_a_conflict(

@@ -7,12 +7,14 @@ sideways scroll; axe finds nothing serious. Screenshots: test-artifacts/screensh
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from monev.core.timeutil import utcnow
 from monev.extensions import db
 from monev.judging.models import Assignment
 from monev.rubrics.models import Criterion
@@ -29,9 +31,14 @@ NEAR_KIM = {"latitude": 0.4140, "longitude": 117.4752, "accuracy": 15}  # ~100 m
 
 def _visit_with_photos(app) -> dict:
     """The visit of tests/browser/test_visits.py (2024's Presentasi as a field visit in
-    judging, KIM Teluk Pandan visited tomorrow), its first criterion requiring two photos."""
+    judging), its first criterion requiring two photos; the visit started half an hour ago
+    (its representative may not confirm it long before)."""
+    from monev.judging.models import Visit
+
     urls = _a_visit(app)
     with app.app_context():
+        visit = db.session.get(Visit, int(urls["visit"].rsplit("/", 1)[1]))
+        visit.starts_at = utcnow() - timedelta(minutes=30)
         assignment_id = int(urls["sheet"].rsplit("/", 1)[1])
         stage_id = db.session.get(Assignment, assignment_id).stage_id
         first = db.session.scalars(

@@ -39,6 +39,7 @@ SHELL_STATIC = (
     "vendor/pico-2.1.1/pico.min.css",
     "css/app.css",
     "js/offline.js",
+    "js/signature.js",
     "img/favicon.svg",
 )
 NO_CACHE = "no-cache, max-age=0"
@@ -102,6 +103,7 @@ def _urls() -> dict:
     return {
         "sync_url": _url_pattern("judge.sync", assignment_id="sheet"),
         "photo_url": _url_pattern(PHOTO_ENDPOINT, assignment_id="sheet", criterion_id="criterion"),
+        "confirm_url": _url_pattern("schedule.confirm_visit", visit_id="visit"),
     }
 
 
@@ -146,7 +148,8 @@ def _refused(error):
 
 @judge_bp.route("/sheets/<int:assignment_id>/sync", methods=["POST"])
 def sync(assignment_id: int):
-    """One save the phone kept offline (a score or a checklist line), as JSON."""
+    """One save the phone kept offline (a score, a checklist line or the KIM
+    representative's confirmation of the visit), as JSON."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify({"ok": False, "field": None, "message": _("Nothing was sent.")}), 400
@@ -185,6 +188,18 @@ def sync(assignment_id: int):
                 base_version=base if isinstance(base, int) else None,
                 base_value=text("base_value"),
                 base_comment=text("base_comment"),
+            )
+        )
+    elif data.get("kind") == "confirm":
+        result, error = attempt(
+            lambda: offline.sync_confirm(
+                assignment_id,
+                current_user,
+                name=text("name"),
+                signature=text("signature"),
+                typed_confirmation=data.get("typed") is True,
+                confirmed_at=text("confirmed_at"),
+                client_key=text("client_key"),
             )
         )
     else:

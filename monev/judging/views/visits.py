@@ -132,6 +132,8 @@ def visit(visit_id: int):
         can_confirm=current_user.role == access.JUDGE
         and found.confirmed_at is None
         and found.stage.event.status == "judging",
+        confirm_opens=visits.confirm_opens_at(found),
+        confirm_early=utcnow() < visits.confirm_opens_at(found),
         minutes_open=_minutes_open(found),
     )
 
@@ -170,6 +172,8 @@ def confirm_visit(visit_id: int):
             team=queries.team(found.stage_id, found.entry_id),
             label=queries.entry_label_for_judges(found.entry, event),
             kim=found.entry.kim.name,
+            confirm_opens=visits.confirm_opens_at(found),
+            confirm_early=utcnow() < visits.confirm_opens_at(found),
         ),
         message=_("The KIM's representative has confirmed the visit."),
         done=lambda _v: redirect(url_for("schedule.visit", visit_id=found.id), code=303),
