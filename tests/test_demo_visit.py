@@ -43,24 +43,24 @@ def _award(app):
     return db.session.scalar(select(Event).where(Event.slug == award.SLUG))
 
 
-def team_arrived(app) -> None:
-    """The demo visits KIM Teluk Pandan today at 10.00 WITA, and its representative may
-    confirm from three hours before. A test run earlier in the day finds the team there
-    already: the visit is moved to now, as the organiser would correct it."""
+def visit_of_today(app):
+    """The demo's visit of today (KIM Teluk Pandan): its planned time as the pages write it
+    ("10.00 WITA"), after checking that its representative may confirm it now."""
     from monev.events.models import Stage
     from monev.judging.models import Visit
     from monev.judging.visits import confirm_opens_at
 
-    with app.app_context(), write_intent():
+    with app.app_context():
         visit = db.session.scalars(
             select(Visit)
             .join(Stage, Stage.id == Visit.stage_id)
             .where(Stage.event_id == _award(app).id)
             .order_by(Visit.starts_at)
         ).first()
-        if utcnow() < confirm_opens_at(visit):
-            visit.starts_at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
-        db.session.commit()
+        assert confirm_opens_at(visit) <= utcnow(), "the demo's visit cannot be confirmed yet"
+        local = to_local(visit.starts_at, "Asia/Makassar")
+        assert local.date() == to_local(utcnow(), "Asia/Makassar").date()
+        return f"{local:%H.%M} WITA"
 
 
 def _client(app, email: str):
@@ -105,7 +105,8 @@ def test_the_award_is_judging_with_a_visit_today_and_two_later(demo):
         ).all()
         today = to_local(now, event.timezone).date()
         local = [to_local(v.starts_at, event.timezone) for v in visits]
-        assert local[0].date() == today and (local[0].hour, local[0].minute) == (10, 0)
+        assert local[0].date() == today and local[0].minute == 0
+        assert local[0].hour == 10 or to_local(now, event.timezone).hour < 7
         assert visits[0].entry.kim.name == "KIM Teluk Pandan"
         assert all(today < t.date() <= today + timedelta(days=6) for t in local[1:])
         for visit in visits:  # in East Kalimantan, each with its address
@@ -121,7 +122,7 @@ def test_juri1_does_the_visit_of_today_and_the_berita_acara_is_downloaded(demo):
     judge = _client(demo, JURI1)
     home = judge.get("/").get_data(as_text=True)
     assert "Kunjungan hari ini" in home
-    assert "10.00 WITA · " in home and "KIM Teluk Pandan" in home
+    assert f"{visit_of_today(demo)} · " in home and "KIM Teluk Pandan" in home
     assert "Anugerah KIM Inovatif 2025" in home
     sheet_url = re.search(r'href="(/judge/sheets/\d+)">Buka lembar kunjungan', home).group(1)
     visit_url = re.search(r'href="(/schedule/visits/\d+)"', home).group(1)
@@ -174,8 +175,6 @@ def test_juri1_does_the_visit_of_today_and_the_berita_acara_is_downloaded(demo):
         },
     )
     assert done.status_code in (302, 303), done.get_data(as_text=True)[:500]
-
-    team_arrived(demo)
     visit_page = judge.get(visit_url).get_data(as_text=True)
     assert "Konfirmasi oleh KIM" in visit_page
     confirmed = judge.post(
@@ -222,3 +221,21 @@ def test_the_other_judges_home_has_no_visit_today(demo):
     assert "Kunjungan hari ini" not in judge.get("/").get_data(as_text=True)
     partner = _client(demo, JURI2)
     assert "Kunjungan hari ini" in partner.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("built_at", "planned"),
+    [("2026-12-07T00:10:00", 10), ("2026-12-06T18:30:00", 2)],  # UTC, as utcnow() gives it
+    ids=["08.10 WITA", "02.30 WITA"],
+)
+def test_the_visit_of_today_can_be_confirmed_whenever_the_demo_is_built(
+    monkeypatch, built_at, planned
+):
+    """At 10.00 WITA, as planned; built before 07.00 WITA (a visit at 10.00 could not be
+    confirmed yet), at the hour the demo is built."""
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(built_at)
+    monkeypatch.setattr(award, "utcnow", lambda: moment)
+    today = to_local(moment, award.TZ).date()
+    assert award._hour_of_today(today, 10) == planned

@@ -7,8 +7,9 @@ really do lives here. One category, three finalists nominated by their operators
 submitted (the KIM's own account, through the workspace) and were verified by the organiser;
 one stage, *Visitasi lapangan* (a field visit whose criteria require photos), with a team of
 two judges (juri1 and juri2) on every visit. KIM Teluk Pandan is visited **today at 10.00
-WITA**, the two others later this week. Every date is relative to the day the demo is built,
-and every step goes through the services the pages use."""
+WITA** (built before 07.00 WITA, when its representative could not confirm yet, at the hour
+the demo is built), the two others later this week. Every date is relative to the moment the
+demo is built, and every step goes through the services the pages use."""
 
 from __future__ import annotations
 
@@ -124,6 +125,15 @@ def _at(today, days: int, hour: int, minute: int = 0) -> datetime:
     return to_utc(datetime.combine(today + timedelta(days=days), time(hour, minute)), TZ)
 
 
+def _hour_of_today(today, hour: int) -> int:
+    """``hour``, or the current hour when the representative could not confirm a visit at
+    ``hour`` yet (:func:`monev.judging.visits.confirm_opens_at`): the visit of today can be
+    done to its end, Berita Acara included, whenever the demo is tried."""
+    if _at(today, 0, hour) - judging_visits.CONFIRM_BEFORE_START <= utcnow():
+        return hour
+    return to_local(utcnow(), TZ).hour
+
+
 def load(admin: User, homes: dict[str, str], districts: dict[str, District]) -> Event:
     """The award, from its draft to its judging phase with the visits planned."""
     today = to_local(utcnow(), TZ).date()
@@ -201,6 +211,8 @@ def load(admin: User, homes: dict[str, str], districts: dict[str, District]) -> 
     for entry, (*_f, address, latitude, longitude, day, hour) in zip(
         entries, FINALISTS, strict=True
     ):
+        if day == 0:
+            hour = _hour_of_today(today, hour)
         judging_visits.save_visit(
             stage,
             entry_id=entry.id,

@@ -20,7 +20,7 @@ from monev.rubrics.models import Criterion
 from tests.browser.test_roles import assert_accessible, sign_in
 from tests.browser.test_visit_photos import _jpeg, _no_sideways_scroll
 from tests.conftest import t
-from tests.test_demo_visit import team_arrived
+from tests.test_demo_visit import visit_of_today
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
     try:
         sign_in(page, award.TEAM[0], demo_password)
         today = page.get_by_role("article", name="Kunjungan hari ini")
-        expect(today).to_contain_text("10.00 WITA")
+        expect(today).to_contain_text(visit_of_today(app))
         expect(today).to_contain_text("KIM Teluk Pandan")
         expect(today).to_contain_text("Anugerah KIM Inovatif 2025")
         page.screenshot(path=screenshots / "demovisit-390-home.png", full_page=True)
@@ -90,7 +90,6 @@ def test_the_demo_visit_of_today_is_done_on_a_phone(
         _no_sideways_scroll(page)
         assert_accessible(page)
 
-        team_arrived(app)
         page.goto("/")
         page.get_by_role("link", name="Halaman kunjungan dan Berita Acara").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("KIM Teluk Pandan")
