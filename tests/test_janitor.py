@@ -33,6 +33,7 @@ NOT_STORAGE_KEYS = {  # idempotency keys
     "visit_checks.client_key",
     "visit_photos.client_key",
     "sheet_sync_keys.client_key",
+    "visits.confirm_key",
 }
 STORAGE_KEY_COLUMNS = {
     "evidence.storage_key",
