@@ -95,6 +95,18 @@ def test_a_copy_carries_no_exif_or_gps_of_the_camera(app, judge, setup):
     assert b"KameraDesa" not in data
 
 
+def test_a_png_photo_gets_jpeg_copies_with_its_transparency_on_white(app, judge, setup):
+    img = Image.new("RGBA", (1000, 500), (0, 0, 0, 0))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    assert _post(judge, setup, photo=out.getvalue()).status_code == 201
+    (photo,) = _photos(app)
+    assert photo.storage_key.endswith(".png")
+    with Image.open(io.BytesIO(_stored(app, _small_key(photo.storage_key)))) as small:
+        assert small.format == "JPEG" and small.size == (400, 200)
+        assert small.convert("RGB").getpixel((200, 100)) == (255, 255, 255)
+
+
 def test_the_small_copy_is_served_to_the_team_and_the_organiser_only(app, judge, setup):
     body = _post(judge, setup, photo=_photo_bytes()).get_json()["photo"]
     url = body["thumbnail_url"]

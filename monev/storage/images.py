@@ -120,7 +120,12 @@ def _render(key: str, name: str) -> bytes:
     with get_storage().open(key) as fh, Image.open(fh) as img:
         img.load()
         size = rendition_size(img.width, img.height, name)
-        small = img.convert("RGB")
+        if img.mode in ("RGBA", "LA", "P"):  # a PNG or WebP photo: transparency on white
+            rgba = img.convert("RGBA")
+            small = Image.new("RGB", img.size, "white")
+            small.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            small = img.convert("RGB")
         if small.size != size:
             small = small.resize(size, Image.Resampling.LANCZOS)
         out = io.BytesIO()
