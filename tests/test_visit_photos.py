@@ -31,6 +31,11 @@ def tj(app, msgid: str, **params) -> str:
 
 @pytest.fixture
 def setup(app):
+    return visit_setup(app)
+
+
+def visit_setup(app):
+    """A visit stage with entry 0's visit under way an hour ago, at the KIM's location."""
     from monev.judging.models import Visit
 
     setup = _visit_stage(app)
@@ -51,6 +56,11 @@ def setup(app):
 
 @pytest.fixture
 def judge(app, setup):
+    return judge_client(app, setup)
+
+
+def judge_client(app, setup):
+    """The first judge (on entry 0's team), signed in."""
     client = app.test_client()
     client.token = sign_in(client, setup.judges[0]["email"])
     return client
@@ -135,7 +145,7 @@ def test_a_repeated_key_is_acknowledged_and_stored_once(app, judge, setup):
     assert again.status_code == 200
     assert again.get_json()["applied"] is False
     assert len(_photos(app)) == 1
-    assert _stored_files(app) == files and len(files) == 1
+    assert _stored_files(app) == files and len(files) == 3  # the photo, its small and print copies
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 It states the event, the KIM, when (the event's time zone) and where (address and
 coordinates) the visit took place, its team, every team judge's checklist (criterion, what
-was observed, the note), the photos with their stamps and distances (small copies), and the
+was observed, the note), the photos with their stamps and distances (their print copies), and the
 KIM representative's confirmation (typed name, drawn signature). When a signing backend is
 configured that needs no typed credentials (a PKCS#12 file or a PKCS#11 token), the PDF is
 signed with it; otherwise it is served unsigned.
@@ -10,7 +10,6 @@ signed with it; otherwise it is served unsigned.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -29,26 +28,21 @@ from monev.judging.models import Assignment, ScoreSheet, Visit, VisitCheck
 from monev.pdf.rendering import ASSET_SCHEME, data_uri, render_pdf
 from monev.signing.backends import SigningError, backend_name, get_backend
 from monev.storage import get_storage
+from monev.storage.images import ensure_rendition
 
 FONT_URL = ASSET_SCHEME + "fonts/noto-sans/"
-THUMB_BOX = (480, 480)
 REASON = "Berita Acara Visitasi"
 MARK_TEXT = {"observed": "Terlihat", "partly": "Sebagian", "not_observed": "Tidak terlihat"}
 
 
 def _thumbnail(key: str) -> str | None:
-    """A small JPEG copy of a stored photo as a data URI (None when the file is gone)."""
-    from PIL import Image
-
-    storage = get_storage()
-    if storage.size(key) is None:
+    """The print copy of a stored photo (800 px on the long side, made now and kept when a
+    photo stored before renditions has none) as a data URI; None when the file is gone."""
+    rendition = ensure_rendition(key, "print")
+    if rendition is None:
         return None
-    with storage.open(key) as fh, Image.open(fh) as img:
-        img = img.convert("RGB")
-        img.thumbnail(THUMB_BOX)
-        out = io.BytesIO()
-        img.save(out, "JPEG", quality=75, optimize=True)
-    return data_uri(out.getvalue(), "image/jpeg")
+    with get_storage().open(rendition) as fh:
+        return data_uri(fh.read(), "image/jpeg")
 
 
 def _signature(key: str | None) -> str | None:

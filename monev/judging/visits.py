@@ -58,7 +58,7 @@ from monev.judging.sheets import _new_sheet, _writable, format_moment, lock_assi
 from monev.notify import tell
 from monev.rubrics.models import Criterion
 from monev.storage import get_storage
-from monev.storage.images import forget, store_image
+from monev.storage.images import forget, store_image, store_renditions
 
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -355,6 +355,7 @@ def save_visit_photo(
         max_pixels=PHOTO_MAX_PIXELS,
         fit=PHOTO_BOX,
     )
+    store_renditions(stored)  # the small copy the pages show, the one the Berita Acara prints
     width, height, size = _image_facts(stored)
     if sheet is None:
         sheet = _new_sheet(assignment, "online")
@@ -415,7 +416,7 @@ def delete_visit_photo(assignment_id: int, judge: User, photo_id: int, *, confir
         select(func.count()).select_from(VisitPhoto).where(VisitPhoto.storage_key == key)
     )
     if not others:
-        forget(key, PHOTO_PREFIX)
+        forget(key, PHOTO_PREFIX, renditions=True)
     audit.record(
         "visit.photo_deleted",
         "score_sheet",

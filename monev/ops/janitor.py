@@ -44,6 +44,7 @@ from monev.events.models import Event
 from monev.extensions import db
 from monev.judging.models import Visit, VisitPhoto
 from monev.storage import get_storage
+from monev.storage.images import rendition_keys
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,9 @@ def referenced_keys() -> set[str]:
         for row in db.session.execute(select(Certificate.code, Certificate.event_id))
     )
     keys.update(db.session.scalars(select(SignedDocument.storage_key)))  # signed documents
-    keys.update(db.session.scalars(select(VisitPhoto.storage_key)))  # field visit photos
+    for key in db.session.scalars(select(VisitPhoto.storage_key)):  # field visit photos
+        keys.add(key)
+        keys.update(rendition_keys(key))  # and their smaller copies
     keys.update(
         k for k in db.session.scalars(select(Visit.representative_signature_key)) if k
     )  # the KIM representatives' signatures of visits

@@ -10,6 +10,7 @@ when the request rolls back (``monev.storage.tracking``).
 from __future__ import annotations
 
 import contextlib
+import io
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -82,10 +83,88 @@ def _fit(path: Path, box: tuple[int, int]) -> Path:
     return path
 
 
-def forget(key: str | None, prefix: str) -> None:
-    """Delete a stored image once the change that dropped it has committed."""
+# --- renditions: smaller JPEG copies of a stored photo, kept next to it -------------------
+#
+# A rendition's key is the original's with ``.<name>.jpg`` in place of its extension
+# (``visit-photo-ab12.jpg`` -> ``visit-photo-ab12.small.jpg``), in the same storage. It is
+# made from the stored (already re-encoded, metadata-free) file and saved without metadata.
+
+RENDITIONS: dict[str, tuple[int, int]] = {
+    "small": (400, 70),  # long side in pixels, JPEG quality: thumbnails on the pages
+    "print": (800, 80),  # the Berita Acara: ~250 dpi at the 80 mm it is printed
+}
+
+
+def rendition_key(key: str, name: str) -> str:
+    return f"{key.rsplit('.', 1)[0]}.{name}.jpg"
+
+
+def rendition_keys(key: str) -> list[str]:
+    return [rendition_key(key, name) for name in RENDITIONS]
+
+
+def rendition_size(width: int, height: int, name: str) -> tuple[int, int]:
+    """The size of the rendition of a ``width`` x ``height`` image (never enlarged)."""
+    side = RENDITIONS[name][0]
+    longest = max(width, height, 1)
+    if longest <= side:
+        return max(width, 1), max(height, 1)
+    scale = side / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _render(key: str, name: str) -> bytes:
+    from PIL import Image
+
+    quality = RENDITIONS[name][1]
+    with get_storage().open(key) as fh, Image.open(fh) as img:
+        img.load()
+        size = rendition_size(img.width, img.height, name)
+        if img.mode in ("RGBA", "LA", "P"):  # a PNG or WebP photo: transparency on white
+            rgba = img.convert("RGBA")
+            small = Image.new("RGB", img.size, "white")
+            small.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            small = img.convert("RGB")
+        if small.size != size:
+            small = small.resize(size, Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def store_renditions(key: str) -> None:
+    """Make the renditions of the stored image ``key`` that are not there yet; the ones made
+    follow the request's transaction like the original (removed again on a rollback)."""
+    storage = get_storage()
+    for name in RENDITIONS:
+        target = rendition_key(key, name)
+        if storage.size(target) is None:
+            storage.put_bytes(target, _render(key, name), "image/jpeg")
+            tracking.stored(storage, target)
+
+
+def ensure_rendition(key: str, name: str) -> str | None:
+    """The key of a rendition of ``key``, made (and kept) now when a photo stored before
+    renditions existed has none; None when the original is gone."""
+    storage = get_storage()
+    target = rendition_key(key, name)
+    if storage.size(target) is not None:
+        return target
+    if storage.size(key) is None:
+        return None
+    storage.put_bytes(target, _render(key, name), "image/jpeg")
+    return target
+
+
+def forget(key: str | None, prefix: str, *, renditions: bool = False) -> None:
+    """Delete a stored image (and, with ``renditions``, its renditions) once the change that
+    dropped it has committed."""
     if key and key.startswith(prefix):
-        tracking.delete_after_commit(get_storage(), key)
+        storage = get_storage()
+        tracking.delete_after_commit(storage, key)
+        for target in rendition_keys(key) if renditions else []:
+            tracking.delete_after_commit(storage, target)
 
 
 def read_image(key: str | None) -> tuple[bytes, str] | None:

@@ -51,8 +51,9 @@ def _visit_with_photos(app) -> dict:
     return urls
 
 
-def _jpeg(path) -> None:
-    img = Image.new("RGB", (800, 600), (40, 120, 90))
+def _jpeg(path, size=(800, 600)) -> None:
+    ramp = Image.linear_gradient("L").resize(size)
+    img = Image.merge("RGB", (ramp, Image.new("L", size, 120), ramp.point(lambda v: 255 - v)))
     out = io.BytesIO()
     img.save(out, "JPEG")
     path.write_bytes(out.getvalue())
@@ -86,8 +87,31 @@ def test_the_judge_photographs_the_visit_and_the_kim_signs(
         assert "WITA" in page.locator(".visit-photo figcaption").first.inner_text()
         caption = page.locator(".visit-photo figcaption").first.inner_text()
         assert "dari lokasi KIM" in caption and "m dari lokasi KIM" in caption
-        loaded = page.locator(".visit-photo img").first.evaluate("img => img.naturalWidth")
-        assert loaded == 800
+        # the small copy (400 px), sized before it loads, linking the full photo
+        thumb = page.locator(".visit-photo img").first
+        assert thumb.evaluate("img => img.naturalWidth") == 400
+        assert thumb.get_attribute("src").endswith("?size=small")
+        assert (thumb.get_attribute("width"), thumb.get_attribute("height")) == ("400", "300")
+        box = thumb.bounding_box()
+        assert box["width"] == 160 and box["height"] == 120
+        full = page.locator(".visit-photo a").first.get_attribute("href")
+        assert "size=" not in full
+        assert page.request.get(full).body()[:2] == b"\xff\xd8"
+        upright = tmp_path / "pengumuman.jpg"  # a second photo, upright (portrait)
+        _jpeg(upright, (600, 800))
+        section = f"#photos-{_first_criterion(page)}"
+        page.set_input_files(f"{section} input[type=file]", upright)
+        with page.expect_navigation():
+            page.locator(f"{section} button[type=submit]").click()
+        assert "2 foto (wajib 2)" in page.content()
+        thumbs = page.locator(f"{section} .visit-photo img")
+        assert thumbs.count() == 2
+        sizes = thumbs.evaluate_all(
+            "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight, i.getAttribute('width'),"
+            " i.getAttribute('height')])"
+        )
+        assert sorted(sizes) == [[300, 400, "300", "400"], [400, 300, "400", "300"]]
+        page.locator(section).screenshot(path=screenshots / f"photos-{width}-thumbs.png")
         page.screenshot(path=screenshots / f"photos-{width}-sheet.png", full_page=True)
         _no_sideways_scroll(page)
         assert_accessible(page)

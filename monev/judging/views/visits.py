@@ -32,7 +32,7 @@ from monev.judging.forms import ConfirmVisitForm, DeletePhotoForm, VisitForm
 from monev.judging.models import Visit, VisitPhoto
 from monev.judging.views.blueprints import bp, judge_bp, schedule_bp, stage_of
 from monev.storage.downloads import send_stored
-from monev.storage.images import content_type
+from monev.storage.images import RENDITIONS, content_type, ensure_rendition, rendition_size
 
 
 def _visit_stage(event: Event, stage_id: int):
@@ -249,6 +249,7 @@ def photo_json(photo: VisitPhoto, visit: Visit | None) -> dict:
         "distance_m": photo.distance_m,
         "distance_text": place_of(photo, visit).full,
         "url": url_for("schedule.visit_photo", photo_id=photo.id),
+        "thumbnail_url": url_for("schedule.visit_photo", photo_id=photo.id, size="small"),
     }
 
 
@@ -398,7 +399,8 @@ def delete_visit_photo(assignment_id: int, photo_id: int):
 @access.roles(access.JUDGE, access.ADMIN)
 def visit_photo(photo_id: int):
     """A visit photo, for the judges of the visit's team and the organiser; nobody else (not
-    the KIM, not the public). Private: only the browser may keep it."""
+    the KIM, not the public). ``?size=small`` (the pages' thumbnails) or ``?size=print``
+    answers a smaller JPEG copy instead. Private: only the browser may keep it."""
     located = queries.locate_photo(photo_id)
     if located is None:
         abort(404)
@@ -407,8 +409,17 @@ def visit_photo(photo_id: int):
     ):
         abort(404)
     key = located.photo.storage_key
+    size = request.args.get("size")
+    if size is not None:
+        if size not in RENDITIONS:
+            abort(404)
+        # a photo stored before renditions existed gets its copy now, kept for next time
+        key = ensure_rendition(key, size) or key
     response = send_stored(
-        key, f"foto-visitasi-{photo_id}.{key.rsplit('.', 1)[-1]}", content_type(key), inline=True
+        key,
+        f"foto-visitasi-{photo_id}{'-' + size if size else ''}.{key.rsplit('.', 1)[-1]}",
+        content_type(key),
+        inline=True,
     )
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
@@ -419,7 +430,17 @@ def _photo_helpers():
     def photo_stamp(photo: VisitPhoto, tz: str) -> str:
         return format_moment(photo.taken_at, tz)
 
+    def photo_thumb(photo: VisitPhoto) -> dict:
+        """The small copy a page shows: its address and size (for width and height)."""
+        width, height = rendition_size(photo.width, photo.height, "small")
+        return {
+            "src": url_for("schedule.visit_photo", photo_id=photo.id, size="small"),
+            "width": width,
+            "height": height,
+        }
+
     return {
+        "photo_thumb": photo_thumb,
         "photo_place": place_of,
         "photo_stamp": photo_stamp,
         # what a photo form sends as its time without JavaScript: when the page was made
