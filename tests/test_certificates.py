@@ -137,7 +137,8 @@ def test_pdf_shows_holder_award_number_and_date(app, setup):
     assert "Monev KIM se-Kalimantan Timur 2026" in text
     # For a photocopied or damaged QR: where to type the code, and the code itself.
     flat = "".join(text.split())
-    assert "/verify" in flat and cert.code in flat
+    # (printed in two lines of groups: three, then two)
+    assert "/verify" in flat and f"Kode:{cert.code[:14]}{cert.code[15:]}" in flat
 
 
 def test_a_typed_code_opens_its_verification_page(app, setup, client):

@@ -16,8 +16,9 @@ from monev.signing import trust
 from monev.signing.verification import PdfReport, verify
 
 # Either format of code (monev.certificates.codes): the older ``<random>.<signature>``, or
-# five groups of four Crockford characters, printed on two lines (PDFium reads the hyphen
-# that ends the first line as a soft hyphen, U+FFFE, and joins the lines).
+# five groups of four Crockford characters, printed on two lines (three groups, then two)
+# and read with whatever the text layer puts between them: a line end, a space, a hyphen,
+# or a soft hyphen (PDFium's U+FFFE for a hyphen that ends a line).
 _LEGACY = r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"
 _GROUPED = r"[0-9A-Za-z]{4}(?:[\s\-\u00ad\ufffe]{0,4}[0-9A-Za-z]{4}){4}(?![0-9A-Za-z])"
 CODE_RE = re.compile(rf"Kode:\s*({_LEGACY}|{_GROUPED})")

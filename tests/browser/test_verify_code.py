@@ -2,7 +2,7 @@
 certificate's QR code the way one types, in lower case with spaces, and presses Enter: the
 certificate is "Valid". A code with one character wrong is refused with advice to check the
 characters or scan the QR code, the typed code kept in the field (in capitals and groups) to
-correct. No serious or critical axe violations. Screenshots:
+correct. No serious or critical axe violations (at 1280 px too). Screenshots:
 test-artifacts/screenshots/verify-code-*.png."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_roles import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -66,3 +66,6 @@ def test_a_code_typed_in_lowercase_with_spaces_verifies_on_a_phone(
     assert_accessible(page)
     page.screenshot(path=screenshots / "verify-code-mistyped-phone.png", full_page=False)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
+    assert_accessible(page)
+    page.screenshot(path=screenshots / "verify-code-mistyped-desktop.png", full_page=False)
