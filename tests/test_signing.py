@@ -491,8 +491,8 @@ def test_forged_qr_with_a_genuine_signature_is_caught(app, setup, pki):
     unsigned = io.BytesIO()
     with pikepdf.open(io.BytesIO(data)) as pdf:
         page = pdf.pages[0]
-        # cover the real QR with white and draw the other certificate's QR over it
-        page.contents_add(pdf.make_stream(b"q 1 g 60 40 100 100 re f Q\n" + qr_operators(url)))
+        # cover the whole real QR with white and draw the other certificate's QR over it
+        page.contents_add(pdf.make_stream(b"q 1 g 60 70 110 100 re f Q\n" + qr_operators(url)))
         del pdf.Root["/AcroForm"]
         pdf.save(unsigned)
     forged = backends.get_backend(pkcs12_config(pki)).sign(unsigned.getvalue())

@@ -9,14 +9,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monev.certificates.codes import valid_signature
+from monev.certificates.codes import tidy
 from monev.certificates.models import Certificate
 from monev.certificates.queries import by_code
 from monev.signing import trust
 from monev.signing.verification import PdfReport, verify
 
-CODE_RE = re.compile(r"Kode:\s*([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
-URL_CODE_RE = re.compile(r"/verify/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+# Either format of code (monev.certificates.codes): the older ``<random>.<signature>``, or
+# five groups of four Crockford characters, printed on two lines (three groups, then two)
+# and read with whatever the text layer puts between them: a line end, a space, a hyphen,
+# or a soft hyphen (PDFium's U+FFFE for a hyphen that ends a line).
+_LEGACY = r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+"
+_GROUPED = r"[0-9A-Za-z]{4}(?:[\s\-\u00ad\ufffe]{0,4}[0-9A-Za-z]{4}){4}(?![0-9A-Za-z])"
+CODE_RE = re.compile(rf"Kode:\s*({_LEGACY}|{_GROUPED})")
+URL_CODE_RE = re.compile(rf"/verify/({_LEGACY}|{_GROUPED})")
 
 
 @dataclass
@@ -74,7 +80,8 @@ class PdfCheck:
 
 
 def codes_in(data: bytes) -> tuple[str | None, str | None]:
-    """(the code printed on the first page, the code its QR code encodes)."""
+    """(the code printed on the first page, the code its QR code encodes), each in its
+    stored form's spelling (see :func:`~monev.certificates.codes.tidy`), so they compare."""
     import pypdfium2 as pdfium
     import zxingcpp
 
@@ -89,12 +96,12 @@ def codes_in(data: bytes) -> tuple[str | None, str | None]:
             found = CODE_RE.search(text.get_text_range())
         finally:
             text.close()
-        printed = found.group(1) if found else None
+        printed = tidy(found.group(1)) if found else None
         image = page.render(scale=2).to_pil()
         for barcode in zxingcpp.read_barcodes(image):
             match = URL_CODE_RE.search(barcode.text or "")
             if match:
-                qr = match.group(1)
+                qr = tidy(match.group(1))
                 break
     finally:
         doc.close()
@@ -108,7 +115,7 @@ def check(data: bytes) -> PdfCheck:
     except Exception:  # an unreadable page: the signature report still says what it can
         printed = qr = None
     code = printed or qr
-    cert = by_code(code) if code and valid_signature(code) else None
+    cert = by_code(code) if code else None
     return PdfCheck(report=report, printed_code=printed, qr_code=qr, cert=cert)
 
 

@@ -31,7 +31,7 @@ class SampleCertificate:
     award: str | None
     category_name: str | None
     issued_at: object
-    code: str = "contoh"
+    code: str = "7K3P-Q9XD-2MWT-5RVA-H4CN"  # an example of the printed format, no real code
 
 
 def sample_certificate(event: Event, kind: str, settings: CertificateSettings) -> SampleCertificate:

@@ -15,7 +15,9 @@ def verify_url(cert: Certificate) -> str:
 
 # Where the QR code sits on a certificate (mm from the page's top-left corner); the template
 # leaves this box empty and rendering.py draws the code there as PDF vector operators.
-QR_BOX = {"left": 24, "top": 153, "size": 30}
+# It sits 4 mm higher than it did before short codes: the code under it takes two lines
+# (so it stays left of the signatories' columns, however many there are).
+QR_BOX = {"left": 24, "top": 149, "size": 30}
 QR_BORDER = 2  # quiet zone, in modules
 
 

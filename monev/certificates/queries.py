@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from monev.certificates.codes import valid_signature
+from monev.certificates.codes import canonical
 from monev.certificates.models import Certificate
 from monev.entries.models import Entry
 from monev.events.models import Event
@@ -14,12 +14,15 @@ from monev.extensions import db
 
 
 def by_code(code: str) -> Certificate | None:
-    """The certificate of a public code, or None for forged, mistyped or unknown codes."""
-    if len(code) > 80 or not valid_signature(code):
+    """The certificate of a public code (either format, as typed: see
+    :func:`~monev.certificates.codes.canonical`), or None for forged, mistyped or unknown
+    codes; only a code that passes its check is looked up."""
+    stored = canonical(code)
+    if stored is None:
         return None
     return db.session.scalar(
         select(Certificate)
-        .where(Certificate.code == code)
+        .where(Certificate.code == stored)
         .options(joinedload(Certificate.event))  # the verification page shows its title
     )
 

@@ -18,7 +18,9 @@ Services flush; requests commit.
 from __future__ import annotations
 
 from monev.certificates.codes import (
+    canonical,
     new_code,
+    tidy,
     valid_signature,
 )
 from monev.certificates.design import (
@@ -111,6 +113,7 @@ __all__ = [
     "TEMPLATE",
     "apply_settings",
     "by_code",
+    "canonical",
     "context",
     "design",
     "document_date",
@@ -141,6 +144,7 @@ __all__ = [
     "save_settings",
     "settings_for",
     "stored_image",
+    "tidy",
     "valid_signature",
     "verify_url",
     "winner_subjects",

@@ -296,7 +296,8 @@ def _remote_signed_copy(cert: Certificate) -> bytes | None:
 def verify_form():
     """Type the code printed under the QR (a photocopied or damaged code): it opens the
     same verification page."""
-    code = "".join((request.args.get("code") or "").split())
+    typed = request.args.get("code") or ""
+    code = services.canonical(typed) or services.tidy(typed)
     if code:
         return redirect(url_for("certificates.verify", code=code))
     return render_template(
@@ -376,8 +377,10 @@ class _Empty:
 @access.public
 def verify(code):
     """The page the QR code opens. Its ETag is the certificate's state: revoking or replacing
-    it changes the ETag, so no cache keeps showing "Valid"."""
-    cert = services.by_code(code)
+    it changes the ETag, so no cache keeps showing "Valid". A code that fails its check
+    (mistyped, most likely) is told apart from a well-formed code of no certificate."""
+    mistyped = not services.valid_signature(code)
+    cert = None if mistyped else services.by_code(code)
 
     def render():
         status = 200 if cert is not None else 404
@@ -387,12 +390,13 @@ def verify(code):
             cert=cert,
             date=date,
             asked=True,
-            code=code,
+            mistyped=mistyped,
+            code=services.tidy(code),
             pdf_form=VerifyPdfForm(),
         ), status
 
     if cert is None:
-        return caching.conditional(("unknown",), render)
+        return caching.conditional(("mistyped" if mistyped else "unknown",), render)
     state = (
         cert.id,
         cert.number,
