@@ -231,6 +231,28 @@ def test_verify_pdf_command_prints_the_verdict_first(app, setup, pki, tmp_path):
     assert "Penerima:" in unsigned.output
 
 
+def test_verify_pdf_command_with_an_untrusted_signer_logs_no_traceback(
+    app, setup, pki, tmp_path, caplog
+):
+    """pyHanko's validator logs a traceback ("Failed to build path") when the signer does not
+    chain to a trusted root: the verdict already says so, so the command keeps it quiet."""
+    import logging
+
+    app.config.update(pkcs12_config(pki, label="stranger"))
+    _trust(app, pki)
+    data, _cert = _signed_certificate(app, setup, pki)
+    pdf = tmp_path / "asing.pdf"
+    pdf.write_bytes(data)
+    with caplog.at_level(logging.DEBUG):
+        done = app.test_cli_runner().invoke(args=["verify-pdf", str(pdf)])
+    assert done.exit_code == 1
+    assert done.output.splitlines()[0].startswith("✗ TIDAK TERVERIFIKASI:"), done.output
+    noisy = [r for r in caplog.records if r.name.startswith("pyhanko") and r.exc_info]
+    assert noisy == [], [r.getMessage() for r in noisy]
+    # Outside the command (the /verify page) the validator's log is left as it is.
+    assert logging.getLogger("pyhanko_certvalidator").level == logging.NOTSET
+
+
 def test_verify_pdf_command_keeps_third_party_deprecation_warnings_off_stderr(
     app, template_db, tmp_path
 ):

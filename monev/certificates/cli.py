@@ -58,7 +58,7 @@ def register(app: Flask) -> None:
 
         from monev.certificates import pdfcheck
 
-        with quiet_crypto_deprecations():
+        with quiet_third_party():
             result = pdfcheck.check(file.read_bytes())
         marks = {"ok": "✓", "warn": "!", "bad": "✗", "info": "·"}
         with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "id")):
@@ -76,19 +76,32 @@ def register(app: Flask) -> None:
 
 
 @contextmanager
-def quiet_crypto_deprecations():
-    """pyHanko (and its certificate validator) import cryptography APIs that cryptography has
-    deprecated (DSA): the warning says nothing to whoever runs ``verify-pdf``. Only that
-    category from those modules is silenced, only during the check; every other warning
-    still shows."""
+def quiet_third_party():
+    """Only during the check, and only for whoever runs ``verify-pdf``, keep two things of
+    pyHanko's off stderr that say nothing the verdict does not say better:
+
+    - the cryptography APIs it imports that cryptography has deprecated (DSA): that category
+      from those modules only; every other warning still shows;
+    - its validator's log with a traceback when a signer does not chain to a trusted root
+      ("Failed to build path"): the verdict says *not verified* and why. Its loggers are
+      put back as they were (the /verify page keeps its log)."""
+    import logging
     import warnings
 
     from cryptography.utils import CryptographyDeprecationWarning
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            category=CryptographyDeprecationWarning,
-            module=r"(pyhanko|pyhanko_certvalidator|certomancer)(\.|$)",
-        )
-        yield
+    loggers = [logging.getLogger(name) for name in ("pyhanko", "pyhanko_certvalidator")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.CRITICAL)
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore",
+                category=CryptographyDeprecationWarning,
+                module=r"(pyhanko|pyhanko_certvalidator|certomancer)(\.|$)",
+            )
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
