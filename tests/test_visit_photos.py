@@ -493,6 +493,18 @@ def test_a_bad_confirmation_is_refused_with_the_name_kept(app, judge, setup, dat
         assert db.session.scalar(select(Visit.confirmed_at)) is None
 
 
+def test_a_drawn_signature_is_kept_when_the_name_is_refused(app, judge, setup):
+    """The representative drew, the judge forgot the name: the page comes back with the
+    drawing in its field (static/js/signature.js puts it back on the canvas)."""
+    drawn = _signature_png()
+    url = f"/schedule/visits/{_visit_id(app, setup)}/confirm"
+    response = judge.post(url, data={"csrf_token": judge.token, "name": "", "signature": drawn})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert t(app, "Enter the representative's full name.") in page
+    assert f'value="{drawn}"' in page
+
+
 def test_the_representative_signs_and_the_berita_acara_says_it_all(app, judge, setup):
     from monev.judging.models import Visit
 
