@@ -28,7 +28,7 @@ from monev.judging.models import Assignment, ScoreSheet, Visit, VisitCheck
 from monev.pdf.rendering import ASSET_SCHEME, data_uri, render_pdf
 from monev.signing.backends import SigningError, backend_name, get_backend
 from monev.storage import get_storage
-from monev.storage.images import ensure_rendition
+from monev.storage.images import ensure_rendition, read_image
 
 FONT_URL = ASSET_SCHEME + "fonts/noto-sans/"
 REASON = "Berita Acara Visitasi"
@@ -46,13 +46,8 @@ def _thumbnail(key: str) -> str | None:
 
 
 def _signature(key: str | None) -> str | None:
-    if not key:
-        return None
-    storage = get_storage()
-    if storage.size(key) is None:
-        return None
-    with storage.open(key) as fh:
-        return data_uri(fh.read(), "image/png")
+    stored = read_image(key)
+    return data_uri(stored[0], "image/png") if stored else None
 
 
 # A confirmation that reached the server later than this (kept on a phone without a signal)

@@ -242,8 +242,9 @@ def _refused_sheet(assignment: Assignment, error, form):
     )
 
 
-def checklist_refused(assignment: Assignment, criterion_id: int, error):
-    """The sheet with a refused checklist line: its message beside it, the input kept."""
+def _sheet_refused(assignment: Assignment, error, **shown):
+    """The sheet again with a refused part's message and input (``shown``), as ``error``'s
+    status."""
     return (
         render_template(
             "judging/sheet.html",
@@ -251,28 +252,25 @@ def checklist_refused(assignment: Assignment, criterion_id: int, error):
             errors={},
             submitted=None,
             form=EmptyForm(),
-            check_errors={criterion_id: error.message},
-            check_submitted={
-                criterion_id: (request.form.get("mark"), request.form.get("note", ""))
-            },
+            **shown,
         ),
         error.status,
+    )
+
+
+def checklist_refused(assignment: Assignment, criterion_id: int, error):
+    """The sheet with a refused checklist line: its message beside it, the input kept."""
+    return _sheet_refused(
+        assignment,
+        error,
+        check_errors={criterion_id: error.message},
+        check_submitted={criterion_id: (request.form.get("mark"), request.form.get("note", ""))},
     )
 
 
 def photo_refused(assignment: Assignment, criterion_id: int, error):
     """The sheet with a refused photo: its message beside the criterion's photo form."""
-    return (
-        render_template(
-            "judging/sheet.html",
-            page=_sheet_page(_own_assignment(assignment.id)),
-            errors={},
-            submitted=None,
-            form=EmptyForm(),
-            photo_errors={criterion_id: error.message},
-        ),
-        error.status,
-    )
+    return _sheet_refused(assignment, error, photo_errors={criterion_id: error.message})
 
 
 def _save_whole_sheet(assignment: Assignment):
